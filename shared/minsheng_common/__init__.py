@@ -1,0 +1,1 @@
+"""Minsheng's common library: everything services share and nothing they decide."""

@@ -1,0 +1,1 @@
+"""The event bus: outbox, relay, inbox and consumer loop on aiokafka."""

@@ -1,0 +1,84 @@
+"""The transactional outbox: events are written in the same transaction as the state
+change that causes them, and published afterwards by the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import event, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from minsheng_common.bus.tables import outbox as outbox_table
+from minsheng_common.clock import Clock
+from minsheng_common.events import Envelope, EventData, TopicNames, seal
+from minsheng_common.tracing import current_trace_id
+
+_STAGED = "minsheng_outbox_staged"
+
+
+class Outbox:
+    """Stages a service's outgoing events in its store."""
+
+    def __init__(self, *, producer: str, topics: TopicNames, clock: Clock) -> None:
+        self.producer = producer
+        self.topics = topics
+        self.clock = clock
+
+    async def stage(
+        self,
+        session: AsyncSession,
+        data: EventData,
+        *,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        """Add an event to the caller's transaction; it is published only if that
+        transaction commits."""
+        envelope = seal(
+            data,
+            producer=self.producer,
+            occurred_at=occurred_at or self.clock.now(),
+            trace_id=current_trace_id.get(),
+        )
+        await session.execute(
+            insert(outbox_table).values(
+                event_id=envelope.event_id,
+                event_type=envelope.type,
+                topic=self.topics.name(data.topic),
+                key=envelope.key,
+                payload=envelope.model_dump_json(),
+                trace_id=envelope.trace_id,
+                created_at=self.clock.now(),
+            )
+        )
+        session.info[_STAGED] = True
+        return envelope
+
+
+def wake_after_commit(session_class: type[Session], wake: Callable[[], None]) -> None:
+    """Call `wake` right after any transaction that staged events commits, so the
+    relay publishes at once instead of at its next poll."""
+
+    def _after_commit(session: Session) -> None:
+        if session.info.pop(_STAGED, False):
+            wake()
+
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(_STAGED, None)
+
+    event.listen(session_class, "after_commit", _after_commit)
+    event.listen(session_class, "after_rollback", _after_rollback)
+
+
+async def mark_for_republish(session: AsyncSession, *, since: datetime) -> int:
+    """Make every retained event created at or after `since` unpublished again, so the
+    relay sends it once more (after a broker lost its data). Consumers' inboxes make
+    the second delivery harmless."""
+    result = await session.execute(
+        update(outbox_table)
+        .where(outbox_table.c.created_at >= since)
+        .where(outbox_table.c.published_at.is_not(None))
+        .values(published_at=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

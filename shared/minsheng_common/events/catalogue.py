@@ -1,0 +1,259 @@
+"""Every event type on the bus, with its schema version.
+
+A consumer reads an event only through this catalogue: the envelope names the type and
+`major.minor` version, and a major version not listed here cannot be read (it goes to
+the dead-letter topic). Adding an optional field is a minor version; renaming or
+removing one is a major version and a new class.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from minsheng_common.events import topics
+from minsheng_common.events.envelope import Envelope, EventData, UnreadableEvent
+from minsheng_common.rules import AppealType
+
+DeadlineKind = Literal["sign_off", "handling", "acceptance_notice"]
+SignMode = Literal["manual", "auto"]
+
+
+class AppealReceived(EventData):
+    """An appeal arrived from a channel (before the filing decision)."""
+
+    event_type = "appeal.received"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    channel: str
+    channel_ref: str
+    appeal_type: AppealType
+    category_hint: str | None = None
+    received_at: AwareDatetime
+
+
+class AppealFiled(EventData):
+    """The appeal meets the filing requirements (立案, Art. 11).
+
+    The citizen's contact travels only as `contact_encrypted`, readable by notify.
+    """
+
+    event_type = "appeal.filed"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    channel: str
+    appeal_type: AppealType
+    category_id: str | None = None
+    subdistrict_id: str | None = None
+    community: str | None = None
+    title: str
+    content: str
+    address: str | None = None
+    received_at: AwareDatetime
+    filed_at: AwareDatetime
+    contact_kind: str
+    contact_encrypted: str
+    attachments: list[str] = Field(default_factory=list)
+
+
+class AppealRejected(EventData):
+    """The appeal is not filed (不予立案, Art. 11), with the reason and its article."""
+
+    event_type = "appeal.rejected"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    channel: str
+    appeal_type: AppealType
+    reason_code: str
+    article: str
+    detail: str
+    received_at: AwareDatetime
+    rejected_at: AwareDatetime
+    contact_kind: str | None = None
+    contact_encrypted: str | None = None
+
+
+class WorkOrderDispatched(EventData):
+    """A work order was created for a filed appeal and sent to its unit (分拨,
+    Art. 12)."""
+
+    event_type = "work_order.dispatched"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    tracking_code: str
+    unit_id: str
+    appeal_type: AppealType
+    category_id: str | None = None
+    subdistrict_id: str | None = None
+    filed_at: AwareDatetime
+    created_at: AwareDatetime
+    dispatched_at: AwareDatetime
+    route_basis: str
+    rules_edition: str
+
+
+class WorkOrderSigned(EventData):
+    """The unit signed for the order (签收), or it was signed by default (默认签收,
+    Art. 13) when the sign-off time passed."""
+
+    event_type = "work_order.signed"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    signed_at: AwareDatetime
+    mode: SignMode
+    signed_by: str | None = None
+
+
+class AcceptanceNoticeRequested(EventData):
+    """The unit asks the platform to tell the citizen the appeal is accepted
+    (受理告知, Art. 28)."""
+
+    event_type = "work_order.acceptance_notice_requested"
+    topic = topics.WORK_ORDERS
+
+    request_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    tracking_code: str
+    accepted: bool
+    message: str
+    requested_at: AwareDatetime
+    requested_by: str
+
+
+class DeadlineSet(EventData):
+    """A clock was started on a work order."""
+
+    event_type = "deadline.set"
+    topic = topics.DEADLINES
+
+    deadline_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: DeadlineKind
+    starts_at: AwareDatetime
+    due_at: AwareDatetime
+    provisional: bool
+    article: str
+    period: str
+    rules_edition: str
+
+
+class DeadlineReached(EventData):
+    """A clock ran out before what it measures happened."""
+
+    event_type = "deadline.reached"
+    topic = topics.DEADLINES
+
+    deadline_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: DeadlineKind
+    due_at: AwareDatetime
+    reached_at: AwareDatetime
+
+
+class DeadlineMet(EventData):
+    """What a clock measures happened; `late` when after the due time."""
+
+    event_type = "deadline.met"
+    topic = topics.DEADLINES
+
+    deadline_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: DeadlineKind
+    due_at: AwareDatetime
+    met_at: AwareDatetime
+    late: bool
+
+
+class NoticeSent(EventData):
+    """A message left for its recipient; the evidence of Art. 36."""
+
+    event_type = "notice.sent"
+    topic = topics.NOTICES
+
+    notice_id: str
+    request_id: str
+    appeal_id: str
+    work_order_id: str | None = None
+    kind: str
+    channel: str
+    recipient_masked: str
+    sent_at: AwareDatetime
+    provider_ref: str
+    attempts: int
+
+
+class NoticeFailed(EventData):
+    """A message could not be delivered after every retry."""
+
+    event_type = "notice.failed"
+    topic = topics.NOTICES
+
+    notice_id: str
+    request_id: str
+    appeal_id: str
+    work_order_id: str | None = None
+    kind: str
+    channel: str
+    failed_at: AwareDatetime
+    reason: str
+    attempts: int
+
+
+EVENT_TYPES: tuple[type[EventData], ...] = (
+    AppealReceived,
+    AppealFiled,
+    AppealRejected,
+    WorkOrderDispatched,
+    WorkOrderSigned,
+    AcceptanceNoticeRequested,
+    DeadlineSet,
+    DeadlineReached,
+    DeadlineMet,
+    NoticeSent,
+    NoticeFailed,
+)
+
+_BY_TYPE_AND_MAJOR: dict[tuple[str, int], type[EventData]] = {
+    (cls.event_type, int(cls.schema_version.split(".")[0])): cls for cls in EVENT_TYPES
+}
+
+
+def model_for(event_type: str, major: int) -> type[EventData]:
+    """The contract for a type and major version, or `UnreadableEvent`."""
+    try:
+        return _BY_TYPE_AND_MAJOR[(event_type, major)]
+    except KeyError:
+        raise UnreadableEvent(
+            f"no contract for {event_type} major version {major}"
+        ) from None
+
+
+def read(envelope: Envelope) -> EventData:
+    """The typed body of an envelope, or `UnreadableEvent`."""
+    model = model_for(envelope.type, envelope.major_version)
+    try:
+        return model.model_validate(envelope.data)
+    except ValueError as error:
+        raise UnreadableEvent(
+            f"{envelope.type} body breaks its contract: {error}"
+        ) from error

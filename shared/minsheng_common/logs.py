@@ -1,0 +1,69 @@
+"""Logging setup: plain text for people, one JSON object a line for machines.
+
+A filter masks anything that looks like a mainland mobile number, as a last line of
+defence: code must never log a citizen's contact in the first place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+from minsheng_common.tracing import current_trace_id
+
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def _redact(text: str) -> str:
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks mobile numbers in the final message and adds the current trace id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        record.trace_id = current_trace_id.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "trace_id": getattr(record, "trace_id", "-"),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(
+    *, service: str, level: str = "INFO", as_json: bool = False
+) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    if as_json:
+        handler.setFormatter(JsonFormatter())
+    else:
+        layout = "%(asctime)s %(levelname)-7s {} %(name)s [%(trace_id)s] %(message)s"
+        handler.setFormatter(logging.Formatter(layout.format(service)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in (
+        "aiokafka",
+        "kafka",
+        "sqlalchemy.engine",
+        "alembic.runtime.migration",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,73 @@
+"""Citizens' personal data: encryption for storage and events, keyed hashes for lookup.
+
+Contact details travel only as a Fernet token that intake and notify can open. Several
+keys may be configured: the first encrypts, all decrypt, so a key is rotated by putting
+the new one first and re-encrypting at leisure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from minsheng_common.errors import MinshengError
+
+
+class PiiKeyError(MinshengError):
+    """A token cannot be opened with any configured key."""
+
+    status_code = 500
+    code = "pii_key_error"
+
+
+class PiiVault:
+    """Encrypts and decrypts personal data with rotating keys."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        if not keys:
+            raise ValueError("at least one encryption key is needed")
+        self._fernet = MultiFernet([Fernet(key.encode("ascii")) for key in keys])
+
+    def encrypt(self, plain: str) -> str:
+        return self._fernet.encrypt(plain.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken as error:
+            raise PiiKeyError(
+                "personal data cannot be decrypted with any key"
+            ) from error
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt `token` under the first (newest) key."""
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def new_key() -> str:
+    """A fresh encryption key, for local development and key rotation."""
+    return Fernet.generate_key().decode("ascii")
+
+
+def keyed_hash(key: str, value: str) -> str:
+    """A keyed hash of a normalised value, so equal contacts can be found without
+    storing or comparing them in clear."""
+    digest = hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def mask(value: str) -> str:
+    """Mask a contact for display: keep the first three and last four characters of a
+    phone number, and a hint of anything else."""
+    if len(value) >= 11 and _DIGITS.search(value):
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    if len(value) <= 2:
+        return "*" * len(value)
+    return value[0] + "*" * (len(value) - 2) + value[-1]
