@@ -1,0 +1,41 @@
+"""Intake's application: the API plus its runtime (store, outbox relay)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from minsheng_common import pii, web
+from minsheng_common.reference import load_reference
+from minsheng_common.runtime import ServiceRuntime
+from minsheng_intake import routes
+from minsheng_intake.places import Gazetteer
+from minsheng_intake.service import IntakeContext
+from minsheng_intake.settings import IntakeSettings
+
+MIGRATIONS = "minsheng_intake:migrations"
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    settings.ensure_pii_keys(settings.environment, settings.data_dir)
+    runtime = ServiceRuntime(settings=settings, script_location=MIGRATIONS)
+    reference = load_reference(settings.reference_file)
+    app = web.create_app(
+        title="Minsheng intake",
+        description="The one entry point for citizens' appeals from every channel: "
+        "validation, filing (立案) or not filing with the reason (Art. 11).",
+        runtime=runtime,
+        routers=[routes.router],
+    )
+    app.state.context = IntakeContext(
+        reference=reference,
+        gazetteer=Gazetteer.from_reference(reference),
+        vault=pii.PiiVault(settings.pii_key_list()),
+        hash_key=settings.hash_key,
+        outbox=runtime.outbox,
+        clock=runtime.clock,
+        tracking_prefix=settings.tracking_prefix,
+        max_title_chars=settings.max_title_chars,
+        max_content_chars=settings.max_content_chars,
+    )
+    return app

@@ -1,0 +1,112 @@
+"""What intake's API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+
+from minsheng_common.rules import AppealType
+
+ContactKind = Literal["phone", "email", "forum_account", "wechat_openid"]
+
+
+class ContactIn(BaseModel):
+    """How to reach the citizen (a real registered contact, Art. 11(2)1)."""
+
+    kind: ContactKind = Field(description="phone, email, or an account on the channel")
+    value: str = Field(min_length=1, max_length=200)
+
+
+class Coordinates(BaseModel):
+    """A position as the channel gave it (WeChat location, camera), kept as given."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class AppealIn(BaseModel):
+    """An appeal in canonical form, as every channel adapter sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(min_length=1, max_length=50, description="channel id")
+    channel_ref: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the channel's own reference: the idempotency key; sending the "
+        "same reference again returns the first result",
+    )
+    type: AppealType = Field(
+        description="consultation 咨询, complaint 投诉, suggestion 建议"
+    )
+    category_hint: str | None = Field(default=None, max_length=50)
+    title: str = Field(default="", max_length=400)
+    content: str = Field(default="", max_length=20_000)
+    contact: ContactIn | None = None
+    address: str | None = Field(default=None, max_length=500)
+    coordinates: Coordinates | None = None
+    received_at: datetime = Field(
+        description="when the channel received it; a time without offset is read as "
+        "Asia/Shanghai"
+    )
+    attachments: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    consent_to_disclose: bool = Field(
+        default=False, description="the citizen agrees that units see the contact"
+    )
+
+
+class Place(BaseModel):
+    subdistrict_id: str | None
+    community: str | None
+    found_in: str | None = Field(description="address or text")
+
+
+class Decision(BaseModel):
+    """The filing decision; `reason_code` and `article` only when not filed."""
+
+    status: Literal["filed", "rejected"]
+    reason_code: str | None = None
+    article: str | None = None
+    detail: str | None = None
+    decided_at: AwareDatetime
+
+
+class ContactOut(BaseModel):
+    kind: str
+    masked: str
+
+
+class AppealOut(BaseModel):
+    """An appeal as intake holds it; the contact only masked."""
+
+    id: str
+    tracking_code: str
+    channel: str
+    channel_ref: str
+    type: AppealType
+    category_id: str | None
+    title: str
+    content: str
+    address: str | None
+    place: Place
+    contact: ContactOut | None
+    received_at: AwareDatetime
+    received_zone_assumed: bool
+    decision: Decision
+
+
+class AppealPage(BaseModel):
+    items: list[AppealOut]
+    total: int
+
+
+class AppealCounts(BaseModel):
+    """How many appeals intake holds, by decision and by reason."""
+
+    total: int
+    filed: int
+    rejected: int
+    by_reason: dict[str, int]
+    by_channel: dict[str, int]

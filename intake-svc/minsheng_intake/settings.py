@@ -1,0 +1,20 @@
+"""Intake's settings (environment prefix `INTAKE_`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from minsheng_common.settings import PiiSettingsMixin, ServiceSettings
+
+
+class IntakeSettings(PiiSettingsMixin, ServiceSettings):
+    service_name: ClassVar[str] = "intake"
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    port: int = 8001
+    tracking_prefix: str = Field(default="MS", pattern=r"^[A-Z]{0,4}$")
+    max_title_chars: int = Field(default=200, ge=10)
+    max_content_chars: int = Field(default=5000, ge=100)

@@ -1,0 +1,149 @@
+"""Service processes on one machine, started from the launcher's configuration."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to start one service: its module, port and environment prefix."""
+
+    name: str
+    module: str
+    port: int
+    env_prefix: str
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    broker_port: int
+    services: tuple[ServiceSpec, ...]
+
+    def spec(self, name: str) -> ServiceSpec:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+
+def load_stack_config(path: Path) -> StackConfig:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    services = tuple(
+        ServiceSpec(
+            name=name,
+            module=entry["module"],
+            port=int(entry["port"]),
+            env_prefix=entry["env_prefix"],
+        )
+        for name, entry in raw["services"].items()
+    )
+    return StackConfig(broker_port=int(raw["broker"]["port"]), services=services)
+
+
+@dataclass
+class ServiceProcess:
+    spec: ServiceSpec
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.spec.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own service module
+                [sys.executable, "-m", self.spec.module, "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_healthy(self, *, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+                raise RuntimeError(f"{self.spec.name} exited at start:\n{tail}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.spec.name} not healthy after {timeout}s")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@dataclass
+class Stack:
+    """Every service of the configuration as a process, sharing one broker and clock."""
+
+    config: StackConfig
+    data_dir: Path
+    bootstrap_servers: str
+    common_env: Mapping[str, str] = field(default_factory=dict)
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def clock_file(self) -> Path:
+        return self.data_dir / "clock.json"
+
+    def environment_for(self, spec: ServiceSpec) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                "MINSHENG_DATA_DIR": str(self.data_dir),
+                "MINSHENG_CLOCK_FILE": str(self.clock_file),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.common_env)
+        env[f"{spec.env_prefix}PORT"] = str(spec.port)
+        if spec.name in self.database_urls:
+            env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
+        return env
+
+    def start(self) -> None:
+        for spec in self.config.services:
+            process = ServiceProcess(
+                spec=spec,
+                env=self.environment_for(spec),
+                log_path=self.data_dir / "logs" / f"{spec.name}.log",
+            )
+            process.start()
+            self.processes[spec.name] = process
+        for process in self.processes.values():
+            process.wait_healthy()
+
+    def url(self, name: str) -> str:
+        return self.processes[name].base_url
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
