@@ -67,9 +67,9 @@ async def submit(
             return Submission(existing, created=False)
 
         appeal, decision = _build(context, incoming)
-        session.add(appeal)
-        await _stage_events(session, context, appeal)
         try:
+            session.add(appeal)
+            await _stage_events(session, context, appeal)
             await session.commit()
         except IntegrityError:
             # Another request with the same reference won the race, or the tracking

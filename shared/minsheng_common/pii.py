@@ -45,7 +45,10 @@ class PiiVault:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt `token` under the first (newest) key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as error:
+            raise PiiKeyError("personal data cannot be rotated with any key") from error
 
 
 def new_key() -> str:

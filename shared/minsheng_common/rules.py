@@ -39,7 +39,13 @@ class RuleEdition(BaseModel):
     @classmethod
     def _fractions_between_0_and_1(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not 0 < Fraction(value) < 1:
+            # Fraction("1/0") raises ZeroDivisionError, which pydantic would not
+            # turn into a validation error.
+            try:
+                fraction = Fraction(value)
+            except ZeroDivisionError:
+                raise ValueError(f"urging fraction {value} divides by zero") from None
+            if not 0 < fraction < 1:
                 raise ValueError(f"urging fraction {value} is not between 0 and 1")
         return values
 

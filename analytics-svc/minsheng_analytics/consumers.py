@@ -1,0 +1,383 @@
+"""Event handlers that build the projection, one per event type of the catalogue.
+
+Events of one appeal travel on several topics (appeals, work-orders, deadlines,
+notices), so they may arrive in any order: `work_order.signed` before
+`work_order.dispatched`, `notice.sent` before the acceptance request it answers. Each
+handler therefore only fills what its own event knows, by rules that give the same row
+whatever the order:
+
+- fields every event of a row repeats (tracking code, channel, unit) fill an empty
+  column and never overwrite;
+- the authoritative event of a field overwrites it (`appeal.filed` for the category,
+  `work_order.dispatched` for the unit and type);
+- times of things that happen once keep the earliest value (signed, requested, sent);
+- a deadline keeps the value from the newest `deadline.set` (sla may recompute it);
+- flags only ever turn on (reached).
+
+Handlers never commit: the consumer loop owns the transaction and the inbox row, which
+is what makes a duplicate count once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng_analytics import repository
+from minsheng_analytics.models import (
+    AcceptanceRequestFact,
+    AppealFact,
+    NoticeFact,
+    WorkOrderFact,
+)
+from minsheng_common.bus.consumer import Handler
+from minsheng_common.events import (
+    AcceptanceNoticeRequested,
+    AppealFiled,
+    AppealReceived,
+    AppealRejected,
+    DeadlineMet,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+    NoticeFailed,
+    NoticeSent,
+    WorkOrderDispatched,
+    WorkOrderSigned,
+)
+from minsheng_common.rules import RuleBook, RuleEdition
+
+log = logging.getLogger(__name__)
+
+# The dashboard lists titles; a longer one is cut for the table, never stored whole.
+_TITLE_CHARS = 200
+
+
+async def on_appeal_received(
+    session: AsyncSession, envelope: Envelope, data: AppealReceived
+) -> None:
+    """An appeal arrived: count it as received (受理)."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    _fill_appeal(appeal, data.tracking_code, data.channel, data.appeal_type)
+    appeal.received_at = appeal.received_at or data.received_at
+    # The hint is only a guess until filing settles the category.
+    if appeal.decision != "filed":
+        appeal.category_id = data.category_hint
+    _touch(appeal, envelope)
+    log.debug("appeal %s received (event %s)", data.appeal_id, envelope.event_id)
+
+
+async def on_appeal_filed(
+    session: AsyncSession, envelope: Envelope, data: AppealFiled
+) -> None:
+    """The appeal was filed (立案). Its encrypted contact is not kept."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    _fill_appeal(appeal, data.tracking_code, data.channel, data.appeal_type)
+    appeal.received_at = appeal.received_at or data.received_at
+    appeal.decision = "filed"
+    appeal.category_id = data.category_id
+    appeal.subdistrict_id = data.subdistrict_id
+    appeal.title = data.title[:_TITLE_CHARS]
+    appeal.filed_at = data.filed_at
+    _touch(appeal, envelope)
+    log.debug("appeal %s filed (event %s)", data.appeal_id, envelope.event_id)
+
+
+async def on_appeal_rejected(
+    session: AsyncSession, envelope: Envelope, data: AppealRejected
+) -> None:
+    """The appeal was not filed (不予立案), with its reason code."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    _fill_appeal(appeal, data.tracking_code, data.channel, data.appeal_type)
+    appeal.received_at = appeal.received_at or data.received_at
+    # An appeal is decided once; should both decisions ever arrive, "filed" stands
+    # whatever the order, because a work order may already exist for it.
+    if appeal.decision != "filed":
+        appeal.decision = "rejected"
+    appeal.reason_code = data.reason_code
+    appeal.reason_article = data.article
+    appeal.rejected_at = data.rejected_at
+    _touch(appeal, envelope)
+    log.debug(
+        "appeal %s rejected: %s (event %s)",
+        data.appeal_id,
+        data.reason_code,
+        envelope.event_id,
+    )
+
+
+async def on_work_order_dispatched(
+    session: AsyncSession,
+    envelope: Envelope,
+    data: WorkOrderDispatched,
+    *,
+    rule_book: RuleBook,
+) -> None:
+    """A work order went to its unit (分拨); judge the dispatch time (Art. 12) by the
+    rule edition the order was created under."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    order.appeal_id = data.appeal_id
+    order.unit_id = data.unit_id
+    order.appeal_type = data.appeal_type
+    order.created_at = data.created_at
+    order.dispatched_at = data.dispatched_at
+    order.rules_edition = data.rules_edition
+
+    elapsed = data.dispatched_at - data.filed_at
+    edition = _edition(rule_book, data)
+    order.dispatch_seconds = max(0, int(elapsed.total_seconds()))
+    order.dispatch_within_limit = elapsed <= edition.dispatch_within
+
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s of appeal %s dispatched to unit %s (event %s)",
+        data.work_order_id,
+        data.appeal_id,
+        data.unit_id,
+        envelope.event_id,
+    )
+
+
+async def on_work_order_signed(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderSigned
+) -> None:
+    """The unit signed (签收), or the order was signed by default (默认签收)."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    # Only one sign can win in dispatch; if two ever arrive, the earliest stands.
+    if order.signed_at is None or (data.signed_at, data.mode) < (
+        order.signed_at,
+        order.sign_mode or "",
+    ):
+        order.signed_at = data.signed_at
+        order.sign_mode = data.mode
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s signed (%s) by unit %s (event %s)",
+        data.work_order_id,
+        data.mode,
+        data.unit_id,
+        envelope.event_id,
+    )
+
+
+async def on_acceptance_notice_requested(
+    session: AsyncSession, envelope: Envelope, data: AcceptanceNoticeRequested
+) -> None:
+    """The unit asked for the acceptance notice (受理告知, Art. 28)."""
+    # Lock the request before the order, as `on_notice_sent` does, so a notice sent
+    # concurrently for this request is seen by one of the two transactions.
+    request = await repository.locked(session, AcceptanceRequestFact, data.request_id)
+    request.work_order_id = data.work_order_id
+    request.appeal_id = data.appeal_id
+    request.unit_id = data.unit_id
+    request.accepted = data.accepted
+    request.requested_at = data.requested_at
+    _touch(request, envelope)
+
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    await _refresh_acceptance(session, order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: acceptance notice %s requested (event %s)",
+        data.work_order_id,
+        data.request_id,
+        envelope.event_id,
+    )
+
+
+async def on_deadline_set(
+    session: AsyncSession, envelope: Envelope, data: DeadlineSet
+) -> None:
+    """sla started a clock; a later `deadline.set` of the same kind replaces it."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    version = getattr(order, f"{data.kind}_deadline_version")
+    if version is None or envelope.occurred_at > version:
+        setattr(order, f"{data.kind}_deadline_at", data.due_at)
+        setattr(order, f"{data.kind}_provisional", data.provisional)
+        setattr(order, f"{data.kind}_deadline_version", envelope.occurred_at)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: %s deadline %s (event %s)",
+        data.work_order_id,
+        data.kind,
+        data.due_at.isoformat(),
+        envelope.event_id,
+    )
+
+
+async def on_deadline_reached(
+    session: AsyncSession, envelope: Envelope, data: DeadlineReached
+) -> None:
+    """A clock ran out before what it measures happened."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    _fill_due(order, data.kind, data.due_at)
+    setattr(order, f"{data.kind}_reached", True)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: %s deadline reached (event %s)",
+        data.work_order_id,
+        data.kind,
+        envelope.event_id,
+    )
+
+
+async def on_deadline_met(
+    session: AsyncSession, envelope: Envelope, data: DeadlineMet
+) -> None:
+    """What a clock measures happened, on time or late."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    _fill_due(order, data.kind, data.due_at)
+    met_at = getattr(order, f"{data.kind}_met_at")
+    if met_at is None or data.met_at < met_at:
+        setattr(order, f"{data.kind}_met_at", data.met_at)
+        setattr(order, f"{data.kind}_met_late", data.late)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: %s deadline met%s (event %s)",
+        data.work_order_id,
+        data.kind,
+        " late" if data.late else "",
+        envelope.event_id,
+    )
+
+
+async def on_notice_sent(
+    session: AsyncSession, envelope: Envelope, data: NoticeSent
+) -> None:
+    """A notice left for the citizen (Art. 36 evidence; the recipient is not kept)."""
+    notice = await repository.locked(session, NoticeFact, data.notice_id)
+    _fill_notice(notice, data.request_id, data.appeal_id, data.work_order_id)
+    notice.kind = data.kind
+    notice.channel = data.channel
+    if notice.sent_at is None or data.sent_at < notice.sent_at:
+        notice.sent_at = data.sent_at
+        notice.provider_ref = data.provider_ref
+    notice.attempts = max(notice.attempts or 0, data.attempts)
+    notice.status = "sent"
+    _touch(notice, envelope)
+
+    # The request row may not exist yet: it is created empty here and locked, so the
+    # acceptance request, arriving later or concurrently, finds this notice.
+    request = await repository.locked(session, AcceptanceRequestFact, data.request_id)
+    if request.work_order_id is not None:
+        order = await repository.locked(session, WorkOrderFact, request.work_order_id)
+        await _refresh_acceptance(session, order)
+        _touch(order, envelope)
+    log.debug(
+        "notice %s for appeal %s sent (event %s)",
+        data.notice_id,
+        data.appeal_id,
+        envelope.event_id,
+    )
+
+
+async def on_notice_failed(
+    session: AsyncSession, envelope: Envelope, data: NoticeFailed
+) -> None:
+    """A notice could not be delivered after every retry."""
+    notice = await repository.locked(session, NoticeFact, data.notice_id)
+    _fill_notice(notice, data.request_id, data.appeal_id, data.work_order_id)
+    notice.kind = data.kind
+    notice.channel = data.channel
+    if notice.failed_at is None or data.failed_at < notice.failed_at:
+        notice.failed_at = data.failed_at
+        notice.failure_reason = data.reason
+    notice.attempts = max(notice.attempts or 0, data.attempts)
+    notice.status = "sent" if notice.sent_at is not None else "failed"
+    _touch(notice, envelope)
+    log.debug(
+        "notice %s for appeal %s failed (event %s)",
+        data.notice_id,
+        data.appeal_id,
+        envelope.event_id,
+    )
+
+
+def handlers(rule_book: RuleBook) -> dict[str, Handler]:
+    """Every event type of the catalogue and the handler that projects it."""
+    dispatched: Any = functools.partial(on_work_order_dispatched, rule_book=rule_book)
+    return {
+        AppealReceived.event_type: on_appeal_received,
+        AppealFiled.event_type: on_appeal_filed,
+        AppealRejected.event_type: on_appeal_rejected,
+        WorkOrderDispatched.event_type: dispatched,
+        WorkOrderSigned.event_type: on_work_order_signed,
+        AcceptanceNoticeRequested.event_type: on_acceptance_notice_requested,
+        DeadlineSet.event_type: on_deadline_set,
+        DeadlineReached.event_type: on_deadline_reached,
+        DeadlineMet.event_type: on_deadline_met,
+        NoticeSent.event_type: on_notice_sent,
+        NoticeFailed.event_type: on_notice_failed,
+    }
+
+
+def _fill_appeal(
+    appeal: AppealFact, tracking_code: str, channel: str, appeal_type: str
+) -> None:
+    appeal.tracking_code = appeal.tracking_code or tracking_code
+    appeal.channel = appeal.channel or channel
+    appeal.appeal_type = appeal.appeal_type or appeal_type
+
+
+def _fill_order(order: WorkOrderFact, appeal_id: str, unit_id: str) -> None:
+    # work_order.dispatched overwrites these; other events only fill the gaps.
+    order.appeal_id = order.appeal_id or appeal_id
+    order.unit_id = order.unit_id or unit_id
+
+
+def _fill_due(order: WorkOrderFact, kind: str, due_at: datetime) -> None:
+    if getattr(order, f"{kind}_deadline_at") is None:
+        setattr(order, f"{kind}_deadline_at", due_at)
+
+
+def _fill_notice(
+    notice: NoticeFact, request_id: str, appeal_id: str, work_order_id: str | None
+) -> None:
+    notice.request_id = notice.request_id or request_id
+    notice.appeal_id = notice.appeal_id or appeal_id
+    notice.work_order_id = notice.work_order_id or work_order_id
+
+
+def _set_status(order: WorkOrderFact) -> None:
+    if order.signed_at is not None:
+        order.status = "signed"
+    elif order.dispatched_at is not None:
+        order.status = "dispatched"
+
+
+async def _refresh_acceptance(session: AsyncSession, order: WorkOrderFact) -> None:
+    requested, sent = await repository.acceptance_times(session, order.work_order_id)
+    order.acceptance_notice_requested_at = requested
+    order.acceptance_notice_sent_at = sent
+
+
+def _edition(rule_book: RuleBook, data: WorkOrderDispatched) -> RuleEdition:
+    try:
+        return rule_book.by_id(data.rules_edition)
+    except KeyError:
+        log.warning(
+            "work order %s names unknown rules edition %s; judging it by the edition "
+            "in force when it was created",
+            data.work_order_id,
+            data.rules_edition,
+        )
+        return rule_book.in_force(data.created_at)
+
+
+def _touch(
+    row: AppealFact | WorkOrderFact | AcceptanceRequestFact | NoticeFact,
+    envelope: Envelope,
+) -> None:
+    if row.last_event_at is None or envelope.occurred_at > row.last_event_at:
+        row.last_event_at = envelope.occurred_at

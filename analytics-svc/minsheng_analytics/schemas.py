@@ -1,0 +1,110 @@
+"""API bodies. Each count and rate field takes its description from `indicators`, so
+the OpenAPI docs carry the definition of every number."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from minsheng_analytics import indicators as ind
+
+
+class Rate(BaseModel):
+    """A share: numerator over denominator; `rate` is null when nothing is counted."""
+
+    numerator: int
+    denominator: int
+    rate: float | None = Field(description="numerator / denominator, 0 to 1")
+
+    @classmethod
+    def of(cls, numerator: int, denominator: int) -> Rate:
+        rate = round(numerator / denominator, 4) if denominator else None
+        return cls(numerator=numerator, denominator=denominator, rate=rate)
+
+
+class Rates(BaseModel):
+    dispatch_within_limit: Rate = Field(
+        description=ind.DISPATCH_WITHIN_LIMIT.describe()
+    )
+    sign_off_within_limit: Rate = Field(
+        description=ind.SIGN_OFF_WITHIN_LIMIT.describe()
+    )
+
+
+class WorkOrderCounts(BaseModel):
+    dispatched: int = Field(description=ind.DISPATCHED.describe())
+    signed: int = Field(description=ind.SIGNED.describe())
+    signed_manual: int = Field(description=ind.SIGNED_MANUAL.describe())
+    signed_auto: int = Field(description=ind.SIGNED_AUTO.describe())
+    acceptance_notices_requested: int = Field(
+        description=ind.ACCEPTANCE_NOTICES_REQUESTED.describe()
+    )
+    acceptance_notices_sent: int = Field(
+        description=ind.ACCEPTANCE_NOTICES_SENT.describe()
+    )
+
+
+class Counts(WorkOrderCounts):
+    """Appeals by filing state and work orders by progress."""
+
+    received: int = Field(description=ind.RECEIVED.describe())
+    filed: int = Field(description=ind.FILED.describe())
+    rejected: int = Field(description=ind.REJECTED.describe())
+
+
+class Slice(Counts):
+    """The counts and rates of one type or one channel."""
+
+    rates: Rates
+
+
+class UnitSlice(WorkOrderCounts):
+    """One unit's work orders: how many it got, signed, was signed for by default."""
+
+    name: str = Field(description="the unit's name from the reference data")
+    rates: Rates
+
+
+class Window(BaseModel):
+    """The received-time window the answer covers: [from, to), open when null."""
+
+    start: AwareDatetime | None = Field(serialization_alias="from")
+    end: AwareDatetime | None = Field(serialization_alias="to")
+
+
+class KpiReport(BaseModel):
+    """Counts by state, type, channel, unit and rejection reason, and the two
+    time-limit rates, as of the newest event applied."""
+
+    as_of: AwareDatetime | None = Field(
+        description="occurred_at of the newest event applied to the projection"
+    )
+    window: Window
+    totals: Counts
+    rates: Rates
+    by_type: dict[str, Slice] = Field(
+        description="by appeal type: consultation 咨询, complaint 投诉, suggestion 建议"
+    )
+    by_channel: dict[str, Slice] = Field(description="by channel id")
+    by_unit: dict[str, UnitSlice] = Field(description="by unit id")
+    by_rejection_reason: dict[str, int] = Field(
+        description="appeals not filed (不予立案), by reason code"
+    )
+
+
+class IndicatorOut(BaseModel):
+    """How one indicator is computed."""
+
+    key: str
+    label: str = Field(description="the Chinese label, limits of the edition in force")
+    article: str | None
+    kind: str = Field(description="count or rate")
+    subject: str = Field(description="what is counted: appeal or work_order")
+    numerator: str
+    denominator: str | None
+    exclusions: str
+
+
+class Definitions(BaseModel):
+    window: str = Field(description="how `from` and `to` narrow every indicator")
+    rules_edition: str = Field(description="the rule edition whose limits label them")
+    indicators: list[IndicatorOut]

@@ -1,0 +1,69 @@
+"""Dispatch's event handlers. Each runs inside the consumer loop's transaction, which
+also records the event in the inbox: handlers stage what they emit and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng_common.bus.consumer import Handler
+from minsheng_common.events import AppealFiled, DeadlineReached, Envelope
+from minsheng_common.events import topics as topic_names
+from minsheng_common.runtime import ConsumerSpec
+from minsheng_dispatch import service
+from minsheng_dispatch.service import DispatchContext
+
+
+class DispatchHandlers:
+    """The handlers, bound to dispatch's context.
+
+    The context may be given after construction: the service runtime, which takes the
+    handlers, is also what makes the outbox and clock the context holds.
+    """
+
+    def __init__(self, context: DispatchContext | None = None) -> None:
+        self._context = context
+
+    @property
+    def context(self) -> DispatchContext:
+        if self._context is None:
+            raise RuntimeError("dispatch handlers used before their context was set")
+        return self._context
+
+    @context.setter
+    def context(self, context: DispatchContext) -> None:
+        self._context = context
+
+    async def on_appeal_filed(
+        self, session: AsyncSession, envelope: Envelope, data: AppealFiled
+    ) -> None:
+        """A filed appeal becomes a work order, once (an appeal that already has one
+        creates nothing)."""
+        await service.dispatch_appeal(
+            session=session, context=self.context, appeal=data
+        )
+
+    async def on_deadline_reached(
+        self, session: AsyncSession, envelope: Envelope, data: DeadlineReached
+    ) -> None:
+        """The sign-off time ran out: sign by default if still unsigned (Art. 13).
+        Other deadlines are sla's and analytics' business."""
+        if data.kind == "sign_off":
+            await service.auto_sign(session=session, context=self.context, deadline=data)
+
+    def by_event_type(self) -> Mapping[str, Handler]:
+        return {
+            AppealFiled.event_type: self.on_appeal_filed,
+            DeadlineReached.event_type: self.on_deadline_reached,
+        }
+
+    def specs(self) -> list[ConsumerSpec]:
+        """Dispatch's one consumer group, on the appeals and deadlines topics."""
+        return [
+            ConsumerSpec(
+                name="orders",
+                topics=[topic_names.APPEALS, topic_names.DEADLINES],
+                handlers=self.by_event_type(),
+            )
+        ]

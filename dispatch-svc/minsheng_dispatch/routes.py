@@ -1,0 +1,227 @@
+"""Dispatch's HTTP API: units, their work orders, signing and acceptance notices, and
+the routing table.
+
+No authentication yet: the unit is named in the path or the body, and an order of
+another unit answers as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, status
+
+from minsheng_dispatch import repository, service
+from minsheng_dispatch.deps import Context, Session
+from minsheng_dispatch.errors import UnitNotFound
+from minsheng_dispatch.models import RoutingRule, WorkOrder, WorkOrderAction
+from minsheng_dispatch.schemas import (
+    AcceptanceNoticeRequestIn,
+    AcceptanceNoticeRequestOut,
+    ActionOut,
+    RouteOut,
+    RoutingRuleOut,
+    SignIn,
+    UnitOut,
+    WorkOrderOut,
+    WorkOrderPage,
+    WorkOrderStatus,
+)
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/units", response_model=list[UnitOut], tags=["units"])
+async def list_units(session: Session) -> list[UnitOut]:
+    """Every unit that can receive work orders."""
+    return [
+        UnitOut(id=unit.id, name=unit.name, kind=unit.kind)
+        for unit in await repository.units(session)
+    ]
+
+
+@router.get(
+    "/units/{unit_id}/work-orders", response_model=WorkOrderPage, tags=["units"]
+)
+async def list_unit_work_orders(
+    unit_id: str,
+    session: Session,
+    status: WorkOrderStatus | None = Query(default=None),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> WorkOrderPage:
+    """A unit's work orders, newest first; `status=dispatched` gives those still to
+    sign (待签收)."""
+    if await repository.unit(session, unit_id) is None:
+        raise UnitNotFound(f"no unit {unit_id}", field="unit_id")
+    rows, total = await repository.page(
+        session, unit_id=unit_id, status=status, limit=limit, offset=offset
+    )
+    return WorkOrderPage(items=[present(row) for row in rows], total=total)
+
+
+@router.get("/work-orders", response_model=WorkOrderPage, tags=["work orders"])
+async def list_work_orders(
+    session: Session,
+    appeal_id: str | None = Query(default=None, max_length=36),
+    status: WorkOrderStatus | None = Query(default=None),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> WorkOrderPage:
+    """Work orders newest first; `appeal_id` gives the order of one appeal."""
+    rows, total = await repository.page(
+        session, appeal_id=appeal_id, status=status, limit=limit, offset=offset
+    )
+    return WorkOrderPage(items=[present(row) for row in rows], total=total)
+
+
+@router.get(
+    "/work-orders/{work_order_id}", response_model=WorkOrderOut, tags=["work orders"]
+)
+async def get_work_order(work_order_id: str, session: Session) -> WorkOrderOut:
+    """One work order with its route, dispatch time and sign-off."""
+    return present(await service.get(session=session, work_order_id=work_order_id))
+
+
+@router.get(
+    "/work-orders/{work_order_id}/actions",
+    response_model=list[ActionOut],
+    tags=["work orders"],
+)
+async def list_work_order_actions(
+    work_order_id: str, session: Session
+) -> list[ActionOut]:
+    """What happened to an order, oldest first: dispatch, signing, notices."""
+    await service.get(session=session, work_order_id=work_order_id)
+    return [present_action(row) for row in await repository.actions(session, work_order_id)]
+
+
+@router.post(
+    "/work-orders/{work_order_id}/sign",
+    response_model=WorkOrderOut,
+    tags=["work orders"],
+)
+async def sign_work_order(
+    work_order_id: str, incoming: SignIn, session: Session, context: Context
+) -> WorkOrderOut:
+    """Sign for an order of your unit (签收, Art. 13).
+
+    With `acceptance_notice`, the acceptance notice to the citizen (受理告知, Art. 28)
+    is asked for in the same step. 404 `work_order_not_found` when the order is not
+    your unit's; 409 `already_signed` when it was signed already, by a clerk or by
+    default when the sign-off time ran out.
+    """
+    order = await service.sign(
+        session=session,
+        context=context,
+        work_order_id=work_order_id,
+        incoming=incoming,
+    )
+    return present(order)
+
+
+@router.post(
+    "/work-orders/{work_order_id}/acceptance-notice",
+    response_model=AcceptanceNoticeRequestOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["work orders"],
+)
+async def request_acceptance_notice(
+    work_order_id: str,
+    incoming: AcceptanceNoticeRequestIn,
+    session: Session,
+    context: Context,
+) -> AcceptanceNoticeRequestOut:
+    """Ask the platform to send your unit's acceptance notice to the citizen
+    (受理告知, Art. 28), once per order, after signing.
+
+    202: the notice is handed over for sending. 409 `not_signed` before signing,
+    409 `acceptance_notice_already_requested` the second time.
+    """
+    notice = await service.request_acceptance_notice(
+        session=session,
+        context=context,
+        work_order_id=work_order_id,
+        incoming=incoming,
+    )
+    return AcceptanceNoticeRequestOut(
+        request_id=notice.request_id,
+        work_order_id=notice.work_order_id,
+        appeal_id=notice.appeal_id,
+        unit_id=notice.unit_id,
+        accepted=notice.accepted,
+        message=notice.message,
+        requested_by=notice.requested_by,
+        requested_at=notice.requested_at,
+    )
+
+
+@router.get(
+    "/routing-rules", response_model=list[RoutingRuleOut], tags=["routing"]
+)
+async def list_routing_rules(
+    session: Session,
+    context: Context,
+    category_id: str | None = Query(default=None, max_length=50),
+) -> list[RoutingRuleOut]:
+    """The routing table (category × place × keyword → unit), current and closed
+    rules alike; `in_force` tells which apply now."""
+    now = context.clock.now()
+    rows = await repository.routing_rules(session, category_id=category_id)
+    return [present_rule(row, now=now) for row in rows]
+
+
+def present(order: WorkOrder) -> WorkOrderOut:
+    return WorkOrderOut(
+        id=order.id,
+        appeal_id=order.appeal_id,
+        tracking_code=order.tracking_code,
+        unit_id=order.unit_id,
+        appeal_type=order.appeal_type,  # type: ignore[arg-type]
+        category_id=order.category_id,
+        subdistrict_id=order.subdistrict_id,
+        community=order.community,
+        title=order.title,
+        content=order.content,
+        address=order.address,
+        status=order.status,  # type: ignore[arg-type]
+        filed_at=order.filed_at,
+        created_at=order.created_at,
+        dispatched_at=order.dispatched_at,
+        dispatch_seconds=order.dispatch_seconds,
+        dispatched_within_target=order.dispatched_within_target,
+        route=RouteOut(
+            rule_id=order.route_rule_id,
+            reason=order.route_reason,
+            basis=order.route_basis,
+        ),
+        rules_edition=order.rules_edition,
+        signed_at=order.signed_at,
+        sign_mode=order.sign_mode,  # type: ignore[arg-type]
+        signed_by=order.signed_by,
+        acceptance_notice_requested_at=order.acceptance_notice_requested_at,
+    )
+
+
+def present_action(action: WorkOrderAction) -> ActionOut:
+    return ActionOut(
+        id=action.id,
+        action=action.action,
+        actor=action.actor,
+        at=action.at,
+        detail=action.detail,
+    )
+
+
+def present_rule(rule: RoutingRule, *, now: datetime) -> RoutingRuleOut:
+    in_force = rule.valid_from <= now and (rule.valid_to is None or now < rule.valid_to)
+    return RoutingRuleOut(
+        id=rule.id,
+        category_id=rule.category_id,
+        subdistrict_id=rule.subdistrict_id,
+        keyword=rule.keyword,
+        unit_id=rule.unit_id,
+        valid_from=rule.valid_from,
+        valid_to=rule.valid_to,
+        in_force=in_force,
+        created_by=rule.created_by,
+        note=rule.note,
+    )

@@ -1,0 +1,130 @@
+"""Seeding a new store from the reference data: units, categories and the routing
+table. Runs at every start and does nothing once the store holds units."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from minsheng_common.reference import ReferenceData
+from minsheng_common.rules import RuleBook
+from minsheng_common.timeutil import SHANGHAI, as_utc
+from minsheng_dispatch.models import Category, RoutingRule, Unit
+
+log = logging.getLogger(__name__)
+
+SEEDED_BY = "reference-data"
+
+# Replicas starting together: on PostgreSQL one seeds while the others wait.
+_SEED_LOCK_KEY = 0x4D53_4453_4544
+
+
+def seeded_valid_from(rule_book: RuleBook) -> datetime:
+    """When the seeded rules take effect: the day the first rule edition did.
+
+    The reference data is the regulation's own routing, so it stands from the start
+    of the regulation, not from the day the store happened to be created; an appeal
+    dispatched on a clock set back for a demo still finds its rules.
+    """
+    first = rule_book.editions[0].effective_from
+    return as_utc(datetime.combine(first, time(0, 0), tzinfo=SHANGHAI))
+
+
+def routing_rules(
+    reference: ReferenceData, *, valid_from: datetime
+) -> list[RoutingRule]:
+    """The routing table the reference data implies, one rule per decision."""
+    unit_ids = {unit.id for unit in reference.units}
+    rules: list[RoutingRule] = []
+
+    def rule(category_id: str, unit_id: str, note: str, **where: str) -> None:
+        rules.append(
+            RoutingRule(
+                category_id=category_id,
+                unit_id=unit_id,
+                valid_from=valid_from,
+                created_by=SEEDED_BY,
+                note=note,
+                **where,
+            )
+        )
+
+    for category in reference.categories:
+        if category.default_unit is not None:
+            rule(category.id, category.default_unit, "category default unit")
+        if category.territorial or category.default_unit is None:
+            for subdistrict in reference.subdistricts:
+                if subdistrict.id not in unit_ids:
+                    log.warning(
+                        "subdistrict %s is not a unit; category %s cannot route there",
+                        subdistrict.id,
+                        category.id,
+                    )
+                    continue
+                rule(
+                    category.id,
+                    subdistrict.id,
+                    "territorial: the subdistrict office (街道办事处)",
+                    subdistrict_id=subdistrict.id,
+                )
+        for keyword, unit_id in category.examples.items():
+            rule(category.id, unit_id, "keyword example", keyword=keyword)
+    return rules
+
+
+async def seed(
+    sessions: async_sessionmaker[AsyncSession],
+    reference: ReferenceData,
+    *,
+    valid_from: datetime,
+) -> bool:
+    """Fill an empty store from the reference data; False when already seeded."""
+    async with sessions() as session:
+        try:
+            seeded = await _seed_once(session, reference, valid_from=valid_from)
+        except (IntegrityError, OperationalError) as error:
+            # Another replica seeded at the same moment (SQLite has no lock to wait
+            # on): its rows stand, and ours are rolled back.
+            await session.rollback()
+            log.info("reference data seeded by another process (%r)", error)
+            return False
+    if seeded:
+        log.info(
+            "seeded %d units, %d categories from the reference data of %s",
+            len(reference.units),
+            len(reference.categories),
+            reference.district.id,
+        )
+    return seeded
+
+
+async def _seed_once(
+    session: AsyncSession, reference: ReferenceData, *, valid_from: datetime
+) -> bool:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK_KEY}
+        )
+    if await session.scalar(select(func.count()).select_from(Unit)):
+        return False
+
+    session.add_all(
+        Unit(id=unit.id, name=unit.name, kind=unit.kind) for unit in reference.units
+    )
+    session.add_all(
+        Category(
+            id=category.id,
+            name=category.name,
+            default_unit=category.default_unit,
+            territorial=category.territorial,
+            examples=dict(category.examples),
+        )
+        for category in reference.categories
+    )
+    session.add_all(routing_rules(reference, valid_from=valid_from))
+    await session.commit()
+    return True

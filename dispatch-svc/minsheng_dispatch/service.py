@@ -1,0 +1,436 @@
+"""Work orders: created from filed appeals (分拨, Art. 12), signed by their unit or
+by default (签收 / 默认签收, Art. 13), and the unit's acceptance notice (Art. 28)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng_common import ids
+from minsheng_common.bus.outbox import Outbox
+from minsheng_common.clock import Clock
+from minsheng_common.events import (
+    AcceptanceNoticeRequested,
+    AppealFiled,
+    DeadlineReached,
+    WorkOrderDispatched,
+    WorkOrderSigned,
+)
+from minsheng_common.rules import RuleBook, RuleEdition
+from minsheng_dispatch import repository, routing
+from minsheng_dispatch.errors import (
+    AcceptanceNoticeAlreadyRequested,
+    AlreadySigned,
+    NoRulesEdition,
+    NotSigned,
+    RoutingTableNotReady,
+    WorkOrderNotFound,
+)
+from minsheng_dispatch.models import WorkOrder
+from minsheng_dispatch.schemas import AcceptanceNoticeRequestIn, SignIn
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    """What dispatch's rules need besides the store."""
+
+    rule_book: RuleBook
+    outbox: Outbox
+    clock: Clock
+    fallback_unit_id: str
+
+
+@dataclass(frozen=True)
+class NoticeRequest:
+    """An acceptance notice handed to the platform to send for the unit."""
+
+    request_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    accepted: bool
+    message: str
+    requested_by: str
+    requested_at: datetime
+
+
+async def dispatch_appeal(
+    *, session: AsyncSession, context: DispatchContext, appeal: AppealFiled
+) -> WorkOrder | None:
+    """Create the work order of a filed appeal and send it to its unit; None when the
+    appeal already has one. Runs in the caller's transaction."""
+    if await repository.by_appeal(session, appeal.appeal_id) is not None:
+        log.info("appeal %s already has a work order; nothing to do", appeal.appeal_id)
+        return None
+
+    rules = await repository.rules_for_routing(session)
+    if not rules:
+        raise RoutingTableNotReady("the routing table is not seeded yet")
+    now = context.clock.now()
+    route = routing.pick_unit(
+        rules=rules,
+        category_id=appeal.category_id,
+        subdistrict_id=appeal.subdistrict_id,
+        text=f"{appeal.title}\n{appeal.content}",
+        at=now,
+        subdistrict_units=await repository.subdistrict_unit_ids(session),
+        fallback_unit=context.fallback_unit_id,
+    )
+
+    order = _new_order(appeal, route, now, _edition(context.rule_book, appeal))
+    session.add(order)
+    await repository.add_action(
+        session,
+        order.id,
+        action="dispatched",
+        actor=SYSTEM,
+        at=now,
+        detail={
+            "unit_id": order.unit_id,
+            "route_reason": order.route_reason,
+            "route_rule_id": order.route_rule_id,
+            "dispatch_seconds": order.dispatch_seconds,
+        },
+    )
+    await context.outbox.stage(session, _dispatched_event(order), occurred_at=now)
+    _log_dispatch(order, route)
+    return order
+
+
+def _edition(rule_book: RuleBook, appeal: AppealFiled) -> RuleEdition:
+    try:
+        return rule_book.in_force(appeal.filed_at)
+    except ValueError as error:
+        raise NoRulesEdition(f"appeal {appeal.appeal_id}: {error}") from error
+
+
+def _new_order(
+    appeal: AppealFiled, route: routing.Route, now: datetime, edition: RuleEdition
+) -> WorkOrder:
+    # Clocks of two machines may disagree by a little; a dispatch cannot precede the
+    # filing it follows, so a negative interval counts as none.
+    seconds = max(0.0, (now - appeal.filed_at).total_seconds())
+    return WorkOrder(
+        id=ids.new_id(),
+        appeal_id=appeal.appeal_id,
+        tracking_code=appeal.tracking_code,
+        unit_id=route.unit_id,
+        appeal_type=appeal.appeal_type,
+        category_id=appeal.category_id,
+        subdistrict_id=appeal.subdistrict_id,
+        community=appeal.community,
+        title=appeal.title,
+        content=appeal.content,
+        address=appeal.address,
+        status=repository.DISPATCHED,
+        filed_at=appeal.filed_at,
+        created_at=appeal.filed_at,
+        dispatched_at=now,
+        dispatch_seconds=seconds,
+        dispatched_within_target=seconds <= edition.dispatch_within.total_seconds(),
+        route_rule_id=route.rule_id,
+        route_reason=route.reason.value,
+        route_basis=route.basis,
+        rules_edition=edition.id,
+    )
+
+
+def _dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
+    return WorkOrderDispatched(
+        work_order_id=order.id,
+        appeal_id=order.appeal_id,
+        tracking_code=order.tracking_code,
+        unit_id=order.unit_id,
+        appeal_type=order.appeal_type,  # type: ignore[arg-type]
+        category_id=order.category_id,
+        subdistrict_id=order.subdistrict_id,
+        filed_at=order.filed_at,
+        created_at=order.created_at,
+        dispatched_at=order.dispatched_at,
+        route_basis=order.route_basis,
+        rules_edition=order.rules_edition,
+    )
+
+
+def _log_dispatch(order: WorkOrder, route: routing.Route) -> None:
+    log.info(
+        "work order %s for appeal %s dispatched to unit %s (%s)",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+        route.reason,
+    )
+    if route.reason is routing.Reason.CENTER_FALLBACK:
+        log.warning(
+            "work order %s for appeal %s has no responsible unit; %s must dispatch it "
+            "by hand: %s",
+            order.id,
+            order.appeal_id,
+            order.unit_id,
+            route.basis,
+        )
+    if not order.dispatched_within_target:
+        log.warning(
+            "work order %s for appeal %s dispatched %.0f s after filing, beyond the "
+            "target of edition %s (Art. 12)",
+            order.id,
+            order.appeal_id,
+            order.dispatch_seconds,
+            order.rules_edition,
+        )
+
+
+async def auto_sign(
+    *, session: AsyncSession, context: DispatchContext, deadline: DeadlineReached
+) -> bool:
+    """Sign an order by default when its sign-off time ran out (默认签收, Art. 13);
+    False when the unit signed first. Runs in the caller's transaction."""
+    if deadline.kind != "sign_off":
+        return False
+
+    now = context.clock.now()
+    signed = await repository.mark_signed(
+        session, deadline.work_order_id, signed_at=now, mode="auto", signed_by=None
+    )
+    if not signed:
+        log.info(
+            "work order %s: sign-off deadline %s reached but the order is signed or "
+            "unknown; nothing to do",
+            deadline.work_order_id,
+            deadline.deadline_id,
+        )
+        return False
+
+    order = await repository.reload(session, deadline.work_order_id)
+    if order is None:  # the UPDATE above just changed it
+        raise RuntimeError(f"work order {deadline.work_order_id} vanished")
+    await repository.add_action(
+        session,
+        order.id,
+        action="signed",
+        actor=SYSTEM,
+        at=now,
+        detail={
+            "mode": "auto",
+            "deadline_id": deadline.deadline_id,
+            "due_at": deadline.due_at.isoformat(),
+        },
+    )
+    await context.outbox.stage(session, _signed_event(order), occurred_at=now)
+    log.info(
+        "work order %s for appeal %s signed by default for unit %s (Art. 13)",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+    )
+    return True
+
+
+async def sign(
+    *,
+    session: AsyncSession,
+    context: DispatchContext,
+    work_order_id: str,
+    incoming: SignIn,
+) -> WorkOrder:
+    """A unit signs for its order (签收), optionally asking for the acceptance notice
+    in the same transaction; commits."""
+    order = await own_order(
+        session=session, work_order_id=work_order_id, unit_id=incoming.unit_id
+    )
+    if order.status == repository.SIGNED:
+        raise AlreadySigned(_signed_message(order))
+
+    now = context.clock.now()
+    signed = await repository.mark_signed(
+        session, order.id, signed_at=now, mode="manual", signed_by=incoming.signed_by
+    )
+    if not signed:
+        # The auto-sign (or another clerk) committed between our read and our update.
+        await session.rollback()
+        current = await repository.reload(session, work_order_id)
+        raise AlreadySigned(_signed_message(current or order))
+
+    order = await _reloaded(session, order.id)
+    await repository.add_action(
+        session,
+        order.id,
+        action="signed",
+        actor=incoming.signed_by,
+        at=now,
+        detail={"mode": "manual", "unit_id": order.unit_id},
+    )
+    await context.outbox.stage(session, _signed_event(order), occurred_at=now)
+    if incoming.acceptance_notice is not None:
+        await _request_notice(
+            session,
+            context,
+            order,
+            accepted=incoming.acceptance_notice.accepted,
+            message=incoming.acceptance_notice.message,
+            requested_by=incoming.signed_by,
+        )
+    await session.commit()
+
+    log.info(
+        "work order %s for appeal %s signed by unit %s",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+    )
+    return await _reloaded(session, order.id)
+
+
+def _signed_message(order: WorkOrder) -> str:
+    how = "by default (默认签收)" if order.sign_mode == "auto" else "by the unit"
+    return f"work order {order.id} was already signed {how}"
+
+
+def _signed_event(order: WorkOrder) -> WorkOrderSigned:
+    if order.signed_at is None:
+        raise RuntimeError(f"work order {order.id} is not signed")
+    return WorkOrderSigned(
+        work_order_id=order.id,
+        appeal_id=order.appeal_id,
+        unit_id=order.unit_id,
+        signed_at=order.signed_at,
+        mode="auto" if order.sign_mode == "auto" else "manual",
+        signed_by=order.signed_by,
+    )
+
+
+async def request_acceptance_notice(
+    *,
+    session: AsyncSession,
+    context: DispatchContext,
+    work_order_id: str,
+    incoming: AcceptanceNoticeRequestIn,
+) -> NoticeRequest:
+    """The unit's acceptance notice to the citizen (受理告知, Art. 28): one per order,
+    after signing; the platform sends it for the unit. Commits."""
+    order = await own_order(
+        session=session, work_order_id=work_order_id, unit_id=incoming.unit_id
+    )
+    _check_notice_allowed(order)
+
+    notice = await _request_notice(
+        session,
+        context,
+        order,
+        accepted=incoming.accepted,
+        message=incoming.message,
+        requested_by=incoming.requested_by,
+    )
+    await session.commit()
+    return notice
+
+
+def _check_notice_allowed(order: WorkOrder) -> None:
+    if order.status != repository.SIGNED:
+        raise NotSigned(
+            f"work order {order.id} is not signed yet; sign it before the "
+            "acceptance notice"
+        )
+    if order.acceptance_notice_requested_at is not None:
+        raise AcceptanceNoticeAlreadyRequested(
+            f"work order {order.id} already has its acceptance notice"
+        )
+
+
+async def _request_notice(
+    session: AsyncSession,
+    context: DispatchContext,
+    order: WorkOrder,
+    *,
+    accepted: bool,
+    message: str,
+    requested_by: str,
+) -> NoticeRequest:
+    now = context.clock.now()
+    if not await repository.mark_acceptance_notice_requested(
+        session, order.id, requested_at=now
+    ):
+        # Another request committed first: say why this one is refused.
+        await session.rollback()
+        _check_notice_allowed(await _reloaded(session, order.id))
+        raise AcceptanceNoticeAlreadyRequested(
+            f"work order {order.id} already has its acceptance notice"
+        )
+
+    notice = NoticeRequest(
+        request_id=ids.new_id(),
+        work_order_id=order.id,
+        appeal_id=order.appeal_id,
+        unit_id=order.unit_id,
+        accepted=accepted,
+        message=message,
+        requested_by=requested_by,
+        requested_at=now,
+    )
+    await repository.add_action(
+        session,
+        order.id,
+        action="acceptance_notice_requested",
+        actor=requested_by,
+        at=now,
+        detail={"request_id": notice.request_id, "accepted": accepted},
+    )
+    await context.outbox.stage(
+        session,
+        AcceptanceNoticeRequested(
+            request_id=notice.request_id,
+            work_order_id=order.id,
+            appeal_id=order.appeal_id,
+            unit_id=order.unit_id,
+            tracking_code=order.tracking_code,
+            accepted=accepted,
+            message=message,
+            requested_at=now,
+            requested_by=requested_by,
+        ),
+        occurred_at=now,
+    )
+    log.info(
+        "work order %s for appeal %s: unit %s asked for the acceptance notice %s",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+        notice.request_id,
+    )
+    return notice
+
+
+async def own_order(
+    *, session: AsyncSession, work_order_id: str, unit_id: str
+) -> WorkOrder:
+    """The order if it exists and is the unit's; otherwise not found, so a unit
+    never learns of another unit's orders."""
+    order = await repository.get(session, work_order_id)
+    if order is None or order.unit_id != unit_id:
+        raise WorkOrderNotFound(
+            f"unit {unit_id} has no work order {work_order_id}", field="work_order_id"
+        )
+    return order
+
+
+async def get(*, session: AsyncSession, work_order_id: str) -> WorkOrder:
+    order = await repository.get(session, work_order_id)
+    if order is None:
+        raise WorkOrderNotFound(
+            f"no work order {work_order_id}", field="work_order_id"
+        )
+    return order
+
+
+async def _reloaded(session: AsyncSession, work_order_id: str) -> WorkOrder:
+    order = await repository.reload(session, work_order_id)
+    if order is None:
+        raise WorkOrderNotFound(f"no work order {work_order_id}")
+    return order

@@ -1,0 +1,81 @@
+"""Finding the place and deciding whether an appeal is filed (Art. 11)."""
+
+from __future__ import annotations
+
+import pytest
+
+from minsheng_common.reference import load_reference
+from minsheng_intake import filing
+from minsheng_intake.places import Gazetteer, PlaceMatch
+
+GAZETTEER = Gazetteer.from_reference(load_reference())
+
+
+def test_a_community_names_its_subdistrict() -> None:
+    match = GAZETTEER.locate(address=None, text="六和社区某小区门口路灯不亮")
+    assert (match.subdistrict_id, match.community) == ("pingshan-jd", "六和社区")
+    assert match.found_in == "text"
+
+
+def test_the_address_field_wins_over_the_text() -> None:
+    match = GAZETTEER.locate(address="龙田街道竹坑社区", text="我住在坑梓街道")
+    assert match.subdistrict_id == "longtian-jd"
+    assert match.found_in == "address"
+
+
+def test_the_earliest_subdistrict_in_the_text_is_taken() -> None:
+    match = GAZETTEER.locate(address=None, text="碧岭街道到石井街道的公交线路")
+    assert match.subdistrict_id == "biling-jd"
+    assert match.community is None
+
+
+def test_naming_only_the_district_is_not_precise() -> None:
+    match = GAZETTEER.locate(address=None, text="深圳市坪山区的公交太少")
+    assert not match.precise
+    assert match.district_named
+
+
+def test_no_place_at_all() -> None:
+    match = GAZETTEER.locate(address=None, text="K8县丁字街的商户乱摆摊")
+    assert match == PlaceMatch()
+
+
+PLACE = PlaceMatch(subdistrict_id="maluan-jd", district_named=True, found_in="text")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"has_contact": False}, filing.Reason.MISSING_CONTACT),
+        (
+            {"contact_error": "not a valid telephone number"},
+            filing.Reason.INVALID_CONTACT,
+        ),
+        ({"content": ""}, filing.Reason.MISSING_CONTENT),
+        ({"place": PlaceMatch(district_named=True)}, filing.Reason.ADDRESS_NOT_PRECISE),
+        ({"place": PlaceMatch()}, filing.Reason.NO_PLACE_IN_DISTRICT),
+    ],
+)
+def test_each_missing_requirement_has_its_own_reason_and_article(
+    kwargs: dict[str, object], reason: filing.Reason
+) -> None:
+    given: dict[str, object] = {
+        "has_contact": True,
+        "contact_error": None,
+        "content": "路灯不亮",
+        "place": PLACE,
+    }
+    given.update(kwargs)
+    decision = filing.decide(**given)  # type: ignore[arg-type]
+    assert not decision.filed
+    assert decision.reason is reason
+    assert decision.article is not None and decision.article.startswith("Art. 11")
+    assert decision.detail
+
+
+def test_an_appeal_meeting_every_requirement_is_filed() -> None:
+    decision = filing.decide(
+        has_contact=True, contact_error=None, content="路灯不亮", place=PLACE
+    )
+    assert decision.filed
+    assert decision.reason is None and decision.article is None

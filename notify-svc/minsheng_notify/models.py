@@ -1,0 +1,79 @@
+"""Notify's tables: who can be told, what is to be told, and every try to tell them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from minsheng_common.db import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Recipient(Base):
+    """The citizen behind a filed appeal, as intake sent it (appeal.filed).
+
+    The contact stays the Fernet token intake made; it is opened only at the moment a
+    message is handed to a sender, and never stored or logged in clear.
+    """
+
+    __tablename__ = "recipients"
+
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(50))
+    contact_kind: Mapped[str] = mapped_column(String(20))
+    contact_encrypted: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """One message to one citizen, asked for once (by `request_id`) and kept with its
+    outcome as the evidence of Art. 36."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_appeal_id", "appeal_id"),
+        Index("ix_notices_work_order_id", "work_order_id"),
+        Index("ix_notices_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(100), unique=True)
+    appeal_id: Mapped[str] = mapped_column(String(36))
+    work_order_id: Mapped[str | None] = mapped_column(String(36))
+    unit_id: Mapped[str | None] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(30))
+    recipient_masked: Mapped[str | None] = mapped_column(String(100))
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeAttempt(Base):
+    """One try to deliver a notice, or the decision to stop trying: what happened,
+    when, through which channel."""
+
+    __tablename__ = "notice_attempts"
+    __table_args__ = (Index("ix_notice_attempts_notice_id", "notice_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"))
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(30))
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,65 @@
+"""The wording of notices: one Jinja2 template per kind, in `templates/`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+from minsheng_common.reference import ReferenceData
+from minsheng_notify.errors import UnknownTemplate
+
+ACCEPTANCE = "acceptance"
+
+
+class NoticeTexts:
+    """Renders the text of a notice; units are named as the reference data names
+    them."""
+
+    def __init__(self, unit_names: Mapping[str, str]) -> None:
+        self._unit_names = dict(unit_names)
+        # Plain text for SMS and mail, so nothing is HTML-escaped; a missing value is
+        # an error rather than a silent gap in what the citizen reads.
+        self._environment = Environment(
+            loader=PackageLoader("minsheng_notify", "templates"),
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), default_for_string=False
+            ),
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+        )
+
+    @classmethod
+    def from_reference(cls, reference: ReferenceData) -> NoticeTexts:
+        return cls({unit.id: unit.name for unit in reference.units})
+
+    def unit_name(self, unit_id: str) -> str:
+        """The unit's name for the citizen; its id when the reference lacks it."""
+        return self._unit_names.get(unit_id, unit_id)
+
+    def render(self, kind: str, **values: Any) -> str:
+        """The text of a notice of `kind` with `values` filled in."""
+        try:
+            template = self._environment.get_template(f"{kind}.txt.j2")
+        except TemplateNotFound:
+            raise UnknownTemplate(f"no template for notices of kind '{kind}'") from None
+        return template.render(**values).strip()
+
+    def acceptance(
+        self, *, tracking_code: str, unit_id: str, accepted: bool, message: str
+    ) -> str:
+        """The acceptance notice (受理告知, Art. 28)."""
+        return self.render(
+            ACCEPTANCE,
+            tracking_code=tracking_code,
+            unit=self.unit_name(unit_id),
+            accepted=accepted,
+            message=message.strip(),
+        )

@@ -1,0 +1,93 @@
+"""Queries on notify's store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng_notify.models import Notice, NoticeAttempt, Recipient
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+
+async def recipient(session: AsyncSession, appeal_id: str) -> Recipient | None:
+    return await session.get(Recipient, appeal_id)
+
+
+async def notice(session: AsyncSession, notice_id: str) -> Notice | None:
+    return await session.get(Notice, notice_id)
+
+
+async def notice_by_request(session: AsyncSession, request_id: str) -> Notice | None:
+    return await session.scalar(select(Notice).where(Notice.request_id == request_id))
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime
+) -> tuple[Notice, Recipient] | None:
+    """The next pending notice that is due and whose recipient is known, locked for
+    this transaction.
+
+    On PostgreSQL `SKIP LOCKED` lets several workers send at once, each taking a
+    different notice; SQLite has one writer and ignores the clause.
+    """
+    result = await session.execute(
+        select(Notice, Recipient)
+        .join(Recipient, Recipient.appeal_id == Notice.appeal_id)
+        .where(Notice.status == PENDING, Notice.next_attempt_at <= now)
+        .order_by(Notice.next_attempt_at, Notice.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Notice)
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def claim_unaddressed(
+    session: AsyncSession, *, created_before: datetime, limit: int
+) -> Sequence[Notice]:
+    """Pending notices created before `created_before` whose recipient never came,
+    locked for this transaction."""
+    known = exists().where(Recipient.appeal_id == Notice.appeal_id)
+    result = await session.scalars(
+        select(Notice)
+        .where(Notice.status == PENDING, Notice.created_at <= created_before, ~known)
+        .order_by(Notice.created_at, Notice.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return result.all()
+
+
+async def notices(
+    session: AsyncSession, *, appeal_id: str | None, work_order_id: str | None
+) -> Sequence[Notice]:
+    query = select(Notice)
+    if appeal_id is not None:
+        query = query.where(Notice.appeal_id == appeal_id)
+    if work_order_id is not None:
+        query = query.where(Notice.work_order_id == work_order_id)
+    result = await session.scalars(query.order_by(Notice.created_at, Notice.id))
+    return result.all()
+
+
+async def attempts(
+    session: AsyncSession, notice_ids: Sequence[str]
+) -> dict[str, list[NoticeAttempt]]:
+    """Every attempt of the given notices, oldest first, by notice id."""
+    by_notice: dict[str, list[NoticeAttempt]] = {key: [] for key in notice_ids}
+    if not notice_ids:
+        return by_notice
+    result = await session.scalars(
+        select(NoticeAttempt)
+        .where(NoticeAttempt.notice_id.in_(notice_ids))
+        .order_by(NoticeAttempt.id)
+    )
+    for attempt in result:
+        by_notice[attempt.notice_id].append(attempt)
+    return by_notice

@@ -1,0 +1,67 @@
+"""Notify's HTTP API: the notices sent to citizens and their evidence."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from minsheng_notify import service
+from minsheng_notify.deps import Session
+from minsheng_notify.schemas import AttemptOut, NoticeList, NoticeOut
+from minsheng_notify.service import NoticeRecord
+
+router = APIRouter(prefix="/v1", tags=["notices"])
+
+
+@router.get("/notices", response_model=NoticeList)
+async def list_notices(
+    session: Session,
+    appeal_id: str | None = Query(default=None, max_length=36),
+    work_order_id: str | None = Query(default=None, max_length=36),
+) -> NoticeList:
+    """The notices of an appeal or of a work order, oldest first, each with its
+    status, channel, send time, provider reference and every attempt (Art. 36).
+
+    Name at least one of `appeal_id` and `work_order_id`.
+    """
+    records = await service.list_notices(
+        session=session, appeal_id=appeal_id, work_order_id=work_order_id
+    )
+    return NoticeList(items=[present(record) for record in records])
+
+
+@router.get("/notices/{notice_id}", response_model=NoticeOut)
+async def get_notice(notice_id: str, session: Session) -> NoticeOut:
+    """One notice with the evidence of every attempt to deliver it."""
+    return present(await service.get_notice(session=session, notice_id=notice_id))
+
+
+def present(record: NoticeRecord) -> NoticeOut:
+    notice = record.notice
+    return NoticeOut(
+        id=notice.id,
+        request_id=notice.request_id,
+        appeal_id=notice.appeal_id,
+        work_order_id=notice.work_order_id,
+        unit_id=notice.unit_id,
+        kind=notice.kind,
+        body=notice.body,
+        status=notice.status,
+        channel=notice.channel,
+        recipient_masked=notice.recipient_masked,
+        attempts=notice.attempts,
+        created_at=notice.created_at,
+        sent_at=notice.sent_at,
+        failed_at=notice.failed_at,
+        provider_ref=notice.provider_ref,
+        last_error=notice.last_error,
+        attempt_log=[
+            AttemptOut(
+                at=attempt.at,
+                outcome=attempt.outcome,
+                channel=attempt.channel,
+                provider_ref=attempt.provider_ref,
+                detail=attempt.detail,
+            )
+            for attempt in record.attempts
+        ],
+    )

@@ -1,0 +1,46 @@
+"""What notify's API gives: notices with the evidence of every attempt (Art. 36)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+NoticeStatus = Literal["pending", "sent", "failed"]
+
+
+class AttemptOut(BaseModel):
+    """One try to deliver a notice, or the decision to stop trying."""
+
+    at: AwareDatetime
+    outcome: str = Field(description="sent, failed or recipient_unknown")
+    channel: str | None
+    provider_ref: str | None
+    detail: str | None
+
+
+class NoticeOut(BaseModel):
+    """A notice to a citizen and the proof of how it went (Art. 36); the recipient
+    only masked."""
+
+    id: str
+    request_id: str
+    appeal_id: str
+    work_order_id: str | None
+    unit_id: str | None
+    kind: str = Field(description="acceptance: 受理告知 (Art. 28)")
+    body: str
+    status: NoticeStatus
+    channel: str | None = Field(description="the channel it was sent through")
+    recipient_masked: str | None
+    attempts: int = Field(description="how many times sending was tried")
+    created_at: AwareDatetime
+    sent_at: AwareDatetime | None
+    failed_at: AwareDatetime | None
+    provider_ref: str | None = Field(description="the channel's reference for it")
+    last_error: str | None
+    attempt_log: list[AttemptOut] = Field(description="every attempt, oldest first")
+
+
+class NoticeList(BaseModel):
+    items: list[NoticeOut]

@@ -1,0 +1,42 @@
+"""The forum adapter's application: the API, its store and the delivery loop."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from minsheng_common import web
+from minsheng_common.runtime import ServiceRuntime
+from minsheng_forum import delivery, routes, sample
+from minsheng_forum.service import ForumContext
+from minsheng_forum.settings import ForumSettings
+
+MIGRATIONS = "minsheng_forum:migrations"
+
+
+def create_app(settings: ForumSettings | None = None) -> FastAPI:
+    settings = settings or ForumSettings()
+    # A channel adapter consumes no topics and stages no events: its runtime runs the
+    # store and the delivery loop.
+    runtime = ServiceRuntime(
+        settings=settings,
+        script_location=MIGRATIONS,
+        background=[delivery.deliver_due],
+    )
+    context = ForumContext(
+        clock=runtime.clock,
+        channel=settings.channel,
+        source=sample.SAMPLE_NAME,
+        sample_path=settings.sample_file or sample.packaged_path(),
+        default_compression=settings.replay_compression,
+    )
+    runtime.extras["context"] = context
+    app = web.create_app(
+        title="Minsheng forum adapter",
+        description="Turns message-board posts (人民网留言板) into canonical appeals "
+        "and delivers them to intake in order, with retries and an idempotency key "
+        "(Art. 4, 5). Replays the real sample onto the demo clock.",
+        runtime=runtime,
+        routers=[routes.router],
+    )
+    app.state.context = context
+    return app

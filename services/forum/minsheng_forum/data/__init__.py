@@ -1,0 +1,1 @@
+"""Data shipped with the forum adapter: the real sample it replays."""

@@ -1,0 +1,54 @@
+"""SLA's application: the API plus its runtime (store, outbox relay, the work-order
+consumer and the deadline watcher)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from minsheng_common import web, working_calendar
+from minsheng_common.events import topics
+from minsheng_common.reference import load_reference
+from minsheng_common.rules import load_rule_book
+from minsheng_common.runtime import ConsumerSpec, ServiceRuntime
+from minsheng_sla import consumers, routes, watcher
+from minsheng_sla.service import SlaContext
+from minsheng_sla.settings import SlaSettings
+
+MIGRATIONS = "minsheng_sla:migrations"
+
+
+def create_app(settings: SlaSettings | None = None) -> FastAPI:
+    settings = settings or SlaSettings()
+    reference = load_reference(settings.reference_file)
+    calendar = working_calendar.default_calendar(reference.hours())
+    rules = load_rule_book(settings.rules_file)
+
+    events = consumers.WorkOrderEvents()
+    runtime = ServiceRuntime(
+        settings=settings,
+        script_location=MIGRATIONS,
+        consumers=[
+            ConsumerSpec(
+                name="work-orders",
+                topics=[topics.WORK_ORDERS],
+                handlers=events.handlers(),
+            )
+        ],
+        background=[watcher.watch_deadlines],
+    )
+    context = SlaContext(
+        calendar=calendar, rules=rules, outbox=runtime.outbox, clock=runtime.clock
+    )
+    events.bind(context)
+
+    app = web.create_app(
+        title="Minsheng sla",
+        description="The working calendar and the clocks on every work order: "
+        "sign-off within 2 working hours (Art. 13), handling by type (Art. 15), "
+        "acceptance notice after signing (Art. 28), as the rules edition in force "
+        "when the order was created sets them.",
+        runtime=runtime,
+        routers=[routes.router],
+    )
+    app.state.context = context
+    return app

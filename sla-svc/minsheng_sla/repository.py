@@ -1,0 +1,125 @@
+"""Queries on SLA's store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.base import Executable
+
+from minsheng_sla.models import PENDING, REACHED, Deadline
+
+# The order clocks of one work order are listed in: the order they start.
+KIND_ORDER = {"sign_off": 0, "handling": 1, "acceptance_notice": 2}
+
+
+async def insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Add a clock unless the work order already has one of that kind; True if added.
+
+    `ON CONFLICT DO NOTHING` on the (work order, kind) key makes a second delivery
+    of the same fact, even a concurrent one, a no-op instead of an error.
+    """
+    keys = ["work_order_id", "kind"]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement: Executable
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(Deadline)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(Deadline)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+        )
+    else:
+        statement = insert(Deadline).values(**values)
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def by_kind(
+    session: AsyncSession, work_order_id: str, kind: str, *, for_update: bool = False
+) -> Deadline | None:
+    """The work order's clock of one kind; `for_update` locks it (PostgreSQL) so the
+    watcher cannot reach it while it is being met."""
+    query = select(Deadline).where(
+        Deadline.work_order_id == work_order_id, Deadline.kind == kind
+    )
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query)
+    return result.scalar_one_or_none()
+
+
+async def for_work_order(session: AsyncSession, work_order_id: str) -> list[Deadline]:
+    """Every clock on a work order, in the order they start."""
+    rows = await session.scalars(
+        select(Deadline).where(Deadline.work_order_id == work_order_id)
+    )
+    return sorted(rows, key=lambda row: (row.starts_at, KIND_ORDER.get(row.kind, 9)))
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    kind: str | None,
+    unit_id: str | None,
+    due_before: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Deadline], int]:
+    """Clocks matching the filters, soonest due first, and how many match in all."""
+    query = select(Deadline)
+    if status is not None:
+        query = query.where(Deadline.status == status)
+    if kind is not None:
+        query = query.where(Deadline.kind == kind)
+    if unit_id is not None:
+        query = query.where(Deadline.unit_id == unit_id)
+    if due_before is not None:
+        query = query.where(Deadline.due_at <= due_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Deadline.due_at, Deadline.id).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[Deadline]:
+    """Mark up to `limit` pending clocks due at or before `now` as reached, and return
+    them, soonest due first.
+
+    One UPDATE whose subquery takes the rows `FOR UPDATE SKIP LOCKED`: on PostgreSQL
+    several watchers claim disjoint batches and a row being met by a consumer is left
+    for the next pass; SQLite ignores the locking clause, and since the statement
+    writes first it waits for the store's single write lock rather than failing on a
+    stale read.
+    """
+    # An alias, so the subquery reads the table itself instead of being correlated
+    # with the row being updated.
+    candidate = aliased(Deadline)
+    due = (
+        select(candidate.id)
+        .where(candidate.status == PENDING, candidate.due_at <= now)
+        .order_by(candidate.due_at, candidate.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await session.scalars(
+        update(Deadline)
+        .where(Deadline.id.in_(due), Deadline.status == PENDING)
+        .values(status=REACHED, reached_at=now)
+        .returning(Deadline)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed, key=lambda row: (row.due_at, row.id))

@@ -1,0 +1,382 @@
+"""The event contracts every service relies on, checked for every event type.
+
+Each type in the catalogue must survive the trip through the wire unchanged, ignore
+fields it does not know (a newer minor version) and be refused, as `UnreadableEvent`,
+when its major version is unknown or its body breaks the contract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from minsheng_common.events import (
+    EVENT_TYPES,
+    AcceptanceNoticeRequested,
+    AppealFiled,
+    AppealReceived,
+    AppealRejected,
+    DeadlineMet,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+    EventData,
+    NoticeFailed,
+    NoticeSent,
+    UnreadableEvent,
+    WorkOrderDispatched,
+    WorkOrderSigned,
+    model_for,
+    open_envelope,
+    read,
+    seal,
+)
+from minsheng_common.events import topics as topic_names
+
+APPEAL = "6f1c2a4e-3b5d-4e7f-8a9b-0c1d2e3f4a5b"
+WORK_ORDER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+AT = datetime(2026, 10, 9, 1, 30, tzinfo=UTC)
+
+
+def _appeal_received() -> AppealReceived:
+    return AppealReceived(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        channel="hotline-12345",
+        channel_ref="call-778",
+        appeal_type="complaint",
+        category_hint="噪音扰民",
+        received_at=AT,
+    )
+
+
+def _appeal_filed() -> AppealFiled:
+    return AppealFiled(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        channel="hotline-12345",
+        appeal_type="complaint",
+        category_id="noise",
+        subdistrict_id="pingshan-jd",
+        community="坪山社区",
+        title="夜间施工噪音",
+        content="工地每晚十一点后仍在施工，影响休息。",
+        address="坪山大道 1 号",
+        received_at=AT,
+        filed_at=AT + timedelta(minutes=10),
+        contact_kind="mobile",
+        contact_encrypted="gAAAAAB-token",
+        attachments=["photo-1.jpg"],
+    )
+
+
+def _appeal_rejected() -> AppealRejected:
+    return AppealRejected(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        channel="wechat",
+        appeal_type="consultation",
+        reason_code="litigation_pending",
+        article="Art. 11",
+        detail="已进入诉讼程序",
+        received_at=AT,
+        rejected_at=AT + timedelta(minutes=5),
+    )
+
+
+def _work_order_dispatched() -> WorkOrderDispatched:
+    return WorkOrderDispatched(
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        unit_id="housing-bureau",
+        appeal_type="suggestion",
+        filed_at=AT,
+        created_at=AT + timedelta(minutes=20),
+        dispatched_at=AT + timedelta(minutes=20),
+        route_basis="category_default",
+        rules_edition="measures-v4",
+    )
+
+
+def _work_order_signed() -> WorkOrderSigned:
+    return WorkOrderSigned(
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="housing-bureau",
+        signed_at=AT + timedelta(hours=1),
+        mode="manual",
+        signed_by="clerk-7",
+    )
+
+
+def _acceptance_notice_requested() -> AcceptanceNoticeRequested:
+    return AcceptanceNoticeRequested(
+        request_id="req-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="housing-bureau",
+        tracking_code="PS20261009000123",
+        accepted=True,
+        message="您的诉求已受理",
+        requested_at=AT + timedelta(hours=2),
+        requested_by="clerk-7",
+    )
+
+
+def _deadline_set() -> DeadlineSet:
+    return DeadlineSet(
+        deadline_id="dl-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="housing-bureau",
+        kind="handling",
+        starts_at=AT,
+        due_at=AT + timedelta(days=9),
+        provisional=False,
+        article="Art. 15",
+        period="P7WD",
+        rules_edition="measures-v4",
+    )
+
+
+def _deadline_reached() -> DeadlineReached:
+    return DeadlineReached(
+        deadline_id="dl-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="housing-bureau",
+        kind="sign_off",
+        due_at=AT + timedelta(hours=2),
+        reached_at=AT + timedelta(hours=2, seconds=1),
+    )
+
+
+def _deadline_met() -> DeadlineMet:
+    return DeadlineMet(
+        deadline_id="dl-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="housing-bureau",
+        kind="acceptance_notice",
+        due_at=AT + timedelta(days=1),
+        met_at=AT + timedelta(hours=3),
+        late=False,
+    )
+
+
+def _notice_sent() -> NoticeSent:
+    return NoticeSent(
+        notice_id="n-1",
+        request_id="req-1",
+        appeal_id=APPEAL,
+        work_order_id=WORK_ORDER,
+        kind="acceptance",
+        channel="sms",
+        recipient_masked="138****5678",
+        sent_at=AT + timedelta(hours=3),
+        provider_ref="sms-991",
+        attempts=1,
+    )
+
+
+def _notice_failed() -> NoticeFailed:
+    return NoticeFailed(
+        notice_id="n-2",
+        request_id="req-2",
+        appeal_id=APPEAL,
+        kind="handling",
+        channel="email",
+        failed_at=AT + timedelta(hours=4),
+        reason="mailbox_full",
+        attempts=5,
+    )
+
+
+FACTORIES: dict[type[EventData], Callable[[], EventData]] = {
+    AppealReceived: _appeal_received,
+    AppealFiled: _appeal_filed,
+    AppealRejected: _appeal_rejected,
+    WorkOrderDispatched: _work_order_dispatched,
+    WorkOrderSigned: _work_order_signed,
+    AcceptanceNoticeRequested: _acceptance_notice_requested,
+    DeadlineSet: _deadline_set,
+    DeadlineReached: _deadline_reached,
+    DeadlineMet: _deadline_met,
+    NoticeSent: _notice_sent,
+    NoticeFailed: _notice_failed,
+}
+
+every_type = pytest.mark.parametrize(
+    "event_class", EVENT_TYPES, ids=[cls.event_type for cls in EVENT_TYPES]
+)
+
+
+def sample(event_class: type[EventData]) -> EventData:
+    event = FACTORIES[event_class]()
+    assert type(event) is event_class
+    return event
+
+
+def sealed(event_class: type[EventData]) -> Envelope:
+    return seal(
+        sample(event_class),
+        producer="contract-test",
+        occurred_at=AT,
+        trace_id="trace-1",
+    )
+
+
+def wire(envelope: Envelope, **changes: Any) -> bytes:
+    """The envelope as JSON bytes, with top-level `changes` applied."""
+    raw = json.loads(envelope.to_bytes())
+    raw.update(changes)
+    return json.dumps(raw).encode("utf-8")
+
+
+def test_every_event_type_has_a_factory() -> None:
+    assert set(FACTORIES) == set(EVENT_TYPES)
+
+
+def test_event_types_are_unique() -> None:
+    names = [cls.event_type for cls in EVENT_TYPES]
+
+    assert len(set(names)) == len(names)
+
+
+@every_type
+def test_event_type_declares_a_known_topic_and_version(
+    event_class: type[EventData],
+) -> None:
+    assert event_class.topic in topic_names.ALL
+    assert event_class.schema_version.split(".")[0] == "1"
+    assert model_for(event_class.event_type, 1) is event_class
+
+
+@every_type
+def test_event_round_trips_through_the_wire(event_class: type[EventData]) -> None:
+    event = sample(event_class)
+    envelope = seal(event, producer="contract-test", occurred_at=AT, trace_id="t-1")
+
+    opened = open_envelope(envelope.to_bytes())
+    body = read(opened)
+
+    assert opened == envelope
+    assert opened.type == event_class.event_type
+    assert opened.schema_version == event_class.schema_version
+    assert opened.key == APPEAL
+    assert opened.occurred_at == AT
+    assert opened.producer == "contract-test"
+    assert opened.trace_id == "t-1"
+    assert type(body) is event_class
+    assert body == event
+
+
+@every_type
+def test_event_ignores_unknown_fields(event_class: type[EventData]) -> None:
+    envelope = sealed(event_class)
+    newer = envelope.model_copy(
+        update={
+            "schema_version": "1.9",
+            "data": {**envelope.data, "added_in_a_minor_version": {"x": 1}},
+        }
+    )
+
+    opened = open_envelope(wire(newer, envelope_field_from_the_future="x"))
+
+    assert read(opened) == sample(event_class)
+
+
+@every_type
+def test_event_of_unknown_major_version_is_unreadable(
+    event_class: type[EventData],
+) -> None:
+    opened = open_envelope(wire(sealed(event_class), schema_version="2.0"))
+
+    assert opened.major_version == 2
+    with pytest.raises(UnreadableEvent, match="major version 2"):
+        read(opened)
+
+
+@every_type
+def test_event_missing_a_required_field_is_unreadable(
+    event_class: type[EventData],
+) -> None:
+    envelope = sealed(event_class)
+    data = {k: v for k, v in envelope.data.items() if k != "appeal_id"}
+
+    opened = open_envelope(wire(envelope, data=data))
+
+    with pytest.raises(UnreadableEvent, match="breaks its contract") as caught:
+        read(opened)
+    assert caught.value.retriable is False
+
+
+@every_type
+def test_event_with_a_naive_time_is_unreadable(event_class: type[EventData]) -> None:
+    envelope = sealed(event_class)
+    time_field = next(
+        name for name, value in envelope.data.items() if name.endswith("_at")
+    )
+    data = {**envelope.data, time_field: "2026-10-09T09:30:00"}
+
+    with pytest.raises(UnreadableEvent, match="breaks its contract"):
+        read(open_envelope(wire(envelope, data=data)))
+
+
+@every_type
+def test_event_with_a_wrong_type_is_unreadable(event_class: type[EventData]) -> None:
+    envelope = sealed(event_class)
+    data = {**envelope.data, "appeal_id": {"not": "a string"}}
+
+    with pytest.raises(UnreadableEvent, match="breaks its contract"):
+        read(open_envelope(wire(envelope, data=data)))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"\xff\xfe\x00",
+        b"",
+        b"[1, 2, 3]",
+        b"null",
+        b'{"type": "appeal.received"}',
+    ],
+    ids=["text", "binary", "empty", "list", "null", "no-envelope"],
+)
+def test_a_message_that_is_no_envelope_is_unreadable(raw: bytes) -> None:
+    with pytest.raises(UnreadableEvent, match="not an event envelope"):
+        open_envelope(raw)
+
+
+@pytest.mark.parametrize("version", ["1", "v1.0", "1.0.0", ""])
+def test_an_envelope_with_a_malformed_version_is_unreadable(version: str) -> None:
+    raw = wire(sealed(AppealReceived), schema_version=version)
+
+    with pytest.raises(UnreadableEvent):
+        open_envelope(raw)
+
+
+def test_an_unknown_event_type_is_unreadable() -> None:
+    raw = wire(sealed(AppealReceived), type="appeal.teleported")
+
+    with pytest.raises(UnreadableEvent, match="no contract"):
+        read(open_envelope(raw))
+
+
+def test_sealing_gives_every_envelope_its_own_id() -> None:
+    first, second = sealed(AppealReceived), sealed(AppealReceived)
+
+    assert first.event_id != second.event_id
+
+
+def test_event_bodies_are_immutable() -> None:
+    event = sample(AppealReceived)
+
+    with pytest.raises(ValueError, match="frozen"):
+        event.appeal_id = "other"  # type: ignore[misc]

@@ -1,0 +1,256 @@
+"""The real forum sample through every service, on PostgreSQL and the broker.
+
+The sample (services/forum/minsheng_forum/data/labelled-messages.csv) has 495 rows and
+494 distinct messages: message 37042 appears twice with different labels, and the
+second delivery must return the first result. After the adapter maps the publisher's
+masked places ("A市" → 深圳市坪山区, A1区…A9区 → the subdistricts):
+
+- 59 messages name a subdistrict of the district and are filed;
+- 72 name only the district (深圳市坪山区) with no subdistrict, community or house
+  number: not filed, `address_not_precise` (Art. 11(2)3, 11(3)2);
+- 363 name no place in the district at all (other cities and counties): not filed,
+  `no_place_in_district` (Art. 11(3)2, 11(3)7).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from minsheng_common.clock import SharedClock
+from minsheng_common.devstack.stack import Stack
+from minsheng_common.reference import load_reference
+from minsheng_common.rules import load_rule_book
+from minsheng_common.working_calendar import default_calendar
+from tests.e2e.support import get, post, wait_until
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 495
+APPEALS = 494
+FILED = 59
+REJECTED = {"address_not_precise": 72, "no_place_in_district": 363}
+SIGNED_BY_HAND = 12
+CALENDAR = default_calendar(load_reference().hours())
+RULES = load_rule_book()
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def filed_appeals(stack: Stack) -> list[dict[str, Any]]:
+    page = get(stack, "intake", "/v1/appeals", decision="filed", limit=500)
+    return list(page["items"])
+
+
+def order_of(stack: Stack, appeal_id: str) -> list[dict[str, Any]]:
+    answer = get(stack, "dispatch", "/v1/work-orders", appeal_id=appeal_id)
+    return list(answer["items"] if isinstance(answer, dict) else answer)
+
+
+def expected_unit(appeal: dict[str, Any]) -> str:
+    """The unit the reference routing names: a keyword example of the category if the
+    text has one, else the category's default unit, else the subdistrict."""
+    reference = load_reference()
+    category = reference.category(appeal["category_id"])
+    text = f"{appeal['title']}\n{appeal['content']}"
+    for keyword, unit in category.examples.items():
+        if keyword in text:
+            return unit
+    if category.territorial or category.default_unit is None:
+        return str(appeal["place"]["subdistrict_id"])
+    return category.default_unit
+
+
+@pytest.fixture(scope="module")
+def replayed(postgres_stack: Stack) -> Stack:
+    """The whole sample delivered to intake, at a compression that puts it all within
+    a second of the demo clock."""
+    answer = post(postgres_stack, "forum", "/v1/replay", {"compression": 1e9})
+    assert answer.status_code == 202, answer.text
+
+    def delivered() -> bool:
+        stats = get(postgres_stack, "forum", "/v1/stats")
+        return stats["pending"] == 0 and stats["delivered"] == ROWS
+
+    wait_until(delivered, 120)
+    return postgres_stack
+
+
+def test_intake_files_and_rejects_the_stated_numbers(replayed: Stack) -> None:
+    counts = get(replayed, "intake", "/v1/appeal-counts")
+
+    assert counts["total"] == APPEALS
+    assert counts["filed"] == FILED
+    assert counts["by_reason"] == REJECTED
+    assert get(replayed, "forum", "/v1/stats")["already_received"] == 1
+
+
+def test_one_work_order_per_filed_appeal_for_the_routed_unit(replayed: Stack) -> None:
+    appeals = filed_appeals(replayed)
+    assert len(appeals) == FILED
+
+    wait_until(lambda: all(order_of(replayed, a["id"]) for a in appeals), 60)
+    for appeal in appeals:
+        orders = order_of(replayed, appeal["id"])
+        assert len(orders) == 1, appeal["id"]
+        assert orders[0]["unit_id"] == expected_unit(appeal), appeal["title"]
+
+
+def test_every_deadline_equals_the_calendars_answer(replayed: Stack) -> None:
+    appeals = filed_appeals(replayed)
+
+    for appeal in appeals:
+        order = order_of(replayed, appeal["id"])[0]
+        edition = RULES.in_force(at(order["created_at"]))
+
+        def both_set(order_id: str = order["id"]) -> list[dict[str, Any]] | None:
+            items = get(replayed, "sla", f"/v1/work-orders/{order_id}/deadlines")
+            kinds = {d["kind"] for d in items}
+            return items if {"sign_off", "handling"} <= kinds else None
+
+        wait_until(both_set, 30)
+        deadlines = {d["kind"]: d for d in both_set()}
+        sign_off = CALENDAR.add_working_hours(at(order["dispatched_at"]), edition.sign_off)
+        handling = CALENDAR.add_working_days(
+            at(order["created_at"]), edition.handling_days(appeal["type"])
+        )
+        assert at(deadlines["sign_off"]["due_at"]) == sign_off.at
+        assert at(deadlines["handling"]["due_at"]) == handling.at
+        assert deadlines["handling"]["provisional"] == handling.provisional
+
+
+def test_signing_yields_exactly_one_acceptance_notice_with_evidence(
+    replayed: Stack,
+) -> None:
+    orders = [order_of(replayed, a["id"])[0] for a in filed_appeals(replayed)]
+    sample = orders[:SIGNED_BY_HAND]
+
+    for order in sample:
+        answer = post(
+            replayed,
+            "dispatch",
+            f"/v1/work-orders/{order['id']}/sign",
+            {
+                "unit_id": order["unit_id"],
+                "signed_by": "clerk-e2e",
+                "acceptance_notice": {"accepted": True, "message": "已受理，正在核查。"},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        again = post(
+            replayed,
+            "dispatch",
+            f"/v1/work-orders/{order['id']}/acceptance-notice",
+            {
+                "unit_id": order["unit_id"],
+                "requested_by": "clerk-e2e",
+                "accepted": True,
+                "message": "再次告知",
+            },
+        )
+        assert again.status_code == 409
+
+    for order in sample:
+
+        def sent(order_id: str = order["id"]) -> list[dict[str, Any]] | None:
+            notices = get(replayed, "notify", "/v1/notices", work_order_id=order_id)
+            items = notices["items"] if isinstance(notices, dict) else notices
+            return items if items and items[0]["status"] == "sent" else None
+
+        wait_until(sent, 30)
+        notices = sent()
+        assert notices is not None and len(notices) == 1
+        evidence = notices[0]
+        assert evidence["sent_at"] and evidence["provider_ref"]
+        assert evidence["attempts"] >= 1
+        assert "*" in evidence["recipient_masked"]
+
+
+def test_unsigned_orders_are_signed_by_default_when_sign_off_time_passes(
+    replayed: Stack,
+) -> None:
+    orders = [order_of(replayed, a["id"])[0] for a in filed_appeals(replayed)]
+    SharedClock(replayed.clock_file).advance(timedelta(days=4))
+
+    def all_signed() -> bool:
+        current = [order_of(replayed, o["appeal_id"])[0] for o in orders]
+        return all(o["status"] == "signed" for o in current)
+
+    wait_until(all_signed, 60)
+    current = [order_of(replayed, o["appeal_id"])[0] for o in orders]
+    modes = sorted(o["sign_mode"] for o in current)
+    assert modes.count("manual") == SIGNED_BY_HAND
+    assert modes.count("auto") == FILED - SIGNED_BY_HAND
+
+    late = next(o for o in current if o["sign_mode"] == "auto")
+    answer = post(
+        replayed,
+        "dispatch",
+        f"/v1/work-orders/{late['id']}/sign",
+        {"unit_id": late["unit_id"], "signed_by": "late-clerk"},
+    )
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "already_signed"
+
+
+def test_analytics_counts_equal_intakes(replayed: Stack) -> None:
+    intake = get(replayed, "intake", "/v1/appeal-counts")
+
+    def caught_up() -> dict[str, Any] | None:
+        kpis = get(replayed, "analytics", "/v1/kpis")
+        totals = kpis["totals"]
+        return kpis if totals["filed"] == intake["filed"] else None
+
+    wait_until(caught_up, 60)
+    kpis = caught_up()
+    assert kpis is not None
+    assert kpis["totals"]["received"] == intake["total"]
+    assert kpis["totals"]["rejected"] == intake["rejected"]
+    assert kpis["totals"]["dispatched"] == FILED
+    assert kpis["by_rejection_reason"] == intake["by_reason"]
+    assert sum(kpis["by_channel"].values()) == intake["total"] if isinstance(
+        next(iter(kpis["by_channel"].values())), int
+    ) else True
+
+
+def test_a_deadline_reaching_into_2027_is_provisional_and_does_not_fail(
+    replayed: Stack,
+) -> None:
+    clock = SharedClock(replayed.clock_file)
+    clock.set_now(datetime.fromisoformat("2026-12-28T10:00:00+08:00"))
+    answer = post(
+        replayed,
+        "intake",
+        "/v1/appeals",
+        {
+            "channel": "hotline-12345",
+            "channel_ref": "e2e-2027",
+            "type": "complaint",
+            "category_hint": "municipal-facilities",
+            "title": "路灯不亮",
+            "content": "石井街道田心社区路灯编号 SJ-0231 不亮。",
+            "contact": {"kind": "phone", "value": "13900001111"},
+            "received_at": "2026-12-28T10:00:00+08:00",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    appeal_id = answer.json()["id"]
+
+    wait_until(lambda: order_of(replayed, appeal_id), 30)
+    order = order_of(replayed, appeal_id)[0]
+
+    def handling() -> dict[str, Any] | None:
+        items = get(replayed, "sla", f"/v1/work-orders/{order['id']}/deadlines")
+        return next((d for d in items if d["kind"] == "handling"), None)
+
+    wait_until(handling, 30)
+    deadline = handling()
+    assert deadline is not None
+    expected = CALENDAR.add_working_days(at(order["created_at"]), 7)
+    assert deadline["provisional"] is True
+    assert at(deadline["due_at"]) == expected.at
+    assert expected.provisional_years == (2027,)
