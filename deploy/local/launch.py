@@ -34,7 +34,9 @@ def main() -> int:
         help="how many times faster than real life the sample arrives (default 100000: "
         "the sample's three years pass in about 16 minutes)",
     )
-    parser.add_argument("--no-replay", action="store_true", help="start without the sample")
+    parser.add_argument(
+        "--no-replay", action="store_true", help="start without the sample"
+    )
     arguments = parser.parse_args()
 
     config = load_stack_config(HERE / "stack.toml")
@@ -56,7 +58,9 @@ def main() -> int:
         config=config,
         data_dir=data_dir,
         bootstrap_servers=bootstrap,
-        common_env={"MINSHENG_ENVIRONMENT": os.environ.get("MINSHENG_ENVIRONMENT", "demo")},
+        common_env={
+            "MINSHENG_ENVIRONMENT": os.environ.get("MINSHENG_ENVIRONMENT", "demo")
+        },
     )
     try:
         stack.start()
@@ -104,8 +108,10 @@ def _print_where_to_look(stack: Stack, data_dir: Path) -> None:
     print(f"mailbox    {data_dir / 'mailbox'}  (every notice sent, one file each)")
     print(f"logs       {data_dir / 'logs'}")
     print(f"secrets    {data_dir / 'secrets.json'}  (local development keys only)")
-    print(f"clock      {stack.clock_file}  (move it: python -m "
-          "minsheng_common.devstack.clock advance 2h)")
+    print(
+        f"clock      {stack.clock_file}  (move it: python -m "
+        "minsheng_common.devstack.clock advance 2h)"
+    )
     print()
 
 

@@ -38,7 +38,7 @@ class PiiVault:
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
-        except InvalidToken as error:
+        except (InvalidToken, UnicodeEncodeError) as error:
             raise PiiKeyError(
                 "personal data cannot be decrypted with any key"
             ) from error
@@ -47,7 +47,7 @@ class PiiVault:
         """Re-encrypt `token` under the first (newest) key."""
         try:
             return self._fernet.rotate(token.encode("ascii")).decode("ascii")
-        except InvalidToken as error:
+        except (InvalidToken, UnicodeEncodeError) as error:
             raise PiiKeyError("personal data cannot be rotated with any key") from error
 
 
@@ -57,20 +57,27 @@ def new_key() -> str:
 
 
 def keyed_hash(key: str, value: str) -> str:
-    """A keyed hash of a normalised value, so equal contacts can be found without
-    storing or comparing them in clear."""
+    """A keyed hash of a value, so equal contacts can be found without storing or
+    comparing them in clear. Callers normalise the value first (intake hashes the
+    E.164 number, not what the citizen typed)."""
     digest = hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256)
     return digest.hexdigest()
 
 
-_DIGITS = re.compile(r"\d")
+_PHONE = re.compile(r"^\+?[\d\s-]{7,}$")
 
 
 def mask(value: str) -> str:
-    """Mask a contact for display: keep the first three and last four characters of a
-    phone number, and a hint of anything else."""
-    if len(value) >= 11 and _DIGITS.search(value):
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    """Mask a contact for display: a phone number keeps its last four digits, an
+    email its first letter and domain, anything else its first and last character."""
+    if _PHONE.match(value):
+        digits = value.replace(" ", "").replace("-", "")
+        country = "+86 " if digits.startswith("+86") else ""
+        national = digits.removeprefix("+86")
+        return country + national[:3] + "*" * max(len(national) - 7, 1) + national[-4:]
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
     if len(value) <= 2:
         return "*" * len(value)
     return value[0] + "*" * (len(value) - 2) + value[-1]

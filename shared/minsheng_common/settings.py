@@ -141,19 +141,25 @@ class PiiSettingsMixin(BaseSettings):
     def ensure_pii_keys(self, environment: str, data_dir: Path) -> None:
         """Fill missing keys from the local key file, or refuse in production."""
         if environment == "production":
-            if (
-                self.pii_keys.strip() in PLACEHOLDER_SECRETS
-                or self.hash_key.strip() in (PLACEHOLDER_SECRETS)
-            ):
+            keys = self.pii_key_list()
+            placeholders = [
+                k for k in [*keys, self.hash_key.strip()] if _placeholder(k)
+            ]
+            if not keys or placeholders:
                 raise ValueError(
                     "production needs real PII_KEYS and HASH_KEY, not placeholders"
                 )
+            pii.PiiVault(keys)  # refuses a key that is not a valid Fernet key
             return
         local = local_secrets(data_dir)
         if not self.pii_keys:
             self.pii_keys = local["pii_keys"]
         if not self.hash_key:
             self.hash_key = local["hash_key"]
+
+
+def _placeholder(secret: str) -> bool:
+    return secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16
 
 
 def local_secrets(data_dir: Path) -> dict[str, str]:

@@ -78,11 +78,11 @@ counters = Table(
 
 
 async def eventually(
-    check: Callable[[], bool | Awaitable[bool]], *, what: str, timeout: float = 20.0
+    check: Callable[[], bool | Awaitable[bool]], *, what: str, within: float = 20.0
 ) -> None:
-    """Poll `check` until it is true; fail after `timeout` seconds."""
+    """Poll `check` until it is true; fail after `within` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         result = check()
         if inspect.isawaitable(result):
@@ -90,7 +90,7 @@ async def eventually(
         if result:
             return
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.02)
 
 
@@ -414,6 +414,7 @@ async def test_relay_is_woken_right_after_a_commit_that_staged_events(
             idle.set()
         return sent
 
+    # Replace the bound method so the relay's own loop reports when it went idle.
     relay.publish_batch = watched_publish_batch  # type: ignore[method-assign]
 
     async with running(relay.run()):
@@ -425,7 +426,7 @@ async def test_relay_is_woken_right_after_a_commit_that_staged_events(
 
         assert bus.wakes == 1
         await eventually(
-            lambda: relay.published_total == 1, what="the woken relay", timeout=10
+            lambda: relay.published_total == 1, what="the woken relay", within=10
         )
 
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
 
+from minsheng_common import pii
 from minsheng_common.pii import PiiVault
 from minsheng_common.settings import (
     PiiSettingsMixin,
@@ -186,17 +187,33 @@ def test_production_refuses_placeholder_pii_keys(
 def test_production_keeps_real_pii_keys(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    new, old, hash_key = pii.new_key(), pii.new_key(), pii.new_key()
     monkeypatch.setenv("MINSHENG_ENVIRONMENT", "production")
-    monkeypatch.setenv("MINSHENG_PII_KEYS", "new-key, old-key")
-    monkeypatch.setenv("MINSHENG_HASH_KEY", "hash-key")
+    monkeypatch.setenv("MINSHENG_PII_KEYS", f"{new}, {old}")
+    monkeypatch.setenv("MINSHENG_HASH_KEY", hash_key)
     settings = DemoPiiSettings()
 
     settings.ensure_pii_keys(settings.environment, tmp_path)
 
     assert settings.is_production
-    assert settings.pii_key_list() == ["new-key", "old-key"]
-    assert settings.hash_key == "hash-key"
+    assert settings.pii_key_list() == [new, old]
+    assert settings.hash_key == hash_key
     assert not (tmp_path / "secrets.json").exists()
+
+
+@pytest.mark.parametrize(
+    "keys", ["change-me,{real}", "{real},not-a-fernet-key-but-long-enough", ""]
+)
+def test_production_refuses_any_placeholder_or_invalid_key_in_the_list(
+    keys: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MINSHENG_ENVIRONMENT", "production")
+    monkeypatch.setenv("MINSHENG_PII_KEYS", keys.format(real=pii.new_key()))
+    monkeypatch.setenv("MINSHENG_HASH_KEY", pii.new_key())
+    settings = DemoPiiSettings()
+
+    with pytest.raises(ValueError):
+        settings.ensure_pii_keys(settings.environment, tmp_path)
 
 
 def test_development_generates_one_shared_local_secrets_file(tmp_path: Path) -> None:

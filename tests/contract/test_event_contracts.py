@@ -379,4 +379,5 @@ def test_event_bodies_are_immutable() -> None:
     event = sample(AppealReceived)
 
     with pytest.raises(ValueError, match="frozen"):
+        # Assigning to a frozen model on purpose, to see it refused.
         event.appeal_id = "other"  # type: ignore[misc]

@@ -31,7 +31,9 @@ def postgres_stack(
 
 
 @pytest.fixture(scope="module")
-def sqlite_stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def sqlite_stack(
+    broker: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """The embedded default: every service with a SQLite store under the data folder."""
     stack = start_stack(
         data_dir=tmp_path_factory.mktemp("sqlite-stack"),

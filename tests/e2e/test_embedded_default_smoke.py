@@ -57,4 +57,5 @@ def test_the_sample_flows_through_every_service_on_sqlite(sqlite_stack: Stack) -
 
     wait_until(notice_file, 30)
     message = json.loads(notice_file()[0])
-    assert appeal["items"][0]["tracking_code"] in json.dumps(message, ensure_ascii=False)
+    tracking_code = appeal["items"][0]["tracking_code"]
+    assert tracking_code in json.dumps(message, ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""The embedded Kafka-protocol broker (Tansu, memory storage) for local runs and tests."""
+"""The embedded Kafka-protocol broker (Tansu, memory storage) for runs and tests."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def broker_binary() -> str:
 class EmbeddedBroker:
     """A Tansu broker process on loopback; everything it holds is lost when it stops."""
 
-    def __init__(self, port: int | None = None, *, log_file: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, *, log_file: Path | None = None
+    ) -> None:
         self.port = port or free_port()
         self._log_file = log_file
         self._process: subprocess.Popen[bytes] | None = None
@@ -48,7 +50,9 @@ class EmbeddedBroker:
     def start(self) -> EmbeddedBroker:
         address = f"tcp://127.0.0.1:{self.port}"
         output = (
-            self._log_file.open("ab") if self._log_file is not None else subprocess.DEVNULL
+            self._log_file.open("ab")
+            if self._log_file is not None
+            else subprocess.DEVNULL
         )
         self._process = subprocess.Popen(  # noqa: S603 - our own broker binary
             [

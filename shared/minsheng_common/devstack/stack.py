@@ -76,10 +76,15 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[
+                    -3000:
+                ]
                 raise RuntimeError(f"{self.spec.name} exited at start:\n{tail}")
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                if (
+                    httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code
+                    == 200
+                ):
                     return
             except httpx.HTTPError:
                 pass
