@@ -271,9 +271,11 @@ async def on_notice_sent(
     # acceptance request, arriving later or concurrently, finds this notice.
     request = await repository.locked(session, AcceptanceRequestFact, data.request_id)
     if request.work_order_id is not None:
+        # The order's `last_event_at` is left alone: the notice row keeps this
+        # event's time, and touching the order only when the request came first
+        # would make the row depend on the order of arrival.
         order = await repository.locked(session, WorkOrderFact, request.work_order_id)
         await _refresh_acceptance(session, order)
-        _touch(order, envelope)
     log.debug(
         "notice %s for appeal %s sent (event %s)",
         data.notice_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -77,21 +77,27 @@ class WorkOrderFact(Base):
     sign_off_deadline_at: Mapped[datetime | None]
     sign_off_provisional: Mapped[bool | None] = mapped_column(Boolean)
     sign_off_deadline_version: Mapped[datetime | None]
-    sign_off_reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_off_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     sign_off_met_at: Mapped[datetime | None]
     sign_off_met_late: Mapped[bool | None] = mapped_column(Boolean)
 
     handling_deadline_at: Mapped[datetime | None]
     handling_provisional: Mapped[bool | None] = mapped_column(Boolean)
     handling_deadline_version: Mapped[datetime | None]
-    handling_reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    handling_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     handling_met_at: Mapped[datetime | None]
     handling_met_late: Mapped[bool | None] = mapped_column(Boolean)
 
     acceptance_notice_deadline_at: Mapped[datetime | None]
     acceptance_notice_provisional: Mapped[bool | None] = mapped_column(Boolean)
     acceptance_notice_deadline_version: Mapped[datetime | None]
-    acceptance_notice_reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    acceptance_notice_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     acceptance_notice_met_at: Mapped[datetime | None]
     acceptance_notice_met_late: Mapped[bool | None] = mapped_column(Boolean)
 

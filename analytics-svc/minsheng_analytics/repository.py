@@ -75,11 +75,6 @@ async def locked(session: AsyncSession, model: type[Fact], key: str) -> Fact:
     return row
 
 
-async def find(session: AsyncSession, model: type[Fact], key: str) -> Fact | None:
-    """The row, locked, or None; never creates one."""
-    return await session.get(model, key, with_for_update=True, populate_existing=True)
-
-
 async def acceptance_times(
     session: AsyncSession, work_order_id: str
 ) -> tuple[datetime | None, datetime | None]:
@@ -102,10 +97,6 @@ async def acceptance_times(
         )
     )
     return requested, sent
-
-
-async def request(session: AsyncSession, request_id: str) -> AcceptanceRequestFact | None:
-    return await session.get(AcceptanceRequestFact, request_id)
 
 
 async def appeal_rows(session: AsyncSession, window: Window) -> Sequence[Any]:
@@ -160,8 +151,6 @@ async def recent_appeals(
     for condition in window.conditions():
         query = query.where(condition)
     rows = await session.scalars(
-        query.order_by(AppealFact.received_at.desc(), AppealFact.appeal_id).limit(
-            limit
-        )
+        query.order_by(AppealFact.received_at.desc(), AppealFact.appeal_id).limit(limit)
     )
     return list(rows)

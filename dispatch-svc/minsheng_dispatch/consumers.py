@@ -50,7 +50,9 @@ class DispatchHandlers:
         """The sign-off time ran out: sign by default if still unsigned (Art. 13).
         Other deadlines are sla's and analytics' business."""
         if data.kind == "sign_off":
-            await service.auto_sign(session=session, context=self.context, deadline=data)
+            await service.auto_sign(
+                session=session, context=self.context, deadline=data
+            )
 
     def by_event_type(self) -> Mapping[str, Handler]:
         return {

@@ -74,9 +74,7 @@ async def mark_signed(
     result = await session.execute(
         update(WorkOrder)
         .where(WorkOrder.id == work_order_id, WorkOrder.status == DISPATCHED)
-        .values(
-            status=SIGNED, signed_at=signed_at, sign_mode=mode, signed_by=signed_by
-        )
+        .values(status=SIGNED, signed_at=signed_at, sign_mode=mode, signed_by=signed_by)
         .execution_options(synchronize_session=False)
     )
     return _changed(result)

@@ -7,9 +7,12 @@ another unit answers as if it did not exist.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from fastapi import APIRouter, Query, status
 
-from minsheng_dispatch import repository, service
+from minsheng_dispatch import repository, routing, service
 from minsheng_dispatch.deps import Context, Session
 from minsheng_dispatch.errors import UnitNotFound
 from minsheng_dispatch.models import RoutingRule, WorkOrder, WorkOrderAction
@@ -44,9 +47,9 @@ async def list_units(session: Session) -> list[UnitOut]:
 async def list_unit_work_orders(
     unit_id: str,
     session: Session,
-    status: WorkOrderStatus | None = Query(default=None),
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    status: Annotated[WorkOrderStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WorkOrderPage:
     """A unit's work orders, newest first; `status=dispatched` gives those still to
     sign (待签收)."""
@@ -61,10 +64,10 @@ async def list_unit_work_orders(
 @router.get("/work-orders", response_model=WorkOrderPage, tags=["work orders"])
 async def list_work_orders(
     session: Session,
-    appeal_id: str | None = Query(default=None, max_length=36),
-    status: WorkOrderStatus | None = Query(default=None),
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    appeal_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: Annotated[WorkOrderStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WorkOrderPage:
     """Work orders newest first; `appeal_id` gives the order of one appeal."""
     rows, total = await repository.page(
@@ -91,7 +94,9 @@ async def list_work_order_actions(
 ) -> list[ActionOut]:
     """What happened to an order, oldest first: dispatch, signing, notices."""
     await service.get(session=session, work_order_id=work_order_id)
-    return [present_action(row) for row in await repository.actions(session, work_order_id)]
+    return [
+        present_action(row) for row in await repository.actions(session, work_order_id)
+    ]
 
 
 @router.post(
@@ -154,13 +159,11 @@ async def request_acceptance_notice(
     )
 
 
-@router.get(
-    "/routing-rules", response_model=list[RoutingRuleOut], tags=["routing"]
-)
+@router.get("/routing-rules", response_model=list[RoutingRuleOut], tags=["routing"])
 async def list_routing_rules(
     session: Session,
     context: Context,
-    category_id: str | None = Query(default=None, max_length=50),
+    category_id: Annotated[str | None, Query(max_length=50)] = None,
 ) -> list[RoutingRuleOut]:
     """The routing table (category × place × keyword → unit), current and closed
     rules alike; `in_force` tells which apply now."""
@@ -175,14 +178,14 @@ def present(order: WorkOrder) -> WorkOrderOut:
         appeal_id=order.appeal_id,
         tracking_code=order.tracking_code,
         unit_id=order.unit_id,
-        appeal_type=order.appeal_type,  # type: ignore[arg-type]
+        appeal_type=order.appeal_type,
         category_id=order.category_id,
         subdistrict_id=order.subdistrict_id,
         community=order.community,
         title=order.title,
         content=order.content,
         address=order.address,
-        status=order.status,  # type: ignore[arg-type]
+        status=order.status,
         filed_at=order.filed_at,
         created_at=order.created_at,
         dispatched_at=order.dispatched_at,
@@ -195,7 +198,7 @@ def present(order: WorkOrder) -> WorkOrderOut:
         ),
         rules_edition=order.rules_edition,
         signed_at=order.signed_at,
-        sign_mode=order.sign_mode,  # type: ignore[arg-type]
+        sign_mode=order.sign_mode,
         signed_by=order.signed_by,
         acceptance_notice_requested_at=order.acceptance_notice_requested_at,
     )
@@ -212,7 +215,6 @@ def present_action(action: WorkOrderAction) -> ActionOut:
 
 
 def present_rule(rule: RoutingRule, *, now: datetime) -> RoutingRuleOut:
-    in_force = rule.valid_from <= now and (rule.valid_to is None or now < rule.valid_to)
     return RoutingRuleOut(
         id=rule.id,
         category_id=rule.category_id,
@@ -221,7 +223,7 @@ def present_rule(rule: RoutingRule, *, now: datetime) -> RoutingRuleOut:
         unit_id=rule.unit_id,
         valid_from=rule.valid_from,
         valid_to=rule.valid_to,
-        in_force=in_force,
+        in_force=routing.in_force(rule.valid_from, rule.valid_to, at=now),
         created_by=rule.created_by,
         note=rule.note,
     )

@@ -47,7 +47,13 @@ class Rule:
     valid_to: datetime | None = None
 
     def in_force(self, at: datetime) -> bool:
-        return self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
+        return in_force(self.valid_from, self.valid_to, at=at)
+
+
+def in_force(valid_from: datetime, valid_to: datetime | None, *, at: datetime) -> bool:
+    """Whether a rule valid from `valid_from` until `valid_to` (open when None)
+    applies at `at`."""
+    return valid_from <= at and (valid_to is None or at < valid_to)
 
 
 @dataclass(frozen=True)

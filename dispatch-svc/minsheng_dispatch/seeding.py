@@ -85,32 +85,42 @@ async def seed(
     """Fill an empty store from the reference data; False when already seeded."""
     async with sessions() as session:
         try:
-            seeded = await _seed_once(session, reference, valid_from=valid_from)
+            rules = await _seed_once(session, reference, valid_from=valid_from)
         except (IntegrityError, OperationalError) as error:
-            # Another replica seeded at the same moment (SQLite has no lock to wait
-            # on): its rows stand, and ours are rolled back.
+            # Another process seeded the same SQLite file at the same moment (SQLite
+            # has no advisory lock to wait on): its rows stand, ours are rolled back.
+            # On PostgreSQL the lock makes this impossible, so there it is a failure.
             await session.rollback()
+            if not _is_sqlite(session):
+                raise
             log.info("reference data seeded by another process (%r)", error)
             return False
-    if seeded:
+    if rules:
         log.info(
-            "seeded %d units, %d categories from the reference data of %s",
+            "seeded %d units, %d categories and %d routing rules from the reference "
+            "data of %s",
             len(reference.units),
             len(reference.categories),
+            rules,
             reference.district.id,
         )
-    return seeded
+    return bool(rules)
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
 
 
 async def _seed_once(
     session: AsyncSession, reference: ReferenceData, *, valid_from: datetime
-) -> bool:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+) -> int:
+    """Seed in one transaction; the number of routing rules made (0: seeded before)."""
+    if not _is_sqlite(session):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK_KEY}
         )
     if await session.scalar(select(func.count()).select_from(Unit)):
-        return False
+        return 0
 
     session.add_all(
         Unit(id=unit.id, name=unit.name, kind=unit.kind) for unit in reference.units
@@ -125,6 +135,7 @@ async def _seed_once(
         )
         for category in reference.categories
     )
-    session.add_all(routing_rules(reference, valid_from=valid_from))
+    rules = routing_rules(reference, valid_from=valid_from)
+    session.add_all(rules)
     await session.commit()
-    return True
+    return len(rules)

@@ -66,6 +66,9 @@ async def dispatch_appeal(
 ) -> WorkOrder | None:
     """Create the work order of a filed appeal and send it to its unit; None when the
     appeal already has one. Runs in the caller's transaction."""
+    # Two deliveries of one appeal at the same moment both pass this check; the
+    # unique appeal_id then fails the second transaction, the consumer retries it,
+    # and the retry finds the order here.
     if await repository.by_appeal(session, appeal.appeal_id) is not None:
         log.info("appeal %s already has a work order; nothing to do", appeal.appeal_id)
         return None
@@ -73,6 +76,7 @@ async def dispatch_appeal(
     rules = await repository.rules_for_routing(session)
     if not rules:
         raise RoutingTableNotReady("the routing table is not seeded yet")
+
     now = context.clock.now()
     route = routing.pick_unit(
         rules=rules,
@@ -148,7 +152,7 @@ def _dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
         appeal_id=order.appeal_id,
         tracking_code=order.tracking_code,
         unit_id=order.unit_id,
-        appeal_type=order.appeal_type,  # type: ignore[arg-type]
+        appeal_type=order.appeal_type,
         category_id=order.category_id,
         subdistrict_id=order.subdistrict_id,
         filed_at=order.filed_at,
@@ -423,9 +427,7 @@ async def own_order(
 async def get(*, session: AsyncSession, work_order_id: str) -> WorkOrder:
     order = await repository.get(session, work_order_id)
     if order is None:
-        raise WorkOrderNotFound(
-            f"no work order {work_order_id}", field="work_order_id"
-        )
+        raise WorkOrderNotFound(f"no work order {work_order_id}", field="work_order_id")
     return order
 
 

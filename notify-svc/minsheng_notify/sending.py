@@ -119,12 +119,14 @@ async def _send_next(
             )
         except Exception as error:
             # A fault inside a sender must not stop every other notice: it counts as
-            # a failed attempt and is retried like one.
-            log.exception(
-                "appeal %s: notice %s: sender %s failed unexpectedly",
+            # a failed attempt and is retried like one. Only the error's type is
+            # logged: its text or traceback may carry the contact.
+            log.error(
+                "appeal %s: notice %s: sender %s failed unexpectedly (%s)",
                 notice.appeal_id,
                 notice.id,
                 sender.channel,
+                type(error).__name__,
             )
             return await _record_failure(
                 session,

@@ -98,9 +98,15 @@ class ServiceRuntime:
             return FileLock(self.settings.data_dir / f"{self.name}.relay.lock")
         return AdvisoryLock(self.engine, f"minsheng-outbox-relay:{self.name}")
 
-    async def start(self) -> None:
+    async def start(
+        self, *, prepare: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    ) -> None:
+        """Migrate the store, run `prepare` (e.g. seeding reference data), then start
+        the bus and the background loops, so no consumer sees an unprepared store."""
         if self.settings.migrate_on_start and self.script_location:
             await migrations.upgrade_async(self.script_location, self.url)
+        if prepare is not None:
+            await prepare(self)
         self._spawn(self._connect_bus, "bus", restart=False)
         for loop in self.background:
             self._spawn(

@@ -25,4 +25,5 @@ def local(moment: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:
 def format_local(moment: datetime, zone: ZoneInfo = SHANGHAI) -> str:
     """Format an instant the way operators read it: `2026-12-04 09:30 (UTC+08:00)`."""
     shown = local(moment, zone)
-    return shown.strftime("%Y-%m-%d %H:%M (UTC%:z)")
+    offset = shown.strftime("%z")  # +0800; Python 3.11 has no %:z
+    return f"{shown:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"

@@ -123,13 +123,12 @@ def create_app(
     version: str = "0.1.0",
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
-    """A service's FastAPI app whose lifespan starts and stops `runtime`."""
+    """A service's FastAPI app whose lifespan starts and stops `runtime`; `on_start`
+    runs after migrations and before any consumer starts."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        if on_start is not None:
-            await on_start(runtime)
+        await runtime.start(prepare=on_start)
         try:
             yield
         finally:

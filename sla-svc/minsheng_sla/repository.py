@@ -8,12 +8,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
 
 from minsheng_sla.models import PENDING, REACHED, Deadline
 
-# The order clocks of one work order are listed in: the order they start.
+# The order a work order's clocks are listed in: the order of its life.
 KIND_ORDER = {"sign_off": 0, "handling": 1, "acceptance_notice": 2}
 
 
@@ -24,8 +23,8 @@ async def insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> boo
     of the same fact, even a concurrent one, a no-op instead of an error.
     """
     keys = ["work_order_id", "kind"]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     statement: Executable
+    dialect = _dialect(session)
     if dialect == "postgresql":
         statement = (
             postgresql.insert(Deadline)
@@ -41,6 +40,8 @@ async def insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> boo
     else:
         statement = insert(Deadline).values(**values)
     result = await session.execute(statement)
+    # An INSERT answers with a CursorResult, which has a row count; the stubs only
+    # promise the general Result.
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -59,11 +60,11 @@ async def by_kind(
 
 
 async def for_work_order(session: AsyncSession, work_order_id: str) -> list[Deadline]:
-    """Every clock on a work order, in the order they start."""
+    """Every clock on a work order: sign-off, handling, acceptance notice."""
     rows = await session.scalars(
         select(Deadline).where(Deadline.work_order_id == work_order_id)
     )
-    return sorted(rows, key=lambda row: (row.starts_at, KIND_ORDER.get(row.kind, 9)))
+    return sorted(rows, key=lambda row: KIND_ORDER[row.kind])
 
 
 async def page(
@@ -99,27 +100,35 @@ async def claim_due(
     """Mark up to `limit` pending clocks due at or before `now` as reached, and return
     them, soonest due first.
 
-    One UPDATE whose subquery takes the rows `FOR UPDATE SKIP LOCKED`: on PostgreSQL
-    several watchers claim disjoint batches and a row being met by a consumer is left
-    for the next pass; SQLite ignores the locking clause, and since the statement
-    writes first it waits for the store's single write lock rather than failing on a
-    stale read.
+    PostgreSQL takes the due rows `FOR UPDATE SKIP LOCKED` in a materialised CTE, so
+    several watchers claim disjoint batches and a row being met by a consumer is
+    left for the next pass. (Written as `id IN (subquery)`, PostgreSQL may re-run the
+    subquery while updating and claim more than `limit` rows.) SQLite has one writer
+    and no row locks; there the statement must begin with UPDATE, because the driver
+    opens the transaction, which the staged events share, only before a statement
+    that starts with a data-changing keyword.
     """
-    # An alias, so the subquery reads the table itself instead of being correlated
-    # with the row being updated.
-    candidate = aliased(Deadline)
     due = (
-        select(candidate.id)
-        .where(candidate.status == PENDING, candidate.due_at <= now)
-        .order_by(candidate.due_at, candidate.id)
+        select(Deadline.id)
+        .where(Deadline.status == PENDING, Deadline.due_at <= now)
+        .order_by(Deadline.due_at, Deadline.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
+    statement = update(Deadline).values(status=REACHED, reached_at=now)
+    if _dialect(session) == "postgresql":
+        batch = due.with_for_update(skip_locked=True).cte("due")
+        statement = statement.where(
+            Deadline.id == batch.prefix_with("MATERIALIZED").c.id
+        )
+    else:
+        statement = statement.where(
+            Deadline.id.in_(due.scalar_subquery()), Deadline.status == PENDING
+        )
     claimed = await session.scalars(
-        update(Deadline)
-        .where(Deadline.id.in_(due), Deadline.status == PENDING)
-        .values(status=REACHED, reached_at=now)
-        .returning(Deadline)
-        .execution_options(synchronize_session=False)
+        statement.returning(Deadline).execution_options(synchronize_session=False)
     )
     return sorted(claimed, key=lambda row: (row.due_at, row.id))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"

@@ -32,8 +32,8 @@ router = APIRouter(prefix="/v1")
 async def work_order_deadlines(
     work_order_id: str, session: Session
 ) -> list[DeadlineOut]:
-    """Every clock on a work order, in the order they started: sign-off, handling and
-    acceptance notice, each with its due time and status."""
+    """Every clock on a work order (sign-off, handling, acceptance notice), each with
+    its due time, status and legal basis."""
     deadlines = await service.deadlines_of(session=session, work_order_id=work_order_id)
     return [present(deadline) for deadline in deadlines]
 

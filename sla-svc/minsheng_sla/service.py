@@ -52,14 +52,14 @@ class Order:
 
 async def start_on_dispatch(
     *, session: AsyncSession, context: SlaContext, dispatched: WorkOrderDispatched
-) -> int:
+) -> None:
     """Start the sign-off (Art. 13) and handling (Art. 15) clocks of a dispatched
-    work order; a clock that already runs is left alone. Returns how many started."""
+    work order; a clock that already runs is left alone."""
     edition = periods.edition_for(context.rules, dispatched.created_at)
     if edition.id != dispatched.rules_edition:
         log.warning(
-            "work order %s: dispatch names rules edition %s, sla finds %s in force "
-            "at creation; the clocks follow %s",
+            "work order %s: dispatch names rules edition %s, but %s was in force "
+            "when it was created; its clocks follow %s",
             dispatched.work_order_id,
             dispatched.rules_edition,
             edition.id,
@@ -83,10 +83,8 @@ async def start_on_dispatch(
             appeal_type=dispatched.appeal_type,
         ),
     ]
-    started = 0
     for plan in plans:
-        started += await _start(session, context, order, plan)
-    return started
+        await _start(session, context, order, plan)
 
 
 async def record_signed(
@@ -193,7 +191,7 @@ async def deadlines_of(*, session: AsyncSession, work_order_id: str) -> list[Dea
 
 async def _start(
     session: AsyncSession, context: SlaContext, order: Order, plan: periods.Plan
-) -> int:
+) -> None:
     deadline_id = ids.new_id()
     added = await repository.insert_if_absent(
         session,
@@ -218,7 +216,7 @@ async def _start(
             order.work_order_id,
             plan.kind,
         )
-        return 0
+        return
 
     await context.outbox.stage(
         session,
@@ -247,7 +245,6 @@ async def _start(
         plan.due.at.isoformat(),
         " (provisional calendar)" if plan.due.provisional else "",
     )
-    return 1
 
 
 async def _meet(

@@ -52,14 +52,15 @@ def order_of(stack: Stack, appeal_id: str) -> list[dict[str, Any]]:
 
 
 def expected_unit(appeal: dict[str, Any]) -> str:
-    """The unit the reference routing names: a keyword example of the category if the
-    text has one, else the category's default unit, else the subdistrict."""
+    """The unit the reference routing names: the unit of the category's keyword that
+    appears first in the text, else the category's default unit, else the
+    subdistrict."""
     reference = load_reference()
     category = reference.category(appeal["category_id"])
     text = f"{appeal['title']}\n{appeal['content']}"
-    for keyword, unit in category.examples.items():
-        if keyword in text:
-            return unit
+    found = [(text.find(k), unit) for k, unit in category.examples.items() if k in text]
+    if found:
+        return min(found)[1]
     if category.territorial or category.default_unit is None:
         return str(appeal["place"]["subdistrict_id"])
     return category.default_unit

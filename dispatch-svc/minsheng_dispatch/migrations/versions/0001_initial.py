@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.Column("signed_by", sa.String(100)),
         sa.Column("acceptance_notice_requested_at", UTCDateTime()),
     )
-    op.create_index(
-        "ix_work_orders_unit_status", "work_orders", ["unit_id", "status"]
-    )
+    op.create_index("ix_work_orders_unit_status", "work_orders", ["unit_id", "status"])
     op.create_index("ix_work_orders_dispatched_at", "work_orders", ["dispatched_at"])
     op.create_table(
         "work_order_actions",

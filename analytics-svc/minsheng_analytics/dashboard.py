@@ -1,0 +1,144 @@
+"""The dashboard page: plain HTML in Chinese, no script, readable in any browser.
+
+Rendered by Jinja2 with autoescaping on, so text that came from citizens (titles) or
+from other services (codes) is always shown as text, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import jinja2
+
+from minsheng_analytics import indicators, labels
+from minsheng_analytics.models import AppealFact
+from minsheng_analytics.schemas import KpiReport, Rate, Rates, Slice, UnitSlice
+from minsheng_analytics.service import UNKNOWN, AnalyticsContext
+from minsheng_common.timeutil import local
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.PackageLoader("minsheng_analytics", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a table: a name and its numbers, already formatted."""
+
+    name: str
+    cells: list[str]
+
+
+def render(
+    *,
+    context: AnalyticsContext,
+    report: KpiReport,
+    recent: list[AppealFact],
+    now: datetime,
+) -> str:
+    """The whole page for `report`."""
+    edition = context.edition_now()
+    channel_names = {channel.id: channel.name for channel in context.reference.channels}
+    rate_labels = [rate.label_under(edition) for rate in indicators.RATES]
+    template = _ENVIRONMENT.get_template("dashboard.html")
+    return template.render(
+        title=f"{context.reference.district.name}民生诉求数据看板",
+        refresh_seconds=context.refresh_seconds,
+        as_of=_shown(report.as_of) if report.as_of else "尚无事件",
+        generated_at=_shown(now),
+        window=_window(report),
+        headline=_headline(report, rate_labels),
+        slice_headers=[
+            indicator.label
+            for indicator in indicators.APPEAL_COUNTS + indicators.WORK_ORDER_COUNTS
+        ]
+        + rate_labels,
+        by_channel=_slices(report.by_channel, channel_names),
+        by_type=_slices(report.by_type, labels.APPEAL_TYPES),
+        unit_headers=[indicator.label for indicator in indicators.WORK_ORDER_COUNTS]
+        + rate_labels,
+        by_unit=[
+            Row(unit.name if key != UNKNOWN else labels.UNKNOWN, _unit_cells(unit))
+            for key, unit in sorted(
+                report.by_unit.items(), key=lambda item: -item[1].dispatched
+            )
+        ],
+        by_reason=[
+            Row(labels.REJECTION_REASONS.get(code, code), [str(count)])
+            for code, count in sorted(
+                report.by_rejection_reason.items(), key=lambda item: -item[1]
+            )
+        ],
+        recent=[_recent(appeal, channel_names) for appeal in recent],
+    )
+
+
+def _shown(moment: datetime) -> str:
+    """An instant as wall-clock time in Asia/Shanghai; the page says so once.
+
+    Not `timeutil.format_local`: its `%:z` needs Python 3.12, and we support 3.11.
+    """
+    return f"{local(moment):%Y-%m-%d %H:%M}"
+
+
+def _window(report: KpiReport) -> str | None:
+    start, end = report.window.start, report.window.end
+    if start is None and end is None:
+        return None
+    shown_start = _shown(start) if start else "最早"
+    shown_end = _shown(end) if end else "现在"
+    return f"{shown_start} 至 {shown_end}"
+
+
+def _headline(report: KpiReport, rate_labels: list[str]) -> list[tuple[str, str]]:
+    totals = report.totals
+    numbers = [
+        (indicator.label, str(getattr(totals, indicator.key)))
+        for indicator in indicators.APPEAL_COUNTS + indicators.WORK_ORDER_COUNTS
+    ]
+    return numbers + list(zip(rate_labels, _rate_cells(report.rates), strict=True))
+
+
+def _slices(slices: Mapping[str, Slice], names: Mapping[str, str]) -> list[Row]:
+    rows = []
+    for key, counts in sorted(slices.items(), key=lambda item: -item[1].received):
+        cells = [
+            str(getattr(counts, indicator.key))
+            for indicator in indicators.APPEAL_COUNTS + indicators.WORK_ORDER_COUNTS
+        ]
+        name = labels.UNKNOWN if key == UNKNOWN else names.get(key, key)
+        rows.append(Row(name, cells + _rate_cells(counts.rates)))
+    return rows
+
+
+def _unit_cells(unit: UnitSlice) -> list[str]:
+    cells = [str(getattr(unit, i.key)) for i in indicators.WORK_ORDER_COUNTS]
+    return cells + _rate_cells(unit.rates)
+
+
+def _rate_cells(rates: Rates) -> list[str]:
+    return [_percent(getattr(rates, indicator.key)) for indicator in indicators.RATES]
+
+
+def _percent(rate: Rate) -> str:
+    if rate.rate is None:
+        return "—"
+    return f"{rate.rate * 100:.1f}%（{rate.numerator}/{rate.denominator}）"
+
+
+def _recent(appeal: AppealFact, channel_names: Mapping[str, str]) -> list[str]:
+    channel = appeal.channel or ""
+    return [
+        _shown(appeal.received_at) if appeal.received_at else "",
+        appeal.tracking_code or "",
+        channel_names.get(channel, channel),
+        labels.APPEAL_TYPES.get(appeal.appeal_type or "", appeal.appeal_type or ""),
+        appeal.title or "",
+        labels.DECISIONS.get(appeal.decision, appeal.decision or ""),
+    ]

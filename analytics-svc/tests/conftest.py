@@ -1,0 +1,393 @@
+"""Analytics' store, the handlers applied as the consumer loop applies them, and a
+small story of appeals built from catalogue events."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from minsheng_analytics import consumers
+from minsheng_analytics.app import MIGRATIONS, create_app
+from minsheng_analytics.settings import AnalyticsSettings
+from minsheng_common import db, migrations
+from minsheng_common.bus.consumer import EventConsumer
+from minsheng_common.bus.kafka import KafkaPublisher
+from minsheng_common.clock import FixedClock
+from minsheng_common.devstack.broker import free_port
+from minsheng_common.events import (
+    AcceptanceNoticeRequested,
+    AppealFiled,
+    AppealReceived,
+    AppealRejected,
+    DeadlineMet,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+    EventData,
+    NoticeFailed,
+    NoticeSent,
+    WorkOrderDispatched,
+    WorkOrderSigned,
+    read,
+    seal,
+)
+from minsheng_common.rules import load_rule_book
+
+# Monday 2 March 2026, 09:00 in Shanghai: a plain working day.
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+Step = tuple[EventData, datetime]
+
+
+class Projector:
+    """Applies events through `EventConsumer.apply`: one transaction, inbox row and
+    handler together, exactly as the consumer loop does."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.handlers = consumers.handlers(load_rule_book())
+        self.consumer = EventConsumer(
+            name="projection",
+            group_id="test",
+            topics=[],
+            bootstrap_servers="127.0.0.1:1",
+            sessions=sessions,
+            handlers=self.handlers,
+            publisher=KafkaPublisher("127.0.0.1:1", client_id="test"),
+            clock=FixedClock(T0),
+        )
+        self._offsets = itertools.count()
+
+    def envelope(self, step: Step) -> Envelope:
+        data, occurred_at = step
+        return seal(data, producer="test", occurred_at=occurred_at)
+
+    async def apply(self, step: Step | Envelope) -> bool:
+        """Apply one event; False when the inbox had it already."""
+        envelope = step if isinstance(step, Envelope) else self.envelope(step)
+        # Through the wire format, as the consumer reads it.
+        envelope = Envelope.model_validate_json(envelope.to_bytes())
+        data = read(envelope)
+        record = SimpleNamespace(
+            topic=data.topic, partition=0, offset=next(self._offsets)
+        )
+        return await self.consumer.apply(
+            record,
+            envelope,
+            data,
+            self.handlers[envelope.type],
+        )
+
+    async def apply_all(self, steps: list[Step]) -> None:
+        for step in steps:
+            assert await self.apply(step)
+
+
+@dataclass
+class Story:
+    """One appeal's events with consistent ids and times; `at` is minutes after T0."""
+
+    appeal_id: str
+    channel: str = "hotline-12345"
+    appeal_type: str = "complaint"
+    received: int = 0
+    title: str = "垃圾桶满了没人清理"
+    work_order_id: str = field(default="")
+    unit_id: str = "cgj"
+
+    def __post_init__(self) -> None:
+        self.work_order_id = self.work_order_id or f"wo-{self.appeal_id}"
+        self.tracking_code = f"MS{self.appeal_id[-6:]:0>6}"
+
+    @staticmethod
+    def at(minutes: float) -> datetime:
+        return T0 + timedelta(minutes=minutes)
+
+    def appeal_received(self) -> Step:
+        return (
+            AppealReceived(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                channel=self.channel,
+                channel_ref=f"ref-{self.appeal_id}",
+                appeal_type=self.appeal_type,
+                category_hint="city-sanitation",
+                received_at=self.at(self.received),
+            ),
+            self.at(self.received + 1),
+        )
+
+    def appeal_filed(self, *, minutes: float = 1) -> Step:
+        filed_at = self.at(self.received + minutes)
+        return (
+            AppealFiled(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                channel=self.channel,
+                appeal_type=self.appeal_type,
+                category_id="city-sanitation",
+                subdistrict_id="kengzi-jd",
+                community="秀新社区",
+                title=self.title,
+                content="坑梓街道秀新社区某小区门口垃圾桶三天没人清理。",
+                address="坑梓街道秀新社区",
+                received_at=self.at(self.received),
+                filed_at=filed_at,
+                contact_kind="phone",
+                contact_encrypted="gAAAA-ciphertext-of-the-contact",
+            ),
+            filed_at,
+        )
+
+    def appeal_rejected(self, reason: str = "missing_contact") -> Step:
+        rejected_at = self.at(self.received + 1)
+        return (
+            AppealRejected(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                channel=self.channel,
+                appeal_type=self.appeal_type,
+                reason_code=reason,
+                article="Art. 11(2)1",
+                detail="未留真实有效的联系方式",
+                received_at=self.at(self.received),
+                rejected_at=rejected_at,
+                contact_kind=None,
+                contact_encrypted=None,
+            ),
+            rejected_at,
+        )
+
+    def dispatched(self, *, after_filing: float = 10) -> Step:
+        filed_at = self.at(self.received + 1)
+        dispatched_at = filed_at + timedelta(minutes=after_filing)
+        return (
+            WorkOrderDispatched(
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                unit_id=self.unit_id,
+                appeal_type=self.appeal_type,
+                category_id="city-sanitation",
+                subdistrict_id="kengzi-jd",
+                filed_at=filed_at,
+                created_at=filed_at,
+                dispatched_at=dispatched_at,
+                route_basis="category",
+                rules_edition="measures-v4",
+            ),
+            dispatched_at,
+        )
+
+    def sign_off_due(self, *, after_filing: float = 10) -> datetime:
+        # Two working hours after a dispatch inside the morning period.
+        return self.at(self.received + 1 + after_filing + 120)
+
+    def deadline_set(
+        self,
+        kind: str = "sign_off",
+        *,
+        due: datetime | None = None,
+        occurred: datetime | None = None,
+    ) -> Step:
+        due_at = due or self.sign_off_due()
+        occurred_at = occurred or self.at(self.received + 12)
+        return (
+            DeadlineSet(
+                deadline_id=f"dl-{kind}-{self.appeal_id}",
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                unit_id=self.unit_id,
+                kind=kind,
+                starts_at=self.at(self.received + 11),
+                due_at=due_at,
+                provisional=False,
+                article="Art. 13",
+                period="PT2H",
+                rules_edition="measures-v4",
+            ),
+            occurred_at,
+        )
+
+    def signed(self, *, minutes: float, mode: str = "manual") -> Step:
+        signed_at = self.at(self.received + minutes)
+        return (
+            WorkOrderSigned(
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                unit_id=self.unit_id,
+                signed_at=signed_at,
+                mode=mode,
+                signed_by="clerk" if mode == "manual" else None,
+            ),
+            signed_at,
+        )
+
+    def deadline_reached(self, kind: str = "sign_off") -> Step:
+        due = self.sign_off_due()
+        return (
+            DeadlineReached(
+                deadline_id=f"dl-{kind}-{self.appeal_id}",
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                unit_id=self.unit_id,
+                kind=kind,
+                due_at=due,
+                reached_at=due,
+            ),
+            due,
+        )
+
+    def deadline_met(self, *, minutes: float, kind: str = "sign_off") -> Step:
+        due = self.sign_off_due()
+        met_at = self.at(self.received + minutes)
+        return (
+            DeadlineMet(
+                deadline_id=f"dl-{kind}-{self.appeal_id}",
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                unit_id=self.unit_id,
+                kind=kind,
+                due_at=due,
+                met_at=met_at,
+                late=met_at > due,
+            ),
+            met_at,
+        )
+
+    def acceptance_requested(self, *, minutes: float, request: str = "1") -> Step:
+        requested_at = self.at(self.received + minutes)
+        return (
+            AcceptanceNoticeRequested(
+                request_id=f"rq-{request}-{self.appeal_id}",
+                work_order_id=self.work_order_id,
+                appeal_id=self.appeal_id,
+                unit_id=self.unit_id,
+                tracking_code=self.tracking_code,
+                accepted=True,
+                message="您的诉求已受理",
+                requested_at=requested_at,
+                requested_by="clerk",
+            ),
+            requested_at,
+        )
+
+    def notice_sent(self, *, minutes: float, request: str = "1") -> Step:
+        sent_at = self.at(self.received + minutes)
+        return (
+            NoticeSent(
+                notice_id=f"nt-{request}-{self.appeal_id}",
+                request_id=f"rq-{request}-{self.appeal_id}",
+                appeal_id=self.appeal_id,
+                work_order_id=self.work_order_id,
+                kind="acceptance",
+                channel="sms",
+                recipient_masked="+86*******2345",
+                sent_at=sent_at,
+                provider_ref="mailbox/0001.txt",
+                attempts=1,
+            ),
+            sent_at,
+        )
+
+    def notice_failed(self, *, minutes: float, request: str = "1") -> Step:
+        failed_at = self.at(self.received + minutes)
+        return (
+            NoticeFailed(
+                notice_id=f"nt-{request}-{self.appeal_id}",
+                request_id=f"rq-{request}-{self.appeal_id}",
+                appeal_id=self.appeal_id,
+                work_order_id=self.work_order_id,
+                kind="acceptance",
+                channel="sms",
+                failed_at=failed_at,
+                reason="gateway refused",
+                attempts=5,
+            ),
+            failed_at,
+        )
+
+    def full_life(self) -> list[Step]:
+        """Received, filed, dispatched, deadlines, signed on time, notice sent."""
+        return [
+            self.appeal_received(),
+            self.appeal_filed(),
+            self.dispatched(),
+            self.deadline_set("sign_off"),
+            self.deadline_set("handling", due=self.at(self.received + 60 * 24 * 7)),
+            self.signed(minutes=40),
+            self.deadline_met(minutes=40),
+            self.deadline_set("acceptance_notice", due=self.at(self.received + 1440)),
+            self.acceptance_requested(minutes=41),
+            self.deadline_met(minutes=41, kind="acceptance_notice"),
+            self.notice_sent(minutes=42),
+        ]
+
+
+async def migrated_sessions(url: str) -> tuple[Any, async_sessionmaker[AsyncSession]]:
+    await migrations.upgrade_async(MIGRATIONS, url)
+    engine = db.make_engine(url)
+    return engine, db.make_sessions(engine)
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated SQLite store of analytics."""
+    engine, made = await migrated_sessions(
+        f"sqlite+aiosqlite:///{tmp_path / 'analytics.db'}"
+    )
+    yield made
+    await engine.dispose()
+
+
+@pytest.fixture
+def projector(sessions: async_sessionmaker[AsyncSession]) -> Projector:
+    return Projector(sessions)
+
+
+@pytest.fixture
+def story() -> Callable[..., Story]:
+    return Story
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AnalyticsSettings:
+    # No broker: the consumer never connects; tests apply events themselves.
+    return AnalyticsSettings(
+        database_url=f"sqlite:///{tmp_path / 'analytics-app.db'}",
+        data_dir=tmp_path,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        environment="test",
+    )
+
+
+@pytest.fixture
+async def app(settings: AnalyticsSettings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def app_projector(app: FastAPI) -> Projector:
+    """Applies events into the running app's store."""
+    return Projector(app.state.runtime.sessions)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://analytics"
+    ) as http:
+        yield http

@@ -1,0 +1,61 @@
+"""Dispatch's application: the API plus its runtime (store, outbox relay, the
+consumer of appeals and deadlines)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from minsheng_common import web
+from minsheng_common.reference import load_reference
+from minsheng_common.rules import load_rule_book
+from minsheng_common.runtime import ServiceRuntime
+from minsheng_dispatch import routes, seeding
+from minsheng_dispatch.consumers import DispatchHandlers
+from minsheng_dispatch.service import DispatchContext
+from minsheng_dispatch.settings import DispatchSettings
+
+MIGRATIONS = "minsheng_dispatch:migrations"
+
+
+def create_app(settings: DispatchSettings | None = None) -> FastAPI:
+    settings = settings or DispatchSettings()
+    reference = load_reference(settings.reference_file)
+    rule_book = load_rule_book(settings.rules_file)
+    if settings.fallback_unit_id not in {unit.id for unit in reference.units}:
+        raise ValueError(
+            f"fallback unit {settings.fallback_unit_id} is not in the reference data"
+        )
+
+    handlers = DispatchHandlers()
+    runtime = ServiceRuntime(
+        settings=settings, script_location=MIGRATIONS, consumers=handlers.specs()
+    )
+    context = DispatchContext(
+        rule_book=rule_book,
+        outbox=runtime.outbox,
+        clock=runtime.clock,
+        fallback_unit_id=settings.fallback_unit_id,
+    )
+    handlers.context = context
+
+    async def seed_reference(runtime: ServiceRuntime) -> None:
+        # Until this has run, a filed appeal waits: its handler finds the routing
+        # table empty and the consumer retries (RoutingTableNotReady is retriable).
+        await seeding.seed(
+            runtime.sessions,
+            reference,
+            valid_from=seeding.seeded_valid_from(rule_book),
+        )
+
+    app = web.create_app(
+        title="Minsheng dispatch",
+        description="Work orders (工单): each filed appeal routed to its responsible "
+        "unit within the dispatch target (分拨, Art. 12), signed by the unit or by "
+        "default (签收 / 默认签收, Art. 13), and the unit's acceptance notice to the "
+        "citizen (受理告知, Art. 28).",
+        runtime=runtime,
+        routers=[routes.router],
+        on_start=seed_reference,
+    )
+    app.state.context = context
+    return app
