@@ -30,9 +30,9 @@ def main() -> int:
     parser.add_argument(
         "--compression",
         type=float,
-        default=100_000.0,
-        help="how many times faster than real life the sample arrives (default 100000: "
-        "the sample's three years pass in about 16 minutes)",
+        default=500_000.0,
+        help="how many times faster than real life the sample arrives (default 500000: "
+        "the sample's nine years pass in about ten minutes)",
     )
     parser.add_argument(
         "--no-replay", action="store_true", help="start without the sample"

@@ -30,7 +30,7 @@ async def last_position(session: AsyncSession, source: str) -> int:
 
 async def pending_sources(session: AsyncSession) -> list[str]:
     result = await session.scalars(
-        select(distinct(ForumItem.source)).where(ForumItem.status == "pending")
+        select(ForumItem.source).where(ForumItem.status == "pending").distinct()
     )
     return sorted(result)
 
@@ -76,7 +76,7 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(
         select(ForumItem.status, func.count()).group_by(ForumItem.status)
     )
-    return {row[0]: int(row[1]) for row in result.all()}
+    return {str(row[0]): int(row[1]) for row in result.all()}
 
 
 async def count_already_received(session: AsyncSession) -> int:
@@ -96,4 +96,4 @@ async def appeals_by_decision(session: AsyncSession) -> dict[str, int]:
         .where(ForumItem.status == "delivered", ForumItem.decision.is_not(None))
         .group_by(ForumItem.decision)
     )
-    return {row[0]: int(row[1]) for row in result.all()}
+    return {str(row[0]): int(row[1]) for row in result.all()}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated, cast
+
 from fastapi import APIRouter, Query, status
 
 from minsheng_forum import repository, service
 from minsheng_forum.deps import Context, Session
 from minsheng_forum.models import ForumItem
 from minsheng_forum.schemas import (
+    Decision,
     ItemOut,
     ItemPage,
     ItemStatus,
@@ -43,7 +46,7 @@ async def start_replay(
 @router.get("/items", response_model=ItemPage)
 async def list_items(
     session: Session,
-    item_status: ItemStatus | None = Query(default=None, alias="status"),
+    item_status: Annotated[ItemStatus | None, Query(alias="status")] = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> ItemPage:
@@ -75,7 +78,7 @@ def present(item: ForumItem) -> ItemOut:
         category_hint=payload.get("category_hint"),
         posted_at=item.posted_at,
         due_at=item.due_at,
-        status=item.status,  # type: ignore[arg-type]  # the column holds ItemStatus
+        status=cast(ItemStatus, item.status),
         attempts=item.attempts,
         last_error=item.last_error,
         next_attempt_at=item.next_attempt_at,
@@ -83,5 +86,5 @@ def present(item: ForumItem) -> ItemOut:
         already_received=item.answer_status == 200,
         appeal_id=item.appeal_id,
         tracking_code=item.tracking_code,
-        decision=item.decision,  # type: ignore[arg-type]  # filed or rejected
+        decision=cast(Decision | None, item.decision),
     )

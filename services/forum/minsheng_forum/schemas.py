@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from minsheng_common.rules import AppealType
 
 ItemStatus = Literal["pending", "delivered", "refused"]
+Decision = Literal["filed", "rejected"]
 
 
 class ForumContact(BaseModel):
@@ -90,7 +91,7 @@ class ItemOut(BaseModel):
     )
     appeal_id: str | None
     tracking_code: str | None
-    decision: Literal["filed", "rejected"] | None
+    decision: Decision | None
 
 
 class ItemPage(BaseModel):

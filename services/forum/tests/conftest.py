@@ -1,0 +1,166 @@
+"""The forum adapter on a fresh store, and a stand-in for intake served over real HTTP
+on loopback, which the tests can take down, make answer 503, or let accept."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from minsheng_common.devstack.broker import free_port
+from minsheng_forum.app import create_app
+from minsheng_forum.settings import ForumSettings
+
+
+@dataclass
+class Received:
+    """One request the stand-in intake answered."""
+
+    channel_ref: str
+    title: str
+    status: int
+
+
+@dataclass
+class FakeIntake:
+    """Intake's `POST /v1/appeals` as far as the adapter sees it: idempotent by
+    channel reference, filed when the text names 坪山, 422 for chosen references."""
+
+    port: int
+    mode: str = "accepting"
+    refuse: set[str] = field(default_factory=set)
+    received: list[Received] = field(default_factory=list)
+    first_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def accepted(self) -> list[Received]:
+        return [item for item in self.received if item.status in (200, 201)]
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/appeals")
+        async def submit(request: Request) -> JSONResponse:
+            body = await request.json()
+            ref = body["channel_ref"]
+            status, answer = self._answer(ref, body)
+            self.received.append(Received(ref, body["title"], status))
+            return JSONResponse(status_code=status, content=answer)
+
+        return app
+
+    def _answer(self, ref: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.mode == "unavailable":
+            return 503, {"error": {"code": "unavailable", "message": "down"}}
+        if ref in self.refuse:
+            error = {"code": "too_long", "message": "content too long", "field": "x"}
+            return 422, {"error": error}
+        if ref in self.first_answers:
+            return 200, self.first_answers[ref]
+        filed = "坪山" in body["title"] + body["content"]
+        answer = {
+            "id": f"appeal-{ref}",
+            "tracking_code": f"MS{len(self.first_answers):06d}",
+            "decision": {"status": "filed" if filed else "rejected"},
+        }
+        self.first_answers[ref] = answer
+        return 201, answer
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            self.app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        await wait_for(lambda: self._server is not None and self._server.started)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._server = None
+        self._task = None
+
+
+async def wait_for(
+    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 15.0
+) -> None:
+    """Poll `condition` until it holds; fail the test after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        outcome = condition()
+        if not isinstance(outcome, bool):
+            outcome = await outcome
+        if outcome:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def poll() -> Callable[..., Awaitable[None]]:
+    return wait_for
+
+
+@pytest.fixture
+async def fake_intake() -> AsyncIterator[FakeIntake]:
+    """A stand-in intake on a free port, not yet listening: start it when needed."""
+    intake = FakeIntake(port=free_port())
+    yield intake
+    await intake.stop()
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'forum.db'}"
+
+
+@pytest.fixture
+def settings(store_url: str, tmp_path: Path, fake_intake: FakeIntake) -> ForumSettings:
+    # No broker: the adapter needs none to take messages in and deliver them.
+    return ForumSettings(
+        database_url=store_url,
+        data_dir=tmp_path,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        environment="test",
+        intake_url=fake_intake.url,
+        intake_timeout_seconds=2.0,
+        retry_base_seconds=0.02,
+        retry_cap_seconds=0.1,
+        delivery_poll_seconds=0.02,
+    )
+
+
+@pytest.fixture
+async def app(settings: ForumSettings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://forum") as http:
+        yield http
