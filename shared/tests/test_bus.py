@@ -477,6 +477,27 @@ async def test_crash_between_publish_and_mark_publishes_again_and_applies_once(
     assert await bus.count(inbox) == 1
 
 
+async def test_crash_between_commit_and_publish_loses_nothing(bus: Bus) -> None:
+    [staged] = await bus.stage(received(new_id(), "committed"))
+    # The process dies right after the commit: its relay never ran, its
+    # connections are gone.
+    await bus.engine.dispose()
+
+    engine = db.make_engine(bus.url)
+    restarted = db.make_sessions(engine)
+    relay = bus.make_relay(sessions=restarted)
+    published = await relay.publish_batch()
+
+    assert published == 1
+    assert event_ids(await read_all(bus.broker, bus.topic)) == [staged.event_id]
+    async with restarted() as session:
+        left = await session.scalar(
+            select(func.count()).where(outbox.c.published_at.is_(None))
+        )
+    await engine.dispose()
+    assert left == 0
+
+
 # --- (d) the inbox -------------------------------------------------------------
 
 
