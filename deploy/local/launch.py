@@ -125,15 +125,24 @@ def _replay(stack: Stack, compression: float) -> None:
 
 def _follow(stack: Stack) -> None:
     """Print one progress line every few seconds until interrupted."""
+    print("following the flow (Ctrl-C stops everything)…")
     while True:
         time.sleep(PROGRESS_EVERY)
         try:
             forum = httpx.get(f"{stack.url('forum')}/v1/stats", timeout=5).json()
-            kpis = httpx.get(f"{stack.url('analytics')}/v1/kpis", timeout=5).json()
-        except httpx.HTTPError as error:
-            print(f"progress   unavailable: {error}")
+            totals = httpx.get(f"{stack.url('analytics')}/v1/kpis", timeout=5).json()[
+                "totals"
+            ]
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            print(f"progress   unavailable: {error!r}")
             continue
-        print(f"progress   forum {forum}  |  analytics {kpis.get('totals', kpis)}")
+        print(
+            f"progress   delivered {forum['delivered']}/{forum['total']}"
+            f" · filed {totals['filed']} · not filed {totals['rejected']}"
+            f" · work orders {totals['dispatched']} · signed {totals['signed']}"
+            f" (by default {totals['signed_auto']})"
+            f" · acceptance notices sent {totals['acceptance_notices_sent']}"
+        )
 
 
 if __name__ == "__main__":
