@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common.runtime import ServiceRuntime
+from minsheng_common import web
 from minsheng_dispatch.service import DispatchContext
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessions() as session:
-        yield session
 
 
 def _context(request: Request) -> DispatchContext:
@@ -23,5 +15,5 @@ def _context(request: Request) -> DispatchContext:
     return context
 
 
-Session = Annotated[AsyncSession, Depends(_session)]
+Session = web.StoreSession
 Context = Annotated[DispatchContext, Depends(_context)]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from minsheng_common.db import is_connection_error
@@ -93,6 +94,16 @@ async def _on_unexpected(_request: Request, error: Exception) -> Response:
         return error_response(503, "unavailable", "the store is unavailable; try again")
     log.exception("unexpected error while serving a request")
     return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+async def _store_session(request: Request) -> AsyncIterator[AsyncSession]:
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessions() as session:
+        yield session
+
+
+StoreSession = Annotated[AsyncSession, Depends(_store_session)]
+"""A session on the service's own store, for one request."""
 
 
 health = APIRouter(tags=["operations"])

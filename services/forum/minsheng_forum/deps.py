@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common.runtime import ServiceRuntime
+from minsheng_common import web
 from minsheng_forum.service import ForumContext
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessions() as session:
-        yield session
 
 
 def _context(request: Request) -> ForumContext:
@@ -23,5 +15,5 @@ def _context(request: Request) -> ForumContext:
     return context
 
 
-Session = Annotated[AsyncSession, Depends(_session)]
+Session = web.StoreSession
 Context = Annotated[ForumContext, Depends(_context)]
