@@ -26,17 +26,15 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
             f"fallback unit {settings.fallback_unit_id} is not in the reference data"
         )
 
-    handlers = DispatchHandlers()
-    runtime = ServiceRuntime(
-        settings=settings, script_location=MIGRATIONS, consumers=handlers.specs()
-    )
+    runtime = ServiceRuntime(settings=settings, script_location=MIGRATIONS)
     context = DispatchContext(
         rule_book=rule_book,
         outbox=runtime.outbox,
         clock=runtime.clock,
         fallback_unit_id=settings.fallback_unit_id,
     )
-    handlers.context = context
+    for spec in DispatchHandlers(context).specs():
+        runtime.add_consumer(spec)
 
     async def seed_reference(runtime: ServiceRuntime) -> None:
         # Until this has run, a filed appeal waits: its handler finds the routing

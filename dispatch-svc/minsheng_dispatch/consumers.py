@@ -16,24 +16,10 @@ from minsheng_dispatch.service import DispatchContext
 
 
 class DispatchHandlers:
-    """The handlers, bound to dispatch's context.
+    """The handlers, bound to dispatch's context."""
 
-    The context may be given after construction: the service runtime, which takes the
-    handlers, is also what makes the outbox and clock the context holds.
-    """
-
-    def __init__(self, context: DispatchContext | None = None) -> None:
-        self._context = context
-
-    @property
-    def context(self) -> DispatchContext:
-        if self._context is None:
-            raise RuntimeError("dispatch handlers used before their context was set")
-        return self._context
-
-    @context.setter
-    def context(self, context: DispatchContext) -> None:
-        self._context = context
+    def __init__(self, context: DispatchContext) -> None:
+        self.context = context
 
     async def on_appeal_filed(
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled

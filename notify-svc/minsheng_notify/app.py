@@ -24,15 +24,13 @@ MIGRATIONS = "minsheng_notify:migrations"
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     settings.ensure_pii_keys(settings.environment, settings.data_dir)
-    consumers = NotifyConsumers()
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        consumers=[consumers.spec()],
         background=[sending.send_pending],
     )
     context = build_context(settings, outbox=runtime.outbox, clock=runtime.clock)
-    consumers.bind(context)
+    runtime.add_consumer(NotifyConsumers(context).spec())
     runtime.extras[sending.CONTEXT_KEY] = context
     return web.create_app(
         title="Minsheng notify",

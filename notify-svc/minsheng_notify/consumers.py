@@ -18,23 +18,10 @@ from minsheng_notify.service import NotifyContext
 
 
 class NotifyConsumers:
-    """The handlers, bound to notify's context.
+    """The handlers, bound to notify's context."""
 
-    The context may be given after construction (`bind`), because the runtime that
-    takes these handlers is the one that makes the outbox and clock the context uses.
-    """
-
-    def __init__(self, context: NotifyContext | None = None) -> None:
-        self._context = context
-
-    def bind(self, context: NotifyContext) -> None:
-        self._context = context
-
-    @property
-    def context(self) -> NotifyContext:
-        if self._context is None:
-            raise RuntimeError("notify's consumers were started before being bound")
-        return self._context
+    def __init__(self, context: NotifyContext) -> None:
+        self.context = context
 
     async def on_appeal_filed(
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled

@@ -75,20 +75,26 @@ class ServiceRuntime:
             inbox_retention=timedelta(hours=settings.inbox_retention_hours),
         )
         wake_after_commit(session_class, self.relay.wake)
-        self.event_consumers = [
-            EventConsumer(
-                name=spec.name,
-                group_id=f"{settings.topic_prefix}{self.name}.{spec.name}",
-                topics=[self.topics.name(topic) for topic in spec.topics],
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                sessions=self.sessions,
-                handlers=spec.handlers,
-                publisher=self.publisher,
-                clock=self.clock,
-            )
-            for spec in self.consumers
-        ]
+        self.event_consumers = [self._consumer(spec) for spec in self.consumers]
         self._tasks: list[asyncio.Task[None]] = []
+
+    def add_consumer(self, spec: ConsumerSpec) -> None:
+        """Add a consumer group before the runtime starts; handlers usually need the
+        runtime's outbox and clock, so they are built after the runtime."""
+        self.event_consumers.append(self._consumer(spec))
+
+    def _consumer(self, spec: ConsumerSpec) -> EventConsumer:
+        settings = self.settings
+        return EventConsumer(
+            name=spec.name,
+            group_id=f"{settings.topic_prefix}{self.name}.{spec.name}",
+            topics=[self.topics.name(topic) for topic in spec.topics],
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            sessions=self.sessions,
+            handlers=spec.handlers,
+            publisher=self.publisher,
+            clock=self.clock,
+        )
 
     def _relay_lock(self) -> RelayLock:
         path = db.sqlite_path(self.url)

@@ -23,23 +23,21 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     calendar = working_calendar.default_calendar(reference.hours())
     rules = load_rule_book(settings.rules_file)
 
-    events = consumers.WorkOrderEvents()
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        consumers=[
-            ConsumerSpec(
-                name="work-orders",
-                topics=[topics.WORK_ORDERS],
-                handlers=events.handlers(),
-            )
-        ],
         background=[watcher.watch_deadlines],
     )
     context = SlaContext(
         calendar=calendar, rules=rules, outbox=runtime.outbox, clock=runtime.clock
     )
-    events.bind(context)
+    runtime.add_consumer(
+        ConsumerSpec(
+            name="work-orders",
+            topics=[topics.WORK_ORDERS],
+            handlers=consumers.WorkOrderEvents(context).handlers(),
+        )
+    )
 
     app = web.create_app(
         title="Minsheng sla",

@@ -24,25 +24,10 @@ log = logging.getLogger(__name__)
 
 
 class WorkOrderEvents:
-    """Handlers for the `work-orders` topic.
+    """Handlers for the `work-orders` topic, bound to sla's context."""
 
-    The context holds the runtime's outbox and clock, which exist only once the
-    runtime that runs these handlers is built; `bind` hands it over then.
-    """
-
-    def __init__(self, context: SlaContext | None = None) -> None:
-        self._context = context
-
-    def bind(self, context: SlaContext) -> None:
-        self._context = context
-
-    @property
-    def context(self) -> SlaContext:
-        if self._context is None:
-            raise RuntimeError(
-                "work-order handlers used before their context was bound"
-            )
-        return self._context
+    def __init__(self, context: SlaContext) -> None:
+        self.context = context
 
     def handlers(self) -> dict[str, Handler]:
         """Event type → handler, as the consumer group takes them."""
