@@ -54,13 +54,19 @@ def main() -> int:
         bootstrap = broker.bootstrap_servers
         print(f"broker     embedded Kafka-protocol broker on {bootstrap} (memory only)")
 
+    common_env = {
+        "MINSHENG_ENVIRONMENT": os.environ.get("MINSHENG_ENVIRONMENT", "demo")
+    }
+    if broker is not None:
+        # The embedded broker starts empty every time, while the stores under the
+        # data folder persist: every service sends its retained events again, and
+        # the inboxes skip what was already applied.
+        common_env["MINSHENG_REPUBLISH_ON_START"] = "true"
     stack = Stack(
         config=config,
         data_dir=data_dir,
         bootstrap_servers=bootstrap,
-        common_env={
-            "MINSHENG_ENVIRONMENT": os.environ.get("MINSHENG_ENVIRONMENT", "demo")
-        },
+        common_env=common_env,
     )
     try:
         stack.start()

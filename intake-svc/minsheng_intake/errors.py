@@ -21,3 +21,9 @@ class TooLong(InvalidInput):
     """A text over its stated limit; refused, never cut."""
 
     code = "too_long"
+
+
+class ReceivedAtOutOfRange(InvalidInput):
+    """A receipt time that cannot be true (in the future, or long before)."""
+
+    code = "received_at_out_of_range"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from minsheng_common.text import strip_invisible
+
 # Full-width digits and Latin letters become ASCII. Other full-width forms such as
 # Chinese punctuation are kept: they are how Chinese text is written.
 _FULL_WIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
@@ -20,6 +22,7 @@ def text(value: str | None) -> str:
     digits and letters into ASCII; nothing else in the text changes."""
     if value is None:
         return ""
+    value = strip_invisible(value)
     value = _FULL_WIDTH_ALNUM.sub(
         lambda m: unicodedata.normalize("NFKC", m.group()), value
     )
@@ -47,22 +50,49 @@ class InvalidContact(ValueError):
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def contact(kind: str, value: str) -> Contact:
-    """Normalise a contact of a given kind, or raise `InvalidContact`."""
+def reference(value: str) -> str:
+    """A channel's reference as a key: invisible characters and surrounding spaces
+    dropped, full-width digits and letters made ASCII, so the same reference typed
+    twice is recognised."""
+    cleaned = strip_invisible(value)
+    cleaned = _FULL_WIDTH_ALNUM.sub(
+        lambda m: unicodedata.normalize("NFKC", m.group()), cleaned
+    )
+    return cleaned.strip(" \t\n\u3000")
+
+
+_MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+
+
+def has_substance(value: str) -> bool:
+    """Whether a text says anything at all: at least one letter, digit or Chinese
+    character, not only punctuation."""
+    return _MEANINGFUL.search(value) is not None
+
+
+def contact(kind: str, value: str, *, area_code: str | None = None) -> Contact:
+    """Normalise a contact of a given kind, or raise `InvalidContact`.
+
+    A phone number without area code is read in `area_code` (the district's own).
+    """
     cleaned = text(value)
     if not cleaned:
         raise InvalidContact("the contact is empty")
     if kind == "phone":
-        return Contact(kind="phone", value=_phone(cleaned))
+        return Contact(kind="phone", value=_phone(cleaned, area_code))
     if kind == "email":
         if not _EMAIL.match(cleaned):
             raise InvalidContact("not an email address")
-        return Contact(kind="email", value=cleaned.lower())
+        local, _, domain = cleaned.rpartition("@")
+        # Only the domain is case-insensitive; the mailbox name is the owner's.
+        return Contact(kind="email", value=f"{local}@{domain.lower()}")
     return Contact(kind=kind, value=cleaned)
 
 
-def _phone(raw: str) -> str:
+def _phone(raw: str, area_code: str | None) -> str:
     digits = re.sub(r"[\s\-()]", "", raw)
+    if area_code and re.fullmatch(r"[2-9]\d{6,7}", digits):
+        digits = area_code + digits
     if digits.startswith("0086"):
         digits = "+86" + digits[4:]
     elif digits.startswith("86") and len(digits) == 13:

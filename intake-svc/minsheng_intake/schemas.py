@@ -22,6 +22,8 @@ class ContactIn(BaseModel):
 class Coordinates(BaseModel):
     """A position as the channel gave it (WeChat location, camera), kept as given."""
 
+    model_config = ConfigDict(allow_inf_nan=False)
+
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from minsheng_common import ids, pii
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
+from minsheng_common.errors import InvalidInput
 from minsheng_common.events import AppealFiled, AppealReceived, AppealRejected
 from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
 from minsheng_intake import filing, normalise, repository
 from minsheng_intake.errors import (
     AppealNotFound,
+    ReceivedAtOutOfRange,
     TooLong,
     UnknownCategory,
     UnknownChannel,
@@ -29,6 +32,9 @@ from minsheng_intake.schemas import AppealIn, ContactIn
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
+# How far ahead of our clock a channel's clock may run before its times are refused.
+CLOCK_SKEW = timedelta(minutes=10)
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -58,15 +64,19 @@ async def submit(
     """File or reject an appeal; the same channel reference again returns the first
     result and changes nothing."""
     _check_known(context.reference, incoming)
+    channel_ref = normalise.reference(incoming.channel_ref)
+    if not channel_ref:
+        raise InvalidInput("the channel reference is empty", field="channel_ref")
+    received_at = _check_received_at(incoming.received_at, context.clock.now())
 
     for _attempt in range(_ATTEMPTS):
         existing = await repository.by_channel_ref(
-            session, incoming.channel, incoming.channel_ref
+            session, incoming.channel, channel_ref
         )
         if existing is not None:
             return Submission(existing, created=False)
 
-        appeal, decision = _build(context, incoming)
+        appeal, decision = _build(context, incoming, channel_ref, received_at)
         try:
             session.add(appeal)
             await _stage_events(session, context, appeal)
@@ -96,8 +106,27 @@ def _check_known(reference: ReferenceData, incoming: AppealIn) -> None:
         raise UnknownCategory(f"unknown category '{hint}'", field="category_hint")
 
 
+def _check_received_at(given: datetime, now: datetime) -> datetime:
+    """The receipt time in UTC, refused when it cannot be true: in the future beyond
+    a small allowance for the channel's clock, or before the platform's era."""
+    try:
+        received_at = as_utc(given)
+    except OverflowError:
+        received_at = EARLIEST_RECEIPT - timedelta(days=1)
+    if received_at > now + CLOCK_SKEW:
+        raise ReceivedAtOutOfRange(
+            "received_at is in the future; check the channel's clock",
+            field="received_at",
+        )
+    if received_at < EARLIEST_RECEIPT:
+        raise ReceivedAtOutOfRange(
+            f"received_at is before {EARLIEST_RECEIPT:%Y-%m-%d}", field="received_at"
+        )
+    return received_at
+
+
 def _build(
-    context: IntakeContext, incoming: AppealIn
+    context: IntakeContext, incoming: AppealIn, channel_ref: str, received_at: datetime
 ) -> tuple[Appeal, filing.FilingDecision]:
     title = normalise.text(incoming.title)
     content = normalise.text(incoming.content)
@@ -105,12 +134,14 @@ def _build(
     _check_length("title", title, context.max_title_chars)
     _check_length("content", content, context.max_content_chars)
 
-    contact, contact_error = _read_contact(incoming.contact)
+    contact, contact_error = _read_contact(
+        incoming.contact, context.reference.district.phone_area_code
+    )
     place = context.gazetteer.locate(address=address, text=f"{title}\n{content}")
     decision = filing.decide(
         has_contact=incoming.contact is not None,
         contact_error=contact_error,
-        content=content,
+        content=content if normalise.has_substance(content) else "",
         place=place,
     )
 
@@ -119,7 +150,7 @@ def _build(
         id=ids.new_id(),
         tracking_code=ids.tracking_code(context.tracking_prefix, now),
         channel=incoming.channel,
-        channel_ref=incoming.channel_ref,
+        channel_ref=channel_ref,
         appeal_type=incoming.type,
         category_id=incoming.category_hint,
         title=title,
@@ -132,7 +163,7 @@ def _build(
         longitude=incoming.coordinates.longitude if incoming.coordinates else None,
         attachments=[str(url) for url in incoming.attachments],
         consent_to_disclose=incoming.consent_to_disclose,
-        received_at=as_utc(incoming.received_at),
+        received_at=received_at,
         received_zone_assumed=incoming.received_at.tzinfo is None,
         status="filed" if decision.filed else "rejected",
         reason_code=decision.reason.value if decision.reason else None,
@@ -157,12 +188,12 @@ def _check_length(field: str, value: str, limit: int) -> None:
 
 
 def _read_contact(
-    given: ContactIn | None,
+    given: ContactIn | None, area_code: str | None
 ) -> tuple[normalise.Contact | None, str | None]:
     if given is None:
         return None, None
     try:
-        return normalise.contact(given.kind, given.value), None
+        return normalise.contact(given.kind, given.value, area_code=area_code), None
     except normalise.InvalidContact as error:
         return None, str(error)
 

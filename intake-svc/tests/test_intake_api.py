@@ -179,3 +179,83 @@ async def test_an_unknown_appeal_is_not_found(client: httpx.AsyncClient) -> None
     answer = await client.get("/v1/appeals/nope")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "appeal_not_found"
+
+
+async def test_a_receipt_time_in_the_future_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/appeals", json=appeal(received_at="2999-01-01T00:00")
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "received_at_out_of_range"
+    assert answer.json()["error"]["field"] == "received_at"
+
+
+async def test_a_receipt_time_at_the_edge_of_the_calendar_is_refused_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/appeals", json=appeal(received_at="0001-01-01T00:00")
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "received_at_out_of_range"
+
+
+async def test_invisible_characters_never_reach_the_store(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/appeals",
+        json=appeal(
+            title="路灯\u202e不亮", content="坑梓街道\x00秀新社区\u200b路灯不亮"
+        ),
+    )
+
+    body = answer.json()
+    assert answer.status_code == 201
+    assert body["title"] == "路灯不亮"
+    assert body["content"] == "坑梓街道秀新社区路灯不亮"
+
+
+async def test_the_same_reference_typed_differently_is_the_same_appeal(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await client.post("/v1/appeals", json=appeal(channel_ref="T-1"))
+    spaced = await client.post("/v1/appeals", json=appeal(channel_ref=" T-1 "))
+    wide = await client.post("/v1/appeals", json=appeal(channel_ref="Ｔ-1"))
+
+    assert (first.status_code, spaced.status_code, wide.status_code) == (201, 200, 200)
+    assert spaced.json()["id"] == wide.json()["id"] == first.json()["id"]
+
+
+async def test_a_local_number_is_read_in_the_districts_area_code(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/appeals", json=appeal(contact={"kind": "phone", "value": "28339260"})
+    )
+
+    assert answer.json()["decision"]["status"] == "filed"
+    assert answer.json()["contact"]["masked"] == "+86 755****9260"
+
+
+async def test_content_of_punctuation_only_is_missing_content(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post("/v1/appeals", json=appeal(title="   ", content="。"))
+
+    assert answer.json()["decision"]["reason_code"] == "missing_content"
+
+
+async def test_a_body_over_the_size_limit_is_refused_before_it_is_read(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/appeals", json=appeal(address="坑梓街道" + "很" * 1_000_000)
+    )
+
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payload_too_large"

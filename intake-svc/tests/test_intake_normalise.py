@@ -41,9 +41,9 @@ def test_invalid_phone_numbers_are_refused_with_a_reason(raw: str) -> None:
         normalise.contact("phone", raw)
 
 
-def test_email_is_lowercased_and_checked() -> None:
+def test_email_domain_is_lowercased_and_checked() -> None:
     assert (
-        normalise.contact("email", " Citizen@Example.CN ").value == "citizen@example.cn"
+        normalise.contact("email", " Citizen@Example.CN ").value == "Citizen@example.cn"
     )
     with pytest.raises(normalise.InvalidContact):
         normalise.contact("email", "not-an-address")
@@ -52,3 +52,16 @@ def test_email_is_lowercased_and_checked() -> None:
 def test_forum_account_is_kept_as_given() -> None:
     contact = normalise.contact("forum_account", "A00074011")
     assert contact.lookup_key() == "forum_account:A00074011"
+
+
+def test_an_emails_mailbox_name_keeps_its_case_and_its_domain_does_not() -> None:
+    contact = normalise.contact("email", "Zhang.San@Example.COM")
+    assert contact.value == "Zhang.San@example.com"
+
+
+def test_a_local_number_needs_the_area_code_it_is_given() -> None:
+    assert normalise.contact("phone", "2833 9260", area_code="0755").value == (
+        "+8675528339260"
+    )
+    with pytest.raises(normalise.InvalidContact):
+        normalise.contact("phone", "28339260")

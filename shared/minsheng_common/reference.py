@@ -23,6 +23,9 @@ class District(BaseModel):
     province: str
     admin_code: str
     timezone: str = "Asia/Shanghai"
+    phone_area_code: str | None = Field(
+        default=None, description="a local number without area code is read in it"
+    )
 
 
 class Subdistrict(BaseModel):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from minsheng_common import db, migrations
 from minsheng_common.bus.consumer import EventConsumer, Handler
 from minsheng_common.bus.kafka import KafkaPublisher, ensure_topics
-from minsheng_common.bus.outbox import Outbox, wake_after_commit
+from minsheng_common.bus.outbox import Outbox, mark_for_republish, wake_after_commit
 from minsheng_common.bus.relay import OutboxRelay
 from minsheng_common.bus.relay_lock import AdvisoryLock, FileLock, RelayLock
 from minsheng_common.clock import Clock, clock_from_file
@@ -162,9 +162,24 @@ class ServiceRuntime:
             except MinshengError as error:
                 log.warning("%s waiting for the broker: %s", self.name, error.message)
                 await asyncio.sleep(1.0)
+        if settings.republish_on_start:
+            await self._republish_retained()
         self._spawn(self.relay.run, "relay")
         for consumer in self.event_consumers:
             self._spawn(consumer.run, f"consumer:{consumer.name}")
+
+    async def _republish_retained(self) -> None:
+        """Send every retained event again: the broker may be new and empty (the
+        embedded one keeps nothing across restarts), and consumers' inboxes drop
+        what they had already applied."""
+        since = self.clock.now() - timedelta(hours=self.settings.outbox_retention_hours)
+        async with self.sessions() as session:
+            count = await mark_for_republish(session, since=since)
+            await session.commit()
+        if count:
+            log.info(
+                "%s republishing %d retained events to a new broker", self.name, count
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -71,6 +71,14 @@ class ServiceSettings(BaseSettings):
     relay_poll_ms: int = Field(default=100, ge=5, le=100)
     relay_batch_size: int = Field(default=200, ge=1)
     migrate_on_start: bool = True
+    republish_on_start: bool = Field(
+        default=False,
+        description="publish every retained outbox event again at start, for a "
+        "broker that keeps nothing across restarts (the embedded one)",
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="larger request bodies answer 413"
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

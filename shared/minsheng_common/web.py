@@ -4,26 +4,35 @@ shape for every failure, and the trace id."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.ids import new_id
+from minsheng_common.limits import BodySizeLimit
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.tracing import current_trace_id
 
 log = logging.getLogger(__name__)
 
 TRACE_HEADER = "X-Trace-Id"
+# A caller's trace id is kept only if it is short and plain, so it cannot smuggle
+# anything into logs or headers.
+_TRACE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class ErrorBody(BaseModel):
@@ -66,16 +75,25 @@ async def _on_domain_error(_request: Request, error: Exception) -> Response:
     return error_response(error.status_code, error.code, error.message, error.field)
 
 
+_NOT_AN_OBJECT = frozenset({"dict_type", "model_attributes_type", "model_type"})
+
+
+def _problem(item: dict[str, Any]) -> dict[str, Any]:
+    """One validation problem, worded for the person who sent the request."""
+    field = _field_path(item["loc"])
+    message = item["msg"]
+    if item["type"] == "json_invalid":
+        field = "body"
+        reason = item.get("ctx", {}).get("error", "")
+        message = f"the body is not valid JSON ({reason})"
+    elif tuple(item["loc"]) == ("body",) and item["type"] in _NOT_AN_OBJECT:
+        message = "the body must be a JSON object (Content-Type: application/json)"
+    return {"field": field, "message": message, "type": item["type"]}
+
+
 async def _on_validation_error(_request: Request, error: Exception) -> Response:
     error = cast(RequestValidationError, error)
-    problems = [
-        {
-            "field": _field_path(item["loc"]),
-            "message": item["msg"],
-            "type": item["type"],
-        }
-        for item in error.errors()
-    ]
+    problems = [_problem(item) for item in error.errors()]
     field = str(problems[0]["field"]) if problems else None
     message = f"{field}: {problems[0]['message']}" if problems else "invalid request"
     return error_response(422, "invalid_request", message, field, details=problems)
@@ -83,9 +101,20 @@ async def _on_validation_error(_request: Request, error: Exception) -> Response:
 
 async def _on_http_error(_request: Request, error: Exception) -> Response:
     error = cast(StarletteHTTPException, error)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+    codes = {
+        400: "invalid_body",
+        401: "unauthorized",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
     code = codes.get(error.status_code, "http_error")
     return error_response(error.status_code, code, str(error.detail))
+
+
+async def _on_out_of_range(_request: Request, error: Exception) -> Response:
+    # A value the schema accepted but no calculation or column can hold, such as
+    # the year 1 or an offset past 2^63: the input is at fault, not the service.
+    return error_response(422, "out_of_range", f"a value is out of range: {error}")
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> Response:
@@ -151,23 +180,48 @@ def create_app(
         version=version,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
+    _serve_docs_offline(app, title)
     app.add_exception_handler(MinshengError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(OverflowError, _on_out_of_range)
+    app.add_exception_handler(DataError, _on_out_of_range)
     app.add_exception_handler(Exception, _on_unexpected)
     app.middleware("http")(_trace)
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes)
     app.include_router(health)
     for router in routers:
         app.include_router(router)
     return app
 
 
+def _serve_docs_offline(app: FastAPI, title: str) -> None:
+    """Serve the interactive API docs with their own assets: the district's network
+    often has no way out to a CDN."""
+    app.mount(
+        "/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets"
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{title} API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 async def _trace(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    trace_id = request.headers.get(TRACE_HEADER) or new_id()
+    given = request.headers.get(TRACE_HEADER, "")
+    trace_id = given if _TRACE_ID.fullmatch(given) else new_id()
     token = current_trace_id.set(trace_id)
     try:
         response = await call_next(request)

@@ -111,7 +111,7 @@ def test_keyed_hash_reads_chinese_text() -> None:
     [
         ("13812345678", "138****5678"),
         ("+8613812345678", "+86 138****5678"),
-        ("+867552833926", "+86 755***3926"),
+        ("+8675528339260", "+86 755****9260"),
         ("zhang3@example.cn", "z***@example.cn"),
         ("A00074011", "A*******1"),
         ("张三丰", "张*丰"),
@@ -122,3 +122,10 @@ def test_keyed_hash_reads_chinese_text() -> None:
 )
 def test_mask_hides_all_but_a_hint(value: str, shown: str) -> None:
     assert mask(value) == shown
+
+
+def test_strip_invisible_removes_controls_but_keeps_lines() -> None:
+    from minsheng_common.text import strip_invisible
+
+    raw = "已受理\x00\u202e测试\u200b\ufeff\n第二行\t完"
+    assert strip_invisible(raw) == "已受理测试\n第二行\t完"

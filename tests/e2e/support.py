@@ -30,6 +30,7 @@ def start_stack(
     bootstrap: str,
     topic_prefix: str,
     database_urls: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Stack:
     config = stack_config_on_free_ports()
     intake_url = f"http://127.0.0.1:{config.spec('intake').port}"
@@ -42,6 +43,7 @@ def start_stack(
             "MINSHENG_TOPIC_PREFIX": topic_prefix,
             "FORUM_INTAKE_URL": intake_url,
             "SLA_SCAN_INTERVAL_MS": "100",
+            **(extra_env or {}),
         },
         database_urls=dict(database_urls or {}),
     )

@@ -7,6 +7,7 @@ moving it makes deadlines fall due at once, for all of them.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -27,16 +28,28 @@ def parse_duration(text: str) -> timedelta:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=Path(".data/clock.json"))
+    parser.add_argument(
+        "--file",
+        type=Path,
+        default=Path(os.environ.get("MINSHENG_CLOCK_FILE", ".data/clock.json")),
+        help="shared clock file (default: $MINSHENG_CLOCK_FILE or .data/clock.json)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     advance = commands.add_parser("advance", help="move now forward")
     advance.add_argument("duration", type=parse_duration)
     commands.add_parser("show", help="print the shared now")
     arguments = parser.parse_args()
 
+    if not arguments.file.parent.is_dir():
+        parser.error(
+            f"no data folder at {arguments.file.parent.resolve()}: run this from the "
+            "project folder, or pass --file"
+        )
     clock = SharedClock(arguments.file)
     if arguments.command == "advance":
         clock.advance(arguments.duration)
+    elif not arguments.file.exists():
+        print(f"no shared clock at {arguments.file}: services use the system clock")
     print(f"now is {format_local(clock.now())}")
 
 
