@@ -3,7 +3,9 @@
 Official years come from the State Council's schedule (seeded from the
 `chinese-calendar` package, correctable by dated overrides). A year with no official
 data is computed from weekends and the fixed-date statutory holidays, and every answer
-that looked at such a year is marked provisional (rules.md §11), never an error.
+that looked at such a year is marked provisional (rules.md §11), never an error:
+its statutory holidays are computed from their rules (lunar and solar-term dates
+included), but bridging days and make-up working days are not known yet.
 """
 
 from __future__ import annotations
@@ -11,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
+
+from chinese_calendar import get_solar_terms
+from lunardate import LunarDate
 
 from minsheng_common.timeutil import SHANGHAI, as_utc
 
-# Fixed-date statutory holidays used for years without an official schedule: New
-# Year's Day, Labour Day (1-2 May) and National Day (1-3 October). Lunar festivals and
-# bridging days are only known once the State Council publishes the year.
+# Statutory holidays (全国年节及纪念日放假办法, as revised for 2025) as date rules,
+# for years without an official schedule: New Year's Day, Spring Festival (eve and
+# the first three days of the first lunar month), Qingming (the solar term), Labour
+# Day (1-2 May), Dragon Boat (5th of the 5th lunar month), Mid-Autumn (15th of the
+# 8th lunar month) and National Day (1-3 October). Bridging days and make-up working
+# days are only known once the State Council publishes the year.
 FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = (
     (1, 1),
     (5, 1),
@@ -100,7 +109,7 @@ class WorkingCalendar:
         make-up working day."""
         schedule = self.official.get(day.year)
         if schedule is None:
-            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
         if day in schedule.makeup_workdays:
             return True
         if day in schedule.holidays:
@@ -176,6 +185,24 @@ class WorkingCalendar:
             )
             for s, e in self.hours.periods
         ]
+
+
+@cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The statutory holidays of a year computed from their rules (no bridging)."""
+    days = {date(year, month, day) for month, day in FIXED_HOLIDAYS}
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    days |= {new_year + timedelta(days=offset) for offset in range(-1, 3)}
+    days |= {
+        LunarDate(year, 5, 5).to_solar_date(),
+        LunarDate(year, 8, 15).to_solar_date(),
+    }
+    days |= {
+        day
+        for day, name in get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+        if name == "清明"
+    }
+    return frozenset(days)
 
 
 def _deadline(moment: datetime, guessed: set[int]) -> Deadline:

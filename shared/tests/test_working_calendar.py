@@ -14,6 +14,7 @@ from minsheng_common.working_calendar import (
     WorkingCalendar,
     WorkingHours,
     default_calendar,
+    statutory_holidays,
 )
 
 CALENDAR = default_calendar()
@@ -400,3 +401,39 @@ def test_working_time_between_is_never_negative(start: datetime, end: datetime) 
     assert between >= timedelta(0)
     if end <= start:
         assert between == timedelta(0)
+
+
+# --- statutory holidays computed for years without an official schedule ----------
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_computed_statutory_holidays_are_all_official_holidays(year: int) -> None:
+    from minsheng_common.working_calendar import chinese_calendar_years
+
+    official = chinese_calendar_years()[year].holidays
+    assert statutory_holidays(year) <= official
+
+
+def test_2027_computed_holidays_include_the_lunar_and_solar_term_ones() -> None:
+    holidays = statutory_holidays(2027)
+
+    assert {
+        date(2027, 2, 5),  # Spring Festival eve
+        date(2027, 2, 6),  # Spring Festival
+        date(2027, 2, 8),
+        date(2027, 4, 5),  # Qingming
+        date(2027, 6, 9),  # Dragon Boat
+        date(2027, 9, 15),  # Mid-Autumn
+    } <= holidays
+    assert len(holidays) == 13
+
+
+def test_a_provisional_deadline_skips_the_2027_spring_festival() -> None:
+    calendar = default_calendar()
+    created = datetime(2027, 2, 3, 10, 0, tzinfo=SHANGHAI)  # Wednesday
+
+    deadline = calendar.add_working_days(created, 3)
+
+    # Thu 4 Feb, then Fri 5 (eve) to Mon 8 are off: Tue 9, Wed 10.
+    assert deadline.at == datetime(2027, 2, 10, 18, 0, tzinfo=SHANGHAI)
+    assert deadline.provisional
