@@ -1,16 +1,21 @@
 """The dashboard page: plain HTML in Chinese, no script, readable in any browser.
 
 Rendered by Jinja2 with autoescaping on, so text that came from citizens (titles) or
-from other services (codes) is always shown as text, never as markup.
+from other services (codes) is always shown as text, never as markup; and every value
+loses its control and format characters on the way, so a NUL or a right-to-left
+override in a title cannot reach the page.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import jinja2
+import markupsafe
 
 from minsheng_analytics import indicators, labels
 from minsheng_analytics.models import AppealFact
@@ -18,12 +23,36 @@ from minsheng_analytics.schemas import KpiReport, Rate, Rates, Slice, UnitSlice
 from minsheng_analytics.service import UNKNOWN, AnalyticsContext
 from minsheng_common.timeutil import local
 
+# Characters a page keeps although Unicode files them as control characters.
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def printable(text: str) -> str:
+    """`text` without control and format characters (Unicode Cc and Cf: NUL, escape,
+    bidirectional overrides, zero-width marks); newlines and tabs kept."""
+    return "".join(
+        char
+        for char in text
+        if char in _KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cf")
+    )
+
+
+def _finalize(value: Any) -> Any:
+    # Applied by Jinja2 to every {{ value }} before escaping it. Markup here is the
+    # output of the template's own macros, whose values passed through this already;
+    # turning it into a plain string would escape the page's own tags.
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
+
+
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("minsheng_analytics", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_finalize,
 )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from minsheng_analytics import dashboard
+
 
 async def test_analytics_page_shows_the_headline_in_chinese(
     client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
@@ -92,3 +94,47 @@ async def test_analytics_page_needs_no_script_and_no_outside_asset(
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "暂无数据" in page
     assert "尚无事件" in page
+
+
+async def test_analytics_page_tables_scroll_in_their_own_box(
+    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+) -> None:
+    # Every table at once: a full life, a rejection, and a title far wider than the
+    # page, so at 1300 px the tables would push the page sideways.
+    long_title = "坪山大道与东纵路交叉口路面塌陷" * 12
+    await app_projector.apply_all(story("a-1", title=long_title).full_life())
+    await app_projector.apply(story("a-2").appeal_rejected("no_place_in_district"))
+
+    page = (await client.get("/")).text
+
+    tables = page.count("<table>")
+    boxes = re.findall(r'<div class="table-scroll"[^>]*>\s*<table>', page)
+    assert tables == 5
+    assert len(boxes) == tables
+    assert page.count("</table>\n</div>") == tables
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert re.search(r"\.table-scroll \{[^}]*overflow-x: auto", style)
+    assert re.search(r"td\.text[^{]*\{[^}]*overflow-wrap: anywhere", style)
+    assert "white-space: nowrap; }" not in style.split("th {", 1)[1].split("}")[0]
+    assert f'<td class="text">{long_title}</td>' in page
+    assert "<script" not in page
+
+
+async def test_analytics_page_drops_control_and_format_characters(
+    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+) -> None:
+    title = "路灯\x00不亮\u202e（夜间）\u200b\x1b\t坑梓\n秀新"
+    appeal = story("a-1", title=title, channel="hot\u2066line\x07")
+    await app_projector.apply_all([appeal.appeal_received(), appeal.appeal_filed()])
+
+    page = (await client.get("/")).text
+
+    assert '<td class="text">路灯不亮（夜间）\t坑梓\n秀新</td>' in page
+    assert '<td class="text">hotline</td>' in page
+    for char in ("\x00", "\u202e", "\u200b", "\x1b", "\u2066", "\x07"):
+        assert char not in page
+
+
+def test_analytics_printable_keeps_newlines_tabs_and_text() -> None:
+    assert dashboard.printable("甲\t乙\n丙 A&B") == "甲\t乙\n丙 A&B"
+    assert dashboard.printable("\r\x7f\u00ad\ufeffx\u061c") == "x"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.bus.consumer import Handler
-from minsheng_common.events import AppealFiled, DeadlineReached, Envelope
+from minsheng_common.events import AppealFiled, DeadlineReached, DeadlineSet, Envelope
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
 from minsheng_dispatch import service
@@ -30,6 +30,16 @@ class DispatchHandlers:
             session=session, context=self.context, appeal=data
         )
 
+    async def on_deadline_set(
+        self, session: AsyncSession, envelope: Envelope, data: DeadlineSet
+    ) -> None:
+        """Remember the order's sign-off deadline (Art. 13); the latest set wins.
+        Other deadlines are sla's and analytics' business."""
+        if data.kind == "sign_off":
+            await service.note_sign_off_deadline(
+                session=session, deadline=data, set_at=envelope.occurred_at
+            )
+
     async def on_deadline_reached(
         self, session: AsyncSession, envelope: Envelope, data: DeadlineReached
     ) -> None:
@@ -43,6 +53,7 @@ class DispatchHandlers:
     def by_event_type(self) -> Mapping[str, Handler]:
         return {
             AppealFiled.event_type: self.on_appeal_filed,
+            DeadlineSet.event_type: self.on_deadline_set,
             DeadlineReached.event_type: self.on_deadline_reached,
         }
 

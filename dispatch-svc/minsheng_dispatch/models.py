@@ -96,6 +96,11 @@ class WorkOrder(Base):
     signed_by: Mapped[str | None] = mapped_column(String(100))
     acceptance_notice_requested_at: Mapped[datetime | None]
 
+    # The sign-off deadline sla set for the order, and when sla set it: a later
+    # deadline.set replaces an earlier one, never the other way round.
+    sign_off_due_at: Mapped[datetime | None]
+    sign_off_set_at: Mapped[datetime | None]
+
 
 class WorkOrderAction(Base):
     """One transition of a work order: who did what, when (the audit trail)."""

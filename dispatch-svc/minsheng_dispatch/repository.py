@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_dispatch import routing
@@ -98,6 +98,30 @@ async def mark_acceptance_notice_requested(
     return _changed(result)
 
 
+async def set_sign_off_due(
+    session: AsyncSession, work_order_id: str, *, due_at: datetime, set_at: datetime
+) -> bool:
+    """Record the order's sign-off deadline unless a later-set one is recorded; False
+    when the order is unknown or already holds a deadline set after `set_at`.
+
+    Checked in the UPDATE itself, so deliveries in any order and repeated deliveries
+    leave the deadline of the latest deadline.set.
+    """
+    result = await session.execute(
+        update(WorkOrder)
+        .where(
+            WorkOrder.id == work_order_id,
+            or_(
+                WorkOrder.sign_off_set_at.is_(None),
+                WorkOrder.sign_off_set_at <= set_at,
+            ),
+        )
+        .values(sign_off_due_at=due_at, sign_off_set_at=set_at)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result)
+
+
 def _changed(result: Any) -> bool:
     return int(result.rowcount) == 1
 
@@ -129,6 +153,21 @@ async def actions(session: AsyncSession, work_order_id: str) -> list[WorkOrderAc
         .order_by(WorkOrderAction.id)
     )
     return list(rows)
+
+
+async def last_action(
+    session: AsyncSession, work_order_id: str, action: str
+) -> WorkOrderAction | None:
+    """The latest audit row of one kind for the order."""
+    return await session.scalar(
+        select(WorkOrderAction)
+        .where(
+            WorkOrderAction.work_order_id == work_order_id,
+            WorkOrderAction.action == action,
+        )
+        .order_by(WorkOrderAction.id.desc())
+        .limit(1)
+    )
 
 
 async def units(session: AsyncSession) -> list[Unit]:

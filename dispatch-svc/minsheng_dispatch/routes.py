@@ -110,9 +110,11 @@ async def sign_work_order(
     """Sign for an order of your unit (签收, Art. 13).
 
     With `acceptance_notice`, the acceptance notice to the citizen (受理告知, Art. 28)
-    is asked for in the same step. 404 `work_order_not_found` when the order is not
-    your unit's; 409 `already_signed` when it was signed already, by a clerk or by
-    default when the sign-off time ran out.
+    is asked for in the same step. Signing again as the same clerk returns the order
+    unchanged. 404 `work_order_not_found` when the order is not your unit's; 409
+    `already_signed` when it was signed already by another clerk, or by default
+    (默认签收) because the sign-off time ran out: a sign arriving at or after the
+    deadline finds the order signed by default at the deadline.
     """
     order = await service.sign(
         session=session,
@@ -197,6 +199,7 @@ def present(order: WorkOrder) -> WorkOrderOut:
             basis=order.route_basis,
         ),
         rules_edition=order.rules_edition,
+        sign_off_due_at=order.sign_off_due_at,
         signed_at=order.signed_at,
         sign_mode=order.sign_mode,
         signed_by=order.signed_by,

@@ -64,6 +64,10 @@ class WorkOrderOut(BaseModel):
     )
     route: RouteOut
     rules_edition: str
+    sign_off_due_at: AwareDatetime | None = Field(
+        description="when the sign-off time runs out (Art. 13): a sign at or after it "
+        "finds the order signed by default; none until sla has set the deadline"
+    )
     signed_at: AwareDatetime | None
     sign_mode: Literal["manual", "auto"] | None = Field(
         description="manual 签收, or auto 默认签收 (Art. 13)"

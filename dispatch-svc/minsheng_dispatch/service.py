@@ -3,19 +3,22 @@ by default (签收 / 默认签收, Art. 13), and the unit's acceptance notice (A
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common import ids
+from minsheng_common import ids, timeutil
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
     AppealFiled,
     DeadlineReached,
+    DeadlineSet,
     WorkOrderDispatched,
     WorkOrderSigned,
 )
@@ -30,7 +33,11 @@ from minsheng_dispatch.errors import (
     WorkOrderNotFound,
 )
 from minsheng_dispatch.models import WorkOrder
-from minsheng_dispatch.schemas import AcceptanceNoticeRequestIn, SignIn
+from minsheng_dispatch.schemas import (
+    AcceptanceNoticeIn,
+    AcceptanceNoticeRequestIn,
+    SignIn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,19 +198,54 @@ def _log_dispatch(order: WorkOrder, route: routing.Route) -> None:
         )
 
 
-async def auto_sign(
-    *, session: AsyncSession, context: DispatchContext, deadline: DeadlineReached
+async def note_sign_off_deadline(
+    *, session: AsyncSession, deadline: DeadlineSet, set_at: datetime
 ) -> bool:
-    """Sign an order by default when its sign-off time ran out (默认签收, Art. 13);
-    False when the unit signed first. Runs in the caller's transaction."""
+    """Remember when the order's sign-off time runs out (Art. 13), so that a sign
+    arriving after it is answered as the default sign-off it is; a deadline set
+    later replaces one set earlier. Runs in the caller's transaction."""
     if deadline.kind != "sign_off":
         return False
 
-    now = context.clock.now()
-    signed = await repository.mark_signed(
-        session, deadline.work_order_id, signed_at=now, mode="auto", signed_by=None
+    noted = await repository.set_sign_off_due(
+        session, deadline.work_order_id, due_at=deadline.due_at, set_at=set_at
     )
-    if not signed:
+    if not noted:
+        log.info(
+            "work order %s: sign-off deadline %s not recorded: the order is unknown "
+            "or holds a deadline set later",
+            deadline.work_order_id,
+            deadline.deadline_id,
+        )
+        return False
+
+    log.info(
+        "work order %s for appeal %s: sign-off due at %s (deadline %s)",
+        deadline.work_order_id,
+        deadline.appeal_id,
+        deadline.due_at.isoformat(),
+        deadline.deadline_id,
+    )
+    return True
+
+
+async def auto_sign(
+    *, session: AsyncSession, context: DispatchContext, deadline: DeadlineReached
+) -> bool:
+    """Sign an order by default when its sign-off time ran out (默认签收, Art. 13),
+    dated at the deadline itself; False when the order was signed first. Runs in the
+    caller's transaction."""
+    if deadline.kind != "sign_off":
+        return False
+
+    order = await _sign_by_default(
+        session,
+        context,
+        deadline.work_order_id,
+        due_at=deadline.due_at,
+        detail={"deadline_id": deadline.deadline_id, "found_by": "deadline_reached"},
+    )
+    if order is None:
         log.info(
             "work order %s: sign-off deadline %s reached but the order is signed or "
             "unknown; nothing to do",
@@ -211,30 +253,51 @@ async def auto_sign(
             deadline.deadline_id,
         )
         return False
+    return True
 
-    order = await repository.reload(session, deadline.work_order_id)
-    if order is None:  # the UPDATE above just changed it
-        raise RuntimeError(f"work order {deadline.work_order_id} vanished")
+
+async def _sign_by_default(
+    session: AsyncSession,
+    context: DispatchContext,
+    work_order_id: str,
+    *,
+    due_at: datetime,
+    detail: dict[str, Any],
+) -> WorkOrder | None:
+    # The order counts as signed at its deadline, whenever dispatch learns of it: from
+    # sla's deadline.reached or from a sign request that came too late. Both use the
+    # same conditional UPDATE, so whichever comes first signs and the other finds the
+    # order signed: the outcome never depends on which of them ran.
+    now = context.clock.now()
+    if not await repository.mark_signed(
+        session, work_order_id, signed_at=due_at, mode="auto", signed_by=None
+    ):
+        return None
+
+    order = await _reloaded(session, work_order_id)
     await repository.add_action(
         session,
         order.id,
         action="signed",
         actor=SYSTEM,
-        at=now,
+        at=due_at,
         detail={
             "mode": "auto",
-            "deadline_id": deadline.deadline_id,
-            "due_at": deadline.due_at.isoformat(),
+            "due_at": due_at.isoformat(),
+            "recorded_at": now.isoformat(),
+            **detail,
         },
     )
     await context.outbox.stage(session, _signed_event(order), occurred_at=now)
     log.info(
-        "work order %s for appeal %s signed by default for unit %s (Art. 13)",
+        "work order %s for appeal %s signed by default for unit %s at its sign-off "
+        "deadline %s (Art. 13)",
         order.id,
         order.appeal_id,
         order.unit_id,
+        due_at.isoformat(),
     )
-    return True
+    return order
 
 
 async def sign(
@@ -245,22 +308,32 @@ async def sign(
     incoming: SignIn,
 ) -> WorkOrder:
     """A unit signs for its order (签收), optionally asking for the acceptance notice
-    in the same transaction; commits."""
+    in the same transaction; commits.
+
+    A sign at or after the sign-off deadline finds the order signed by default at
+    the deadline (Art. 13): that is recorded and the sign refused. The same clerk
+    signing again is answered with the order as it stands.
+    """
     order = await own_order(
         session=session, work_order_id=work_order_id, unit_id=incoming.unit_id
     )
     if order.status == repository.SIGNED:
-        raise AlreadySigned(_signed_message(order))
+        return await _signed_again(session, context, order, incoming)
 
     now = context.clock.now()
+    if order.sign_off_due_at is not None and now >= order.sign_off_due_at:
+        await _refuse_late_sign(session, context, order, incoming)
+
     signed = await repository.mark_signed(
         session, order.id, signed_at=now, mode="manual", signed_by=incoming.signed_by
     )
     if not signed:
-        # The auto-sign (or another clerk) committed between our read and our update.
+        # The auto-sign (or another request) committed between our read and our
+        # update.
         await session.rollback()
-        current = await repository.reload(session, work_order_id)
-        raise AlreadySigned(_signed_message(current or order))
+        return await _signed_again(
+            session, context, await _reloaded(session, work_order_id), incoming
+        )
 
     order = await _reloaded(session, order.id)
     await repository.add_action(
@@ -292,9 +365,118 @@ async def sign(
     return await _reloaded(session, order.id)
 
 
+async def _refuse_late_sign(
+    session: AsyncSession,
+    context: DispatchContext,
+    order: WorkOrder,
+    incoming: SignIn,
+) -> NoReturn:
+    # The deadline passed before this request: the order was signed by default then,
+    # whether or not sla's deadline.reached has arrived yet. Record that now, so the
+    # order reads the same as if the watcher had run first, then refuse.
+    work_order_id, due_at = order.id, order.sign_off_due_at
+    if due_at is None:
+        raise RuntimeError(f"work order {work_order_id} has no sign-off deadline")
+
+    defaulted = await _sign_by_default(
+        session,
+        context,
+        work_order_id,
+        due_at=due_at,
+        detail={"found_by": "late_sign_request", "unit_id": incoming.unit_id},
+    )
+    if defaulted is None:
+        # Signed meanwhile (by the deadline.reached handler or another request).
+        await session.rollback()
+        current = await _reloaded(session, work_order_id)
+        raise AlreadySigned(_signed_message(current))
+
+    await session.commit()
+    log.warning(
+        "work order %s for appeal %s: unit %s tried to sign after its sign-off "
+        "deadline %s; it stands signed by default (Art. 13)",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+        due_at.isoformat(),
+    )
+    raise AlreadySigned(_signed_message(defaulted))
+
+
+async def _signed_again(
+    session: AsyncSession,
+    context: DispatchContext,
+    order: WorkOrder,
+    incoming: SignIn,
+) -> WorkOrder:
+    # A clerk whose response was lost signs again: the same unit and clerk on an
+    # order they signed themselves get the order back, and nothing is emitted twice.
+    # Anything else (signed by default, or by another clerk) is a conflict.
+    if order.sign_mode != "manual" or order.signed_by != incoming.signed_by:
+        raise AlreadySigned(_signed_message(order))
+
+    log.info(
+        "work order %s for appeal %s: unit %s repeated its sign; answered as before",
+        order.id,
+        order.appeal_id,
+        order.unit_id,
+    )
+    notice = incoming.acceptance_notice
+    if notice is None:
+        return order
+    if order.acceptance_notice_requested_at is None:
+        await _request_notice(
+            session,
+            context,
+            order,
+            accepted=notice.accepted,
+            message=notice.message,
+            requested_by=incoming.signed_by,
+        )
+        await session.commit()
+        return await _reloaded(session, order.id)
+
+    if not await _same_notice(
+        session, order, notice=notice, requested_by=incoming.signed_by
+    ):
+        raise AcceptanceNoticeAlreadyRequested(
+            f"work order {order.id} already has a different acceptance notice"
+        )
+    return order
+
+
+async def _same_notice(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    notice: AcceptanceNoticeIn,
+    requested_by: str,
+) -> bool:
+    action = await repository.last_action(
+        session, order.id, "acceptance_notice_requested"
+    )
+    return (
+        action is not None
+        and action.actor == requested_by
+        and action.detail.get("accepted") == notice.accepted
+        and action.detail.get("message_sha256") == _fingerprint(notice.message)
+    )
+
+
+def _fingerprint(message: str) -> str:
+    # The audit trail keeps a fingerprint of the notice, not its text: enough to
+    # recognise a repeated request, and it shows no more of the message than needed.
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+
+
 def _signed_message(order: WorkOrder) -> str:
-    how = "by default (默认签收)" if order.sign_mode == "auto" else "by the unit"
-    return f"work order {order.id} was already signed {how}"
+    if order.sign_mode == "auto" and order.signed_at is not None:
+        shown = timeutil.local(order.signed_at)
+        return (
+            f"work order {order.id} was signed by default (默认签收) at its sign-off "
+            f"deadline, {shown:%Y-%m-%d %H:%M} Asia/Shanghai (Art. 13)"
+        )
+    return f"work order {order.id} was already signed by the unit"
 
 
 def _signed_event(order: WorkOrder) -> WorkOrderSigned:
@@ -384,7 +566,11 @@ async def _request_notice(
         action="acceptance_notice_requested",
         actor=requested_by,
         at=now,
-        detail={"request_id": notice.request_id, "accepted": accepted},
+        detail={
+            "request_id": notice.request_id,
+            "accepted": accepted,
+            "message_sha256": _fingerprint(message),
+        },
     )
     await context.outbox.stage(
         session,

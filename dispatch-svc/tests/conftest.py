@@ -20,6 +20,7 @@ from minsheng_common.clock import FixedClock
 from minsheng_common.events import (
     AppealFiled,
     DeadlineReached,
+    DeadlineSet,
     Envelope,
     EventData,
     TopicNames,
@@ -116,8 +117,28 @@ def sign_off_reached(work_order_id: str, **changes: Any) -> DeadlineReached:
     return DeadlineReached(**values)
 
 
-def envelope(data: EventData) -> Envelope:
-    return seal(data, producer="test", occurred_at=NOW)
+def sign_off_set(work_order_id: str, **changes: Any) -> DeadlineSet:
+    """A deadline.set body for a sign-off deadline, as sla emits it: 2 working hours
+    after dispatch (Art. 13)."""
+    values: dict[str, Any] = {
+        "deadline_id": "deadline-1",
+        "work_order_id": work_order_id,
+        "appeal_id": "appeal-1",
+        "unit_id": "cgj",
+        "kind": "sign_off",
+        "starts_at": NOW,
+        "due_at": NOW + timedelta(hours=2),
+        "provisional": False,
+        "article": "Art. 13",
+        "period": "PT2H",
+        "rules_edition": "measures-v4",
+    }
+    values.update(changes)
+    return DeadlineSet(**values)
+
+
+def envelope(data: EventData, occurred_at: datetime = NOW) -> Envelope:
+    return seal(data, producer="test", occurred_at=occurred_at)
 
 
 @pytest.fixture
@@ -131,7 +152,12 @@ def deadline_reached() -> Callable[..., DeadlineReached]:
 
 
 @pytest.fixture
-def wrap() -> Callable[[EventData], Envelope]:
+def deadline_set() -> Callable[..., DeadlineSet]:
+    return sign_off_set
+
+
+@pytest.fixture
+def wrap() -> Callable[..., Envelope]:
     return envelope
 
 

@@ -16,7 +16,13 @@ from sqlalchemy import select
 from minsheng_common.bus.tables import outbox
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
-from minsheng_common.events import AppealFiled, DeadlineReached, Envelope, EventData
+from minsheng_common.events import (
+    AppealFiled,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+    EventData,
+)
 from minsheng_common.reference import load_reference
 from minsheng_dispatch import seeding
 from minsheng_dispatch.app import create_app
@@ -36,11 +42,13 @@ class Dispatch:
         self.handlers = DispatchHandlers(app.state.context)
         self._wrap = wrap
 
-    async def deliver(self, data: AppealFiled | DeadlineReached) -> None:
+    async def deliver(self, data: AppealFiled | DeadlineSet | DeadlineReached) -> None:
         runtime = self.app.state.runtime
         async with runtime.sessions() as session, session.begin():
             if isinstance(data, AppealFiled):
                 await self.handlers.on_appeal_filed(session, self._wrap(data), data)
+            elif isinstance(data, DeadlineSet):
+                await self.handlers.on_deadline_set(session, self._wrap(data), data)
             else:
                 await self.handlers.on_deadline_reached(session, self._wrap(data), data)
 
@@ -266,6 +274,48 @@ async def test_sign_after_default_sign_off_is_a_conflict(
     assert response.status_code == 409
     assert error_code(response) == "already_signed"
     assert (await dispatch.order_for("appeal-1"))["sign_mode"] == "auto"
+
+
+async def test_sign_after_the_deadline_is_answered_as_signed_by_default(
+    dispatch: Dispatch,
+    order: dict[str, Any],
+    deadline_set: Callable[..., DeadlineSet],
+) -> None:
+    due_at = NOW + timedelta(hours=2)
+    await dispatch.deliver(deadline_set(order["id"], due_at=due_at))
+    SharedClock(dispatch.app.state.runtime.clock.path).set_now(
+        due_at + timedelta(minutes=5)
+    )
+
+    response = await dispatch.client.post(
+        f"/v1/work-orders/{order['id']}/sign",
+        json={"unit_id": "cgj", "signed_by": "王科员"},
+    )
+
+    assert response.status_code == 409
+    assert error_code(response) == "already_signed"
+    assert "2026-03-09 12:00 Asia/Shanghai" in response.json()["error"]["message"]
+    shown = await dispatch.order_for("appeal-1")
+    assert datetime.fromisoformat(shown["sign_off_due_at"]) == due_at
+    assert (shown["sign_mode"], shown["signed_by"]) == ("auto", None)
+    assert datetime.fromisoformat(shown["signed_at"]) == due_at
+    signed = [body for kind, body in await dispatch.events() if "signed" in kind]
+    assert [body["mode"] for body in signed] == ["auto"]
+
+
+async def test_repeated_sign_by_the_same_clerk_returns_the_order(
+    dispatch: Dispatch, order: dict[str, Any]
+) -> None:
+    url = f"/v1/work-orders/{order['id']}/sign"
+    body = {"unit_id": "cgj", "signed_by": "王科员"}
+    first = await dispatch.client.post(url, json=body)
+
+    again = await dispatch.client.post(url, json=body)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    kinds = [kind for kind, _ in await dispatch.events()]
+    assert kinds == ["work_order.dispatched", "work_order.signed"]
 
 
 async def test_acceptance_notice_before_signing_is_refused(

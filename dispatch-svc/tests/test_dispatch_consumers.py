@@ -312,4 +312,8 @@ async def test_handlers_are_keyed_by_event_type(handlers: DispatchHandlers) -> N
 
     assert len(specs) == 1
     assert set(specs[0].topics) == {"appeals", "deadlines"}
-    assert set(specs[0].handlers) == {"appeal.filed", "deadline.reached"}
+    assert set(specs[0].handlers) == {
+        "appeal.filed",
+        "deadline.set",
+        "deadline.reached",
+    }

@@ -13,7 +13,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import db, migrations
-from minsheng_common.events import AppealFiled, DeadlineReached, Envelope, EventData
+from minsheng_common.events import (
+    AppealFiled,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+)
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_dispatch import repository, seeding, service
@@ -24,7 +29,7 @@ from minsheng_dispatch.models import RoutingRule, Unit, WorkOrder
 from minsheng_dispatch.schemas import SignIn
 from minsheng_dispatch.service import DispatchContext
 
-Wrap = Callable[[EventData], Envelope]
+Wrap = Callable[..., Envelope]
 
 
 @pytest.fixture
@@ -205,3 +210,40 @@ async def test_unit_page_on_postgres_is_newest_first(
 
     assert total == 3
     assert [row.appeal_id for row in rows] == ["appeal-2", "appeal-1"]
+
+
+async def test_late_sign_on_postgres_signs_by_default_at_the_latest_deadline(
+    pg_sessions: Any,
+    handlers: DispatchHandlers,
+    context: DispatchContext,
+    wrap: Wrap,
+    appeal_filed: Callable[..., AppealFiled],
+    deadline_set: Callable[..., DeadlineSet],
+    clock: Any,
+) -> None:
+    data = appeal_filed()
+    async with pg_sessions() as session, session.begin():
+        await handlers.on_appeal_filed(session, wrap(data), data)
+        order = await repository.by_appeal(session, data.appeal_id)
+    assert order is not None
+    start = clock.now()
+    later = deadline_set(order.id, due_at=start + timedelta(hours=3))
+    earlier = deadline_set(order.id, due_at=start + timedelta(hours=2))
+    for event, occurred_at in ((later, start + timedelta(minutes=1)), (earlier, start)):
+        async with pg_sessions() as session, session.begin():
+            await handlers.on_deadline_set(session, wrap(event, occurred_at), event)
+    clock.advance(timedelta(hours=4))
+
+    with pytest.raises(AlreadySigned):
+        async with pg_sessions() as session:
+            await service.sign(
+                session=session,
+                context=context,
+                work_order_id=order.id,
+                incoming=SignIn(unit_id="cgj", signed_by="王科员"),
+            )
+
+    async with pg_sessions() as session:
+        final = await repository.by_appeal(session, data.appeal_id)
+    assert final is not None
+    assert (final.sign_mode, final.signed_at) == ("auto", start + timedelta(hours=3))

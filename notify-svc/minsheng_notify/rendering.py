@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,13 @@ from minsheng_common.reference import ReferenceData
 from minsheng_notify.errors import UnknownTemplate
 
 ACCEPTANCE = "acceptance"
+
+# What ends a sentence (before any closing quote or bracket); a message ending
+# otherwise gets a full stop.
+_SENTENCE_ENDS = frozenset("。！？!?….．")
+_CLOSERS = "”’」』）)\"'"
+# A unit that labels its own words 说明 would otherwise read "说明：说明：…".
+_OWN_LABEL = re.compile(r"^说明\s*[:：]\s*")
 
 
 class NoticeTexts:
@@ -50,7 +59,11 @@ class NoticeTexts:
             template = self._environment.get_template(f"{kind}.txt.j2")
         except TemplateNotFound:
             raise UnknownTemplate(f"no template for notices of kind '{kind}'") from None
-        return template.render(**values).strip()
+        cleaned = {
+            name: printable(value) if isinstance(value, str) else value
+            for name, value in values.items()
+        }
+        return template.render(**cleaned).strip()
 
     def acceptance(
         self, *, tracking_code: str, unit_id: str, accepted: bool, message: str
@@ -61,5 +74,24 @@ class NoticeTexts:
             tracking_code=tracking_code,
             unit=self.unit_name(unit_id),
             accepted=accepted,
-            message=message.strip(),
+            message=_as_sentence(printable(message)),
         )
+
+
+def printable(text: str) -> str:
+    """`text` without control and format characters (Unicode Cc and Cf: NUL,
+    carriage returns, bidirectional overrides, zero-width marks), newlines kept, so
+    nothing invisible reaches the citizen's phone."""
+    return "".join(
+        char
+        for char in text
+        if char == "\n" or unicodedata.category(char) not in ("Cc", "Cf")
+    )
+
+
+def _as_sentence(message: str) -> str:
+    message = _OWN_LABEL.sub("", message.strip()).strip()
+    core = message.rstrip(_CLOSERS)
+    if message and (not core or core[-1] not in _SENTENCE_ENDS):
+        message += "。"
+    return message

@@ -137,7 +137,7 @@ async def test_notify_api_lists_notices_with_evidence(service: Service) -> None:
     assert notice["provider_ref"] == f"mailbox:{notice['id']}.json"
     assert notice["sent_at"] is not None
     assert notice["body"] == (
-        "【民生诉求】您的诉求（编号 MS20261204000777）已由 区人力资源局 受理：已受理"
+        "【民生诉求】您的诉求（编号MS20261204000777）已由区人力资源局受理：已受理。"
     )
     (attempt,) = notice["attempt_log"]
     assert attempt["outcome"] == "sent"

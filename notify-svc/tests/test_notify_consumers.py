@@ -63,7 +63,7 @@ async def test_notify_acceptance_request_queues_pending_notice(
     assert notice.attempts == 0
     assert notice.created_at == notify.start
     assert notice.body.startswith(
-        "【民生诉求】您的诉求（编号 MS20261204000123）已由 区城市管理和综合执法局 受理"
+        "【民生诉求】您的诉求（编号MS20261204000123）已由区城市管理和综合执法局受理"
     )
 
 
