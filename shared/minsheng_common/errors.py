@@ -15,10 +15,17 @@ class MinshengError(Exception):
     code: str = "error"
     retriable: bool = False
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.headers = headers
 
 
 class NotFound(MinshengError):

@@ -8,8 +8,10 @@ wins over both.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -76,6 +78,17 @@ class ServiceSettings(BaseSettings):
         description="publish every retained outbox event again at start, for a "
         "broker that keeps nothing across restarts (the embedded one)",
     )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="API keys and users, hashes only (default: the data folder)",
+    )
+    token_secrets: str = Field(
+        default="",
+        description="keys that sign people's tokens, newest first, comma-separated; "
+        "generated locally outside production",
+    )
+    token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    rate_limit_per_minute: int = Field(default=1200, ge=1)
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="larger request bodies answer 413"
     )
@@ -112,6 +125,23 @@ class ServiceSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def credentials_path(self) -> Path:
+        return self.credentials_file or self.data_dir / "credentials.json"
+
+    def token_secret_list(self) -> list[str]:
+        """The token secrets, or the local ones outside production; production
+        refuses to start with a missing or placeholder secret."""
+        given = [s.strip() for s in self.token_secrets.split(",") if s.strip()]
+        if self.is_production:
+            if not given or any(_placeholder(s) or len(s) < 32 for s in given):
+                raise ValueError(
+                    "production needs real TOKEN_SECRETS (32 characters or more)"
+                )
+            if not self.credentials_path().exists():
+                raise ValueError(f"no credentials file at {self.credentials_path()}")
+            return given
+        return given or [local_secrets(self.data_dir)["token_secrets"]]
 
     def store_url(self) -> str:
         """The database URL with the async driver named."""
@@ -170,23 +200,33 @@ def _placeholder(secret: str) -> bool:
     return secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16
 
 
+_LOCAL_SECRET_MAKERS = {
+    "pii_keys": pii.new_key,
+    "hash_key": pii.new_key,
+    "token_secrets": lambda: secrets.token_urlsafe(48),
+}
+
+
 def local_secrets(data_dir: Path) -> dict[str, str]:
-    """Development secrets, created on first use under `<data_dir>/secrets.json`."""
-    path = data_dir / "secrets.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        return loaded
+    """Development secrets, created on first use under `<data_dir>/secrets.json`.
+
+    Services starting together take a lock on the file, so they all end up with
+    the same keys; a secret added in a newer version is added to an older file.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    secrets = {"pii_keys": pii.new_key(), "hash_key": pii.new_key()}
-    # Write a private file, then link it into place: when two services start
-    # together, one link wins and the other service reads the winner's keys.
-    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secrets-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(secrets, handle)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return local_secrets(data_dir)
-    finally:
-        os.unlink(tmp)
-    return secrets
+    path = data_dir / "secrets.json"
+    with (data_dir / ".secrets.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current: dict[str, str] = (
+            json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        )
+        missing = {
+            k: make() for k, make in _LOCAL_SECRET_MAKERS.items() if k not in current
+        }
+        if missing:
+            current.update(missing)
+            fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secrets-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(current, handle)
+            os.replace(tmp, path)
+    return current

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
+from minsheng_common.auth import api as auth_api
+from minsheng_common.auth.api import AuthContext
 from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.ids import new_id
@@ -49,20 +51,32 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body cannot be read"},
+    401: {"model": ErrorResponse, "description": "No valid credentials"},
+    403: {"model": ErrorResponse, "description": "The caller lacks the scope"},
     404: {"model": ErrorResponse, "description": "Not found"},
     409: {"model": ErrorResponse, "description": "Refused in the current state"},
+    413: {"model": ErrorResponse, "description": "The body is too large"},
     422: {"model": ErrorResponse, "description": "Invalid input"},
+    429: {"model": ErrorResponse, "description": "Too many requests; see Retry-After"},
     503: {"model": ErrorResponse, "description": "A dependency is unavailable"},
 }
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = ErrorBody(code=code, message=message, field=field, **extra)
     return JSONResponse(
         status_code=status,
         content={"error": body.model_dump(exclude_none=True)},
+        headers=headers,
     )
 
 
@@ -72,7 +86,9 @@ def _field_path(location: Sequence[Any]) -> str:
 
 async def _on_domain_error(_request: Request, error: Exception) -> Response:
     error = cast(MinshengError, error)
-    return error_response(error.status_code, error.code, error.message, error.field)
+    return error_response(
+        error.status_code, error.code, error.message, error.field, headers=error.headers
+    )
 
 
 _NOT_AN_OBJECT = frozenset({"dict_type", "model_attributes_type", "model_type"})
@@ -184,6 +200,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.auth = AuthContext.from_settings(runtime.settings)
     _serve_docs_offline(app, title)
     app.add_exception_handler(MinshengError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
@@ -194,6 +211,7 @@ def create_app(
     app.middleware("http")(_trace)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes)
     app.include_router(health)
+    app.include_router(auth_api.router)
     for router in routers:
         app.include_router(router)
     return app

@@ -227,10 +227,9 @@ def test_development_generates_one_shared_local_secrets_file(tmp_path: Path) -> 
     assert first.pii_keys and first.hash_key
     assert first.pii_keys != first.hash_key
     assert (second.pii_keys, second.hash_key) == (first.pii_keys, first.hash_key)
-    assert local_secrets(data_dir) == {
-        "pii_keys": first.pii_keys,
-        "hash_key": first.hash_key,
-    }
+    stored = local_secrets(data_dir)
+    assert (stored["pii_keys"], stored["hash_key"]) == (first.pii_keys, first.hash_key)
+    assert len(stored["token_secrets"]) >= 32
     vault = PiiVault(second.pii_key_list())
     assert vault.decrypt(PiiVault(first.pii_key_list()).encrypt("张三")) == "张三"
 
@@ -251,4 +250,20 @@ def test_local_secrets_leave_no_temporary_file(tmp_path: Path) -> None:
     local_secrets(tmp_path)
     local_secrets(tmp_path)
 
-    assert [p.name for p in tmp_path.iterdir()] == ["secrets.json"]
+    # Only the secrets and the lock that serialises services starting together.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".secrets.lock",
+        "secrets.json",
+    ]
+
+
+def test_an_older_local_secrets_file_gains_the_new_secrets_and_keeps_the_old(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "secrets.json").write_text('{"pii_keys": "k", "hash_key": "h"}')
+
+    stored = local_secrets(tmp_path)
+
+    assert (stored["pii_keys"], stored["hash_key"]) == ("k", "h")
+    assert stored["token_secrets"]
+    assert local_secrets(tmp_path) == stored
