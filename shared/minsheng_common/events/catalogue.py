@@ -38,10 +38,12 @@ class AppealReceived(EventData):
 class AppealFiled(EventData):
     """The appeal meets the filing requirements (立案, Art. 11).
 
-    The citizen's contact travels only as `contact_encrypted`, readable by notify.
+    The citizen's contact and name travel only encrypted, readable by notify; title,
+    content and address have phone numbers, ID numbers and emails masked.
     """
 
     event_type = "appeal.filed"
+    schema_version = "1.1"
     topic = topics.APPEALS
 
     appeal_id: str
@@ -58,6 +60,8 @@ class AppealFiled(EventData):
     filed_at: AwareDatetime
     contact_kind: str
     contact_encrypted: str
+    name_encrypted: str | None = None
+    consent_to_disclose: bool = False
     attachments: list[str] = Field(default_factory=list)
 
 
