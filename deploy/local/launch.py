@@ -113,7 +113,13 @@ def _print_where_to_look(stack: Stack, data_dir: Path) -> None:
     print(f"dashboard  {stack.url('analytics')}/")
     print(f"mailbox    {data_dir / 'mailbox'}  (every notice sent, one file each)")
     print(f"logs       {data_dir / 'logs'}")
-    print(f"secrets    {data_dir / 'secrets.json'}  (local development keys only)")
+    print(
+        f"secrets    {data_dir / 'secrets.json'}  (local encryption and signing keys)"
+    )
+    print(
+        f"sign-in    {data_dir / 'dev-credentials.json'}  (local API keys for every "
+        "unit, channel and role; people: operator, supervisor, leader)"
+    )
     print(
         f"clock      {stack.clock_file}  (move it: python -m "
         "minsheng_common.devstack.clock advance 2h)"
@@ -123,10 +129,20 @@ def _print_where_to_look(stack: Stack, data_dir: Path) -> None:
 
 def _replay(stack: Stack, compression: float) -> None:
     answer = httpx.post(
-        f"{stack.url('forum')}/v1/replay", json={"compression": compression}, timeout=30
+        f"{stack.url('forum')}/v1/replay",
+        json={"compression": compression},
+        headers=_operator(stack),
+        timeout=30,
     )
     answer.raise_for_status()
     print(f"replay     {answer.json()}")
+
+
+def _operator(stack: Stack) -> dict[str, str]:
+    """The launcher acts as a center operator with the local development key."""
+    if stack.credentials is None:
+        raise RuntimeError("the stack has not created its credentials")
+    return {"X-API-Key": stack.credentials.keys["operator"]}
 
 
 def _follow(stack: Stack) -> None:
@@ -135,10 +151,13 @@ def _follow(stack: Stack) -> None:
     while True:
         time.sleep(PROGRESS_EVERY)
         try:
-            forum = httpx.get(f"{stack.url('forum')}/v1/stats", timeout=5).json()
-            totals = httpx.get(f"{stack.url('analytics')}/v1/kpis", timeout=5).json()[
-                "totals"
-            ]
+            headers = _operator(stack)
+            forum = httpx.get(
+                f"{stack.url('forum')}/v1/stats", headers=headers, timeout=5
+            ).json()
+            totals = httpx.get(
+                f"{stack.url('analytics')}/v1/kpis", headers=headers, timeout=5
+            ).json()["totals"]
         except (httpx.HTTPError, KeyError, ValueError) as error:
             print(f"progress   unavailable: {error!r}")
             continue

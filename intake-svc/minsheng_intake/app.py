@@ -1,13 +1,16 @@
-"""Intake's application: the API plus its runtime (store, outbox relay)."""
+"""Intake's application: the API plus its runtime (store, outbox relay, the consumer
+of dispatched work orders, the retention loop)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from minsheng_common import pii, web
 from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_intake import routes
+from minsheng_intake import consumers, retention, routes
 from minsheng_intake.places import Gazetteer
 from minsheng_intake.service import IntakeContext
 from minsheng_intake.settings import IntakeSettings
@@ -18,7 +21,18 @@ MIGRATIONS = "minsheng_intake:migrations"
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     settings.ensure_pii_keys(settings.environment, settings.data_dir)
-    runtime = ServiceRuntime(settings=settings, script_location=MIGRATIONS)
+    vault = pii.PiiVault(settings.pii_key_list())
+    runtime = ServiceRuntime(
+        settings=settings,
+        script_location=MIGRATIONS,
+        background=[
+            retention.loop(
+                vault=vault, retention=timedelta(days=settings.pii_retention_days)
+            )
+        ],
+    )
+    for spec in consumers.specs():
+        runtime.add_consumer(spec)
     reference = load_reference(settings.reference_file)
     app = web.create_app(
         title="Minsheng intake",
@@ -30,7 +44,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.context = IntakeContext(
         reference=reference,
         gazetteer=Gazetteer.from_reference(reference),
-        vault=pii.PiiVault(settings.pii_key_list()),
+        vault=vault,
         hash_key=settings.hash_key,
         outbox=runtime.outbox,
         clock=runtime.clock,

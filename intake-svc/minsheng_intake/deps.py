@@ -1,4 +1,5 @@
-"""The types routes receive by injection: a store session and intake's context."""
+"""The types routes receive by injection: a store session, intake's context, and the
+caller with the scopes each route needs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from minsheng_common import web
+from minsheng_common.auth.api import require
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Scope
 from minsheng_intake.service import IntakeContext
 
 
@@ -17,3 +21,17 @@ def _context(request: Request) -> IntakeContext:
 
 Session = web.StoreSession
 Context = Annotated[IntakeContext, Depends(_context)]
+
+Submitter = Annotated[Principal, Depends(require(Scope.APPEALS_SUBMIT))]
+"""A channel (for its own channel) or the center."""
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(Scope.APPEALS_READ, Scope.APPEALS_READ_UNIT, Scope.APPEALS_READ_OWN)
+    ),
+]
+"""The center, a unit (its own appeals) or a channel (its own submissions' status)."""
+CenterReader = Annotated[Principal, Depends(require(Scope.APPEALS_READ))]
+"""The center only."""
+Discloser = Annotated[Principal, Depends(require(Scope.CONTACT_DISCLOSE))]
+"""The center, or a unit for its own appeal when the citizen consented."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minsheng_common.errors import InvalidInput, NotFound
+from minsheng_common.errors import Conflict, InvalidInput, MinshengError, NotFound
 
 
 class AppealNotFound(NotFound):
@@ -27,3 +27,23 @@ class ReceivedAtOutOfRange(InvalidInput):
     """A receipt time that cannot be true (in the future, or long before)."""
 
     code = "received_at_out_of_range"
+
+
+class ChannelMismatch(MinshengError):
+    """A channel submitting an appeal in another channel's name."""
+
+    status_code = 403
+    code = "channel_mismatch"
+
+
+class NoConsent(MinshengError):
+    """A unit asking for a contact the citizen did not agree to disclose (Art. 41)."""
+
+    status_code = 403
+    code = "no_consent"
+
+
+class PersonalDataErased(Conflict):
+    """The appeal's personal data was anonymised after its retention period."""
+
+    code = "personal_data_erased"

@@ -1,11 +1,12 @@
-"""Intake's tables: appeals and the decision taken on each."""
+"""Intake's tables: appeals and the decision taken on each, which unit holds each
+appeal, and every disclosure of a citizen's contact."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -23,6 +24,7 @@ class Appeal(Base):
         UniqueConstraint("channel", "channel_ref", name="uq_appeals_channel_ref"),
         Index("ix_appeals_contact_hash", "contact_hash"),
         Index("ix_appeals_status", "status"),
+        Index("ix_appeals_closed_at", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -46,6 +48,7 @@ class Appeal(Base):
     contact_hash: Mapped[str | None] = mapped_column(String(64))
     contact_masked: Mapped[str | None] = mapped_column(String(100))
     consent_to_disclose: Mapped[bool] = mapped_column(Boolean, default=False)
+    name_encrypted: Mapped[str | None] = mapped_column(Text)
 
     received_at: Mapped[datetime]
     received_zone_assumed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -54,3 +57,38 @@ class Appeal(Base):
     reason_article: Mapped[str | None] = mapped_column(String(30))
     reason_detail: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the appeal was closed; personal data is kept for the retention period
+    from here, then anonymised."""
+    anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AppealUnit(Base):
+    """A unit that holds a work order for an appeal (from work_order.dispatched):
+    the unit may read that appeal, redacted."""
+
+    __tablename__ = "appeal_units"
+    __table_args__ = (
+        UniqueConstraint("appeal_id", "unit_id", name="uq_appeal_units_appeal_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appeal_id: Mapped[str] = mapped_column(String(36))
+    unit_id: Mapped[str] = mapped_column(String(50))
+    work_order_id: Mapped[str] = mapped_column(String(36))
+    dispatched_at: Mapped[datetime]
+
+
+class ContactDisclosure(Base):
+    """One unmasked read of a citizen's contact: who, when, which appeal, why."""
+
+    __tablename__ = "contact_disclosures"
+    __table_args__ = (Index("ix_contact_disclosures_appeal", "appeal_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    appeal_id: Mapped[str] = mapped_column(String(36))
+    who: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[str | None] = mapped_column(String(50))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]

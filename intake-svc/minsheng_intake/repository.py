@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_intake.models import Appeal
+from minsheng_intake.models import Appeal, AppealUnit, ContactDisclosure
 
 
 async def get(session: AsyncSession, appeal_id: str) -> Appeal | None:
@@ -51,3 +51,23 @@ async def counts(session: AsyncSession) -> list[tuple[str, str | None, str, int]
         ).group_by(Appeal.status, Appeal.reason_code, Appeal.channel)
     )
     return [(row[0], row[1], row[2], int(row[3])) for row in result.all()]
+
+
+async def appeal_unit(
+    session: AsyncSession, appeal_id: str, unit_id: str
+) -> AppealUnit | None:
+    result = await session.execute(
+        select(AppealUnit).where(
+            AppealUnit.appeal_id == appeal_id, AppealUnit.unit_id == unit_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def disclosures(session: AsyncSession, appeal_id: str) -> list[ContactDisclosure]:
+    rows = await session.scalars(
+        select(ContactDisclosure)
+        .where(ContactDisclosure.appeal_id == appeal_id)
+        .order_by(ContactDisclosure.at, ContactDisclosure.id)
+    )
+    return list(rows)

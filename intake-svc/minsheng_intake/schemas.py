@@ -54,8 +54,16 @@ class AppealIn(BaseModel):
         "Asia/Shanghai"
     )
     attachments: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    name: str | None = Field(
+        default=None,
+        max_length=50,
+        description="the citizen's name, if given; stored encrypted and shown only "
+        "through a recorded disclosure",
+    )
     consent_to_disclose: bool = Field(
-        default=False, description="the citizen agrees that units see the contact"
+        default=False,
+        description="the citizen agrees that the handling unit may see the contact "
+        "and name",
     )
 
 
@@ -99,6 +107,18 @@ class AppealOut(BaseModel):
     decision: Decision
 
 
+class AppealStatusOut(BaseModel):
+    """The status of a channel's own submission: no personal data, no content."""
+
+    id: str
+    tracking_code: str
+    channel: str
+    channel_ref: str
+    type: AppealType
+    decision: Decision
+    received_at: AwareDatetime
+
+
 class AppealPage(BaseModel):
     items: list[AppealOut]
     total: int
@@ -112,3 +132,41 @@ class AppealCounts(BaseModel):
     rejected: int
     by_reason: dict[str, int]
     by_channel: dict[str, int]
+
+
+class DisclosureIn(BaseModel):
+    """Why the caller needs the citizen's contact in clear; kept in the record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=4, max_length=200)
+
+
+class ClearContact(BaseModel):
+    kind: str
+    value: str
+
+
+class DisclosureOut(BaseModel):
+    """The citizen's contact and name in clear; this answer is recorded."""
+
+    appeal_id: str
+    contact: ClearContact | None
+    name: str | None
+    disclosed_at: AwareDatetime
+
+
+class DisclosureRecord(BaseModel):
+    """One disclosure: who saw the contact of which appeal, when and why."""
+
+    id: str
+    appeal_id: str
+    who: str
+    role: str
+    unit_id: str | None
+    reason: str
+    at: AwareDatetime
+
+
+class DisclosureList(BaseModel):
+    items: list[DisclosureRecord]

@@ -1,31 +1,43 @@
 """Taking in an appeal: normalise it, decide whether it is filed, store it and say so
-on the bus, exactly once per channel reference."""
+on the bus, exactly once per channel reference. Who may read an appeal, and how much
+of it; disclosing a citizen's contact, on the record (Art. 41)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids, pii
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Scope
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.errors import InvalidInput
-from minsheng_common.events import AppealFiled, AppealReceived, AppealRejected
+from minsheng_common.events import (
+    AppealFiled,
+    AppealReceived,
+    AppealRejected,
+    WorkOrderDispatched,
+)
 from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
-from minsheng_intake import filing, normalise, repository
+from minsheng_intake import filing, normalise, redaction, repository
 from minsheng_intake.errors import (
     AppealNotFound,
+    ChannelMismatch,
+    NoConsent,
+    PersonalDataErased,
     ReceivedAtOutOfRange,
     TooLong,
     UnknownCategory,
     UnknownChannel,
 )
-from minsheng_intake.models import Appeal
+from minsheng_intake.models import Appeal, AppealUnit, ContactDisclosure
 from minsheng_intake.places import Gazetteer
 from minsheng_intake.schemas import AppealIn, ContactIn
 
@@ -59,10 +71,16 @@ class Submission:
 
 
 async def submit(
-    *, session: AsyncSession, context: IntakeContext, incoming: AppealIn
+    *,
+    session: AsyncSession,
+    context: IntakeContext,
+    incoming: AppealIn,
+    principal: Principal,
 ) -> Submission:
     """File or reject an appeal; the same channel reference again returns the first
-    result and changes nothing."""
+    result and changes nothing. A channel submits only in its own name; the center
+    for any channel."""
+    _check_submitter(principal, incoming)
     _check_known(context.reference, incoming)
     channel_ref = normalise.reference(incoming.channel_ref)
     if not channel_ref:
@@ -76,10 +94,10 @@ async def submit(
         if existing is not None:
             return Submission(existing, created=False)
 
-        appeal, decision = _build(context, incoming, channel_ref, received_at)
+        appeal, decision, name = _build(context, incoming, channel_ref, received_at)
         try:
             session.add(appeal)
-            await _stage_events(session, context, appeal)
+            await _stage_events(session, context, appeal, name)
             await session.commit()
         except IntegrityError:
             # Another request with the same reference won the race, or the tracking
@@ -96,6 +114,16 @@ async def submit(
         )
         return Submission(appeal, created=True)
     raise RuntimeError("could not store the appeal after several attempts")
+
+
+def _check_submitter(principal: Principal, incoming: AppealIn) -> None:
+    if principal.is_center or principal.channel_id == incoming.channel:
+        return
+    raise ChannelMismatch(
+        f"this key submits for channel '{principal.channel_id}', "
+        f"not '{incoming.channel}'",
+        field="channel",
+    )
 
 
 def _check_known(reference: ReferenceData, incoming: AppealIn) -> None:
@@ -127,7 +155,9 @@ def _check_received_at(given: datetime, now: datetime) -> datetime:
 
 def _build(
     context: IntakeContext, incoming: AppealIn, channel_ref: str, received_at: datetime
-) -> tuple[Appeal, filing.FilingDecision]:
+) -> tuple[Appeal, filing.FilingDecision, str | None]:
+    """The appeal to store, its filing decision and the citizen's name in clear (to
+    mask it in what leaves intake)."""
     title = normalise.text(incoming.title)
     content = normalise.text(incoming.content)
     address = normalise.text(incoming.address) or None
@@ -170,13 +200,20 @@ def _build(
         reason_article=decision.article,
         reason_detail=decision.detail,
         decided_at=now,
+        # A rejected appeal is closed at rejection. A filed one closes when its work
+        # order closes. TODO(closure events arrive with the dispatch issue): set
+        # closed_at for filed appeals from the work order's closure event.
+        closed_at=None if decision.filed else now,
     )
+    name = normalise.text(incoming.name) or None
+    if name is not None:
+        appeal.name_encrypted = context.vault.encrypt(name)
     if contact is not None:
         appeal.contact_kind = contact.kind
         appeal.contact_encrypted = context.vault.encrypt(contact.value)
         appeal.contact_hash = pii.keyed_hash(context.hash_key, contact.lookup_key())
         appeal.contact_masked = pii.mask(contact.value)
-    return appeal, decision
+    return appeal, decision, name
 
 
 def _check_length(field: str, value: str, limit: int) -> None:
@@ -199,7 +236,7 @@ def _read_contact(
 
 
 async def _stage_events(
-    session: AsyncSession, context: IntakeContext, appeal: Appeal
+    session: AsyncSession, context: IntakeContext, appeal: Appeal, name: str | None
 ) -> None:
     await context.outbox.stage(
         session,
@@ -214,7 +251,9 @@ async def _stage_events(
         ),
         occurred_at=appeal.decided_at,
     )
-    # A filed appeal always has a contact: filing requires one (Art. 11(2)1).
+    # A filed appeal always has a contact: filing requires one (Art. 11(2)1). The
+    # texts leave intake with personal data masked (Art. 41); the contact and name
+    # only encrypted.
     if appeal.status == "filed" and appeal.contact_kind and appeal.contact_encrypted:
         decided: AppealFiled | AppealRejected = AppealFiled(
             appeal_id=appeal.id,
@@ -224,13 +263,15 @@ async def _stage_events(
             category_id=appeal.category_id,
             subdistrict_id=appeal.subdistrict_id,
             community=appeal.community,
-            title=appeal.title,
-            content=appeal.content,
-            address=appeal.address,
+            title=redaction.redact(appeal.title, name=name),
+            content=redaction.redact(appeal.content, name=name),
+            address=redaction.redact_optional(appeal.address, name=name),
             received_at=appeal.received_at,
             filed_at=appeal.decided_at,
             contact_kind=appeal.contact_kind,
             contact_encrypted=appeal.contact_encrypted,
+            name_encrypted=appeal.name_encrypted,
+            consent_to_disclose=appeal.consent_to_disclose,
             attachments=appeal.attachments,
         )
     else:
@@ -250,8 +291,174 @@ async def _stage_events(
     await context.outbox.stage(session, decided, occurred_at=appeal.decided_at)
 
 
+class Sight(StrEnum):
+    """How much of an appeal a caller sees."""
+
+    FULL = "full"
+    """The center: everything intake holds, the contact masked."""
+    UNIT = "unit"
+    """A unit holding a work order for it: texts redacted, the contact masked."""
+    STATUS = "status"
+    """The channel that submitted it: its status, no personal data, no content."""
+
+
 async def get(*, session: AsyncSession, appeal_id: str) -> Appeal:
     appeal = await repository.get(session, appeal_id)
     if appeal is None:
-        raise AppealNotFound(f"no appeal {appeal_id}", field="appeal_id")
+        raise _not_found(appeal_id)
     return appeal
+
+
+async def read(
+    *, session: AsyncSession, appeal_id: str, principal: Principal
+) -> tuple[Appeal, Sight]:
+    """The appeal and how much of it the caller sees. An appeal that is not the
+    caller's to see answers exactly as a missing one does."""
+    appeal = await repository.get(session, appeal_id)
+    if appeal is not None:
+        if principal.can(Scope.APPEALS_READ):
+            return appeal, Sight.FULL
+        if principal.can(Scope.APPEALS_READ_UNIT) and await _held_by_unit(
+            session, appeal_id, principal
+        ):
+            return appeal, Sight.UNIT
+        if (
+            principal.can(Scope.APPEALS_READ_OWN)
+            and principal.channel_id == appeal.channel
+        ):
+            return appeal, Sight.STATUS
+    raise _not_found(appeal_id)
+
+
+def citizen_name(context: IntakeContext, appeal: Appeal) -> str | None:
+    """The citizen's name in clear, for masking it in texts; None if not given."""
+    if appeal.name_encrypted is None:
+        return None
+    return context.vault.decrypt(appeal.name_encrypted)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    appeal: Appeal
+    contact: normalise.Contact | None
+    name: str | None
+    at: datetime
+
+
+async def disclose(
+    *,
+    session: AsyncSession,
+    context: IntakeContext,
+    appeal_id: str,
+    principal: Principal,
+    reason: str,
+) -> Disclosure:
+    """The citizen's contact and name in clear, recorded in the same transaction
+    (who, when, which appeal, why). The center may always see them; a unit only for
+    an appeal it holds, and only if the citizen consented (Art. 41)."""
+    reason = normalise.text(reason)
+    if len(reason) < 4:
+        raise InvalidInput("say why the contact is needed", field="reason")
+    appeal = await repository.get(session, appeal_id)
+    if appeal is None:
+        raise _not_found(appeal_id)
+    if not principal.is_center:
+        if not await _held_by_unit(session, appeal_id, principal):
+            raise _not_found(appeal_id)
+        if not appeal.consent_to_disclose:
+            log.warning(
+                "contact of appeal %s refused to %s: no consent",
+                appeal.id,
+                principal.label(),
+            )
+            raise NoConsent(
+                "the citizen did not consent to disclosing the contact",
+                field="appeal_id",
+            )
+    if appeal.anonymised_at is not None:
+        raise PersonalDataErased(
+            "the personal data of this appeal was anonymised after its retention "
+            "period",
+            field="appeal_id",
+        )
+
+    contact = None
+    if appeal.contact_kind and appeal.contact_encrypted:
+        contact = normalise.Contact(
+            kind=appeal.contact_kind,
+            value=context.vault.decrypt(appeal.contact_encrypted),
+        )
+    name = citizen_name(context, appeal)
+    now = context.clock.now()
+
+    session.add(
+        ContactDisclosure(
+            id=ids.new_id(),
+            appeal_id=appeal.id,
+            who=principal.label(),
+            role=principal.role.value,
+            unit_id=principal.unit_id,
+            reason=reason,
+            at=now,
+        )
+    )
+    await session.commit()
+    log.warning(
+        "contact of appeal %s disclosed to %s: %s",
+        appeal.id,
+        principal.label(),
+        # The reason is a clerk's free text; it may itself quote the contact.
+        redaction.redact(reason, name=name),
+    )
+    return Disclosure(appeal=appeal, contact=contact, name=name, at=now)
+
+
+async def disclosures(
+    *, session: AsyncSession, appeal_id: str
+) -> list[ContactDisclosure]:
+    """Every disclosure of an appeal's contact, oldest first."""
+    await get(session=session, appeal_id=appeal_id)
+    return await repository.disclosures(session, appeal_id)
+
+
+async def record_dispatch(
+    *, session: AsyncSession, dispatched: WorkOrderDispatched
+) -> None:
+    """Remember that a unit holds a work order for an appeal, so the unit may read
+    it (redacted). A later order of the same appeal for the same unit replaces the
+    earlier one's id."""
+    held = await repository.appeal_unit(
+        session, dispatched.appeal_id, dispatched.unit_id
+    )
+    if held is None:
+        session.add(
+            AppealUnit(
+                appeal_id=dispatched.appeal_id,
+                unit_id=dispatched.unit_id,
+                work_order_id=dispatched.work_order_id,
+                dispatched_at=dispatched.dispatched_at,
+            )
+        )
+        log.info(
+            "appeal %s held by unit %s (work order %s)",
+            dispatched.appeal_id,
+            dispatched.unit_id,
+            dispatched.work_order_id,
+        )
+    elif dispatched.dispatched_at > held.dispatched_at:
+        held.work_order_id = dispatched.work_order_id
+        held.dispatched_at = dispatched.dispatched_at
+
+
+async def _held_by_unit(
+    session: AsyncSession, appeal_id: str, principal: Principal
+) -> bool:
+    if principal.unit_id is None:
+        return False
+    held = await repository.appeal_unit(session, appeal_id, principal.unit_id)
+    return held is not None
+
+
+def _not_found(appeal_id: str) -> AppealNotFound:
+    # One body for a missing appeal and for one the caller may not see.
+    return AppealNotFound(f"no appeal {appeal_id}", field="appeal_id")

@@ -18,3 +18,12 @@ class IntakeSettings(PiiSettingsMixin, ServiceSettings):
     tracking_prefix: str = Field(default="MS", pattern=r"^[A-Z]{0,4}$")
     max_title_chars: int = Field(default=200, ge=10)
     max_content_chars: int = Field(default=5000, ge=100)
+    pii_retention_days: int = Field(
+        default=730,
+        ge=1,
+        description="days after an appeal is closed until its personal data is "
+        "anonymised (statistics are kept)",
+    )
+    pii_rotation_batch: int = Field(
+        default=500, ge=1, description="appeals re-encrypted per transaction"
+    )

@@ -77,11 +77,32 @@ def wait_until(
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
-def get(stack: Stack, service: str, path: str, **params: Any) -> Any:
-    answer = httpx.get(f"{stack.url(service)}{path}", params=params, timeout=10)
+def operator_key(stack: Stack) -> str:
+    assert stack.credentials is not None
+    return stack.credentials.keys["operator"]
+
+
+def get(
+    stack: Stack, service: str, path: str, key: str | None = None, **params: Any
+) -> Any:
+    """GET as a center operator unless another key is given; fail on an error."""
+    answer = httpx.get(
+        f"{stack.url(service)}{path}",
+        params=params,
+        headers={"X-API-Key": key or operator_key(stack)},
+        timeout=10,
+    )
     answer.raise_for_status()
     return answer.json()
 
 
-def post(stack: Stack, service: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{stack.url(service)}{path}", json=body, timeout=10)
+def post(
+    stack: Stack, service: str, path: str, body: dict[str, Any], key: str | None = None
+) -> httpx.Response:
+    """POST as a center operator unless another key is given."""
+    return httpx.post(
+        f"{stack.url(service)}{path}",
+        json=body,
+        headers={"X-API-Key": key or operator_key(stack)},
+        timeout=10,
+    )

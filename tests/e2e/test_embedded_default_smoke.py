@@ -47,10 +47,10 @@ def test_the_sample_flows_through_every_service_on_sqlite(sqlite_stack: Stack) -
         "dispatch",
         f"/v1/work-orders/{order['id']}/sign",
         {
-            "unit_id": order["unit_id"],
             "signed_by": "clerk-smoke",
             "acceptance_notice": {"accepted": True, "message": "已受理。"},
         },
+        key=sqlite_stack.credentials.unit_key(order["unit_id"]),  # type: ignore[union-attr]
     )
     assert signed.status_code == 200, signed.text
 

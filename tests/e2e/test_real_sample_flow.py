@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from minsheng_common.clock import SharedClock
@@ -24,6 +25,7 @@ from minsheng_common.devstack.stack import Stack
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.working_calendar import default_calendar
+from tests.e2e.pii_scan import event_texts, log_texts, scan
 from tests.e2e.support import get, post, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +37,11 @@ REJECTED = {"address_not_precise": 72, "no_place_in_district": 363}
 SIGNED_BY_HAND = 12
 CALENDAR = default_calendar(load_reference().hours())
 RULES = load_rule_book()
+
+
+def unit_key_of(stack: Stack, unit_id: str) -> str:
+    assert stack.credentials is not None
+    return stack.credentials.unit_key(unit_id)
 
 
 def at(text: str) -> datetime:
@@ -132,27 +139,24 @@ def test_signing_yields_exactly_one_acceptance_notice_with_evidence(
     sample = orders[:SIGNED_BY_HAND]
 
     for order in sample:
+        unit_key = unit_key_of(replayed, order["unit_id"])
         answer = post(
             replayed,
             "dispatch",
             f"/v1/work-orders/{order['id']}/sign",
             {
-                "unit_id": order["unit_id"],
                 "signed_by": "clerk-e2e",
                 "acceptance_notice": {"accepted": True, "message": "已受理。"},
             },
+            key=unit_key,
         )
         assert answer.status_code == 200, answer.text
         again = post(
             replayed,
             "dispatch",
             f"/v1/work-orders/{order['id']}/acceptance-notice",
-            {
-                "unit_id": order["unit_id"],
-                "requested_by": "clerk-e2e",
-                "accepted": True,
-                "message": "再次告知",
-            },
+            {"requested_by": "clerk-e2e", "accepted": True, "message": "再次告知"},
+            key=unit_key,
         )
         assert again.status_code == 409
 
@@ -193,7 +197,8 @@ def test_unsigned_orders_are_signed_by_default_when_sign_off_time_passes(
         replayed,
         "dispatch",
         f"/v1/work-orders/{late['id']}/sign",
-        {"unit_id": late["unit_id"], "signed_by": "late-clerk"},
+        {"signed_by": "late-clerk"},
+        key=unit_key_of(replayed, late["unit_id"]),
     )
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "already_signed"
@@ -258,3 +263,73 @@ def test_a_deadline_reaching_into_2027_is_provisional_and_does_not_fail(
     assert deadline["provisional"] is True
     assert at(deadline["due_at"]) == expected.at
     assert expected.provisional_years == (2027,)
+
+
+PERSON = {
+    "name": "王小明",
+    "mobile": "13712349876",
+    "mobile_e164": "+8613712349876",
+    "email": "wang.xm@example.cn",
+    "id_number": "440310199001011234",
+}
+# Forum accounts of the sample are contacts too.
+FORUM_ACCOUNTS = ["A00074011", "A000107866", "A0009647"]
+
+
+def test_no_personal_data_in_logs_events_or_exports(replayed: Stack) -> None:
+    assert replayed.credentials is not None
+    hotline = replayed.credentials.channel_key("hotline-12345")
+    submitted = post(
+        replayed,
+        "intake",
+        "/v1/appeals",
+        {
+            "channel": "hotline-12345",
+            "channel_ref": "pii-scan-1",
+            "type": "complaint",
+            "category_hint": "city-sanitation",
+            "name": PERSON["name"],
+            "title": f"{PERSON['name']}反映垃圾未清运",
+            "content": (
+                f"我是{PERSON['name']}，电话 137 1234 9876，邮箱 {PERSON['email']}，"
+                f"身份证 {PERSON['id_number']}。坪山街道六和社区垃圾三天未清运。"
+            ),
+            "contact": {"kind": "phone", "value": "137 1234 9876"},
+            "received_at": SharedClock(replayed.clock_file).now().isoformat(),
+        },
+        key=hotline,
+    )
+    assert submitted.status_code == 201, submitted.text
+    appeal = submitted.json()
+    wait_until(lambda: order_of(replayed, appeal["id"]), 30)
+    order = order_of(replayed, appeal["id"])[0]
+    signed = post(
+        replayed,
+        "dispatch",
+        f"/v1/work-orders/{order['id']}/sign",
+        {"signed_by": "clerk-e2e", "acceptance_notice": {"accepted": True}},
+        key=unit_key_of(replayed, order["unit_id"]),
+    )
+    assert signed.status_code in (200, 409), signed.text
+    wait_until(
+        lambda: (
+            get(replayed, "analytics", "/v1/kpis")["totals"]["received"] == APPEALS + 2
+        ),
+        30,
+    )
+
+    texts = log_texts(replayed) + event_texts(replayed) + export_texts(replayed)
+    secrets = [*PERSON.values(), *FORUM_ACCOUNTS]
+
+    assert scan(texts, [appeal["tracking_code"]]), "the scan must see the run's data"
+    assert scan(texts, secrets) == []
+
+
+def export_texts(stack: Stack) -> list[tuple[str, str]]:
+    """What analytics gives to dashboards and people: the KPIs and the page."""
+    headers = {"X-API-Key": stack.credentials.keys["dashboard"]}  # type: ignore[union-attr]
+    base = stack.url("analytics")
+    return [
+        (f"export {path}", httpx.get(f"{base}{path}", headers=headers, timeout=10).text)
+        for path in ("/v1/kpis", "/v1/kpis/definitions", "/")
+    ]

@@ -14,6 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from minsheng_common.auth.provisioning import DevCredentials, ensure_dev_credentials
+from minsheng_common.reference import load_reference
+
+# The channel the forum adapter submits as, unless FORUM_CHANNEL says otherwise.
+FORUM_CHANNEL = "forum-people"
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -113,6 +119,7 @@ class Stack:
     common_env: Mapping[str, str] = field(default_factory=dict)
     database_urls: Mapping[str, str] = field(default_factory=dict)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    credentials: DevCredentials | None = None
 
     @property
     def clock_file(self) -> Path:
@@ -130,11 +137,21 @@ class Stack:
         )
         env.update(self.common_env)
         env[f"{spec.env_prefix}PORT"] = str(spec.port)
+        if spec.name == "forum" and self.credentials is not None:
+            channel = env.get("FORUM_CHANNEL", FORUM_CHANNEL)
+            env.setdefault(
+                "FORUM_INTAKE_API_KEY", self.credentials.channel_key(channel)
+            )
         if spec.name in self.database_urls:
             env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
         return env
 
     def start(self) -> None:
+        """Create the local development credentials if needed, give the adapters
+        their keys, and start every service."""
+        reference_file = self.common_env.get("MINSHENG_REFERENCE_FILE")
+        reference = load_reference(Path(reference_file) if reference_file else None)
+        self.credentials = ensure_dev_credentials(self.data_dir, reference)
         for spec in self.config.services:
             process = ServiceProcess(
                 spec=spec,
