@@ -111,6 +111,7 @@ class WorkOrderAction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
     action: Mapped[str] = mapped_column(String(50))
-    actor: Mapped[str] = mapped_column(String(100))
+    # The caller as `Principal.label()` names it (role:subject@unit), or "system".
+    actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

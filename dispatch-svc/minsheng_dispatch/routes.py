@@ -1,8 +1,9 @@
 """Dispatch's HTTP API: units, their work orders, signing and acceptance notices, and
 the routing table.
 
-No authentication yet: the unit is named in the path or the body, and an order of
-another unit answers as if it did not exist.
+Every route needs credentials. A unit sees and signs only its own orders; another
+unit's order answers exactly as a missing one (Art. 41). The signing unit is the
+caller's, never one named in a request.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from minsheng_dispatch import repository, routing, service
-from minsheng_dispatch.deps import Context, Session
-from minsheng_dispatch.errors import UnitNotFound
+from minsheng_dispatch import access, repository, routing, service
+from minsheng_dispatch.deps import (
+    Context,
+    OrdersReader,
+    RoutingReader,
+    Session,
+    UnitClerk,
+    UnitsReader,
+)
 from minsheng_dispatch.models import RoutingRule, WorkOrder, WorkOrderAction
 from minsheng_dispatch.schemas import (
     AcceptanceNoticeRequestIn,
@@ -33,7 +40,7 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/units", response_model=list[UnitOut], tags=["units"])
-async def list_units(session: Session) -> list[UnitOut]:
+async def list_units(session: Session, principal: UnitsReader) -> list[UnitOut]:
     """Every unit that can receive work orders."""
     return [
         UnitOut(id=unit.id, name=unit.name, kind=unit.kind)
@@ -47,14 +54,17 @@ async def list_units(session: Session) -> list[UnitOut]:
 async def list_unit_work_orders(
     unit_id: str,
     session: Session,
+    principal: OrdersReader,
     status: Annotated[WorkOrderStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WorkOrderPage:
     """A unit's work orders, newest first; `status=dispatched` gives those still to
-    sign (待签收)."""
-    if await repository.unit(session, unit_id) is None:
-        raise UnitNotFound(f"no unit {unit_id}", field="unit_id")
+    sign (待签收). A unit reads only its own list: another unit's answers 404
+    `unit_not_found`, as an unknown unit does."""
+    await service.check_unit_visible(
+        session=session, unit_id=unit_id, visible=access.visible_unit(principal)
+    )
     rows, total = await repository.page(
         session, unit_id=unit_id, status=status, limit=limit, offset=offset
     )
@@ -64,14 +74,21 @@ async def list_unit_work_orders(
 @router.get("/work-orders", response_model=WorkOrderPage, tags=["work orders"])
 async def list_work_orders(
     session: Session,
+    principal: OrdersReader,
     appeal_id: Annotated[str | None, Query(max_length=36)] = None,
     status: Annotated[WorkOrderStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WorkOrderPage:
-    """Work orders newest first; `appeal_id` gives the order of one appeal."""
+    """Work orders newest first; `appeal_id` gives the order of one appeal. A unit
+    sees only its own orders."""
     rows, total = await repository.page(
-        session, appeal_id=appeal_id, status=status, limit=limit, offset=offset
+        session,
+        unit_id=access.visible_unit(principal),
+        appeal_id=appeal_id,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
     return WorkOrderPage(items=[present(row) for row in rows], total=total)
 
@@ -79,9 +96,17 @@ async def list_work_orders(
 @router.get(
     "/work-orders/{work_order_id}", response_model=WorkOrderOut, tags=["work orders"]
 )
-async def get_work_order(work_order_id: str, session: Session) -> WorkOrderOut:
-    """One work order with its route, dispatch time and sign-off."""
-    return present(await service.get(session=session, work_order_id=work_order_id))
+async def get_work_order(
+    work_order_id: str, session: Session, principal: OrdersReader
+) -> WorkOrderOut:
+    """One work order with its route, dispatch time and sign-off. 404
+    `work_order_not_found` for an order that is not the calling unit's."""
+    order = await service.visible_order(
+        session=session,
+        work_order_id=work_order_id,
+        unit_id=access.visible_unit(principal),
+    )
+    return present(order)
 
 
 @router.get(
@@ -90,10 +115,15 @@ async def get_work_order(work_order_id: str, session: Session) -> WorkOrderOut:
     tags=["work orders"],
 )
 async def list_work_order_actions(
-    work_order_id: str, session: Session
+    work_order_id: str, session: Session, principal: OrdersReader
 ) -> list[ActionOut]:
-    """What happened to an order, oldest first: dispatch, signing, notices."""
-    await service.get(session=session, work_order_id=work_order_id)
+    """What happened to an order, oldest first: dispatch, signing, notices, each
+    with the caller that did it."""
+    await service.visible_order(
+        session=session,
+        work_order_id=work_order_id,
+        unit_id=access.visible_unit(principal),
+    )
     return [
         present_action(row) for row in await repository.actions(session, work_order_id)
     ]
@@ -105,9 +135,14 @@ async def list_work_order_actions(
     tags=["work orders"],
 )
 async def sign_work_order(
-    work_order_id: str, incoming: SignIn, session: Session, context: Context
+    work_order_id: str,
+    incoming: SignIn,
+    session: Session,
+    context: Context,
+    principal: UnitClerk,
 ) -> WorkOrderOut:
-    """Sign for an order of your unit (签收, Art. 13).
+    """Sign for an order of your unit (签收, Art. 13); the unit is the one your
+    credentials belong to.
 
     With `acceptance_notice`, the acceptance notice to the citizen (受理告知, Art. 28)
     is asked for in the same step. Signing again as the same clerk returns the order
@@ -119,6 +154,7 @@ async def sign_work_order(
     order = await service.sign(
         session=session,
         context=context,
+        principal=principal,
         work_order_id=work_order_id,
         incoming=incoming,
     )
@@ -136,16 +172,19 @@ async def request_acceptance_notice(
     incoming: AcceptanceNoticeRequestIn,
     session: Session,
     context: Context,
+    principal: UnitClerk,
 ) -> AcceptanceNoticeRequestOut:
     """Ask the platform to send your unit's acceptance notice to the citizen
     (受理告知, Art. 28), once per order, after signing.
 
-    202: the notice is handed over for sending. 409 `not_signed` before signing,
+    202: the notice is handed over for sending. 404 `work_order_not_found` when the
+    order is not your unit's; 409 `not_signed` before signing,
     409 `acceptance_notice_already_requested` the second time.
     """
     notice = await service.request_acceptance_notice(
         session=session,
         context=context,
+        principal=principal,
         work_order_id=work_order_id,
         incoming=incoming,
     )
@@ -165,6 +204,7 @@ async def request_acceptance_notice(
 async def list_routing_rules(
     session: Session,
     context: Context,
+    principal: RoutingReader,
     category_id: Annotated[str | None, Query(max_length=50)] = None,
 ) -> list[RoutingRuleOut]:
     """The routing table (category × place × keyword → unit), current and closed

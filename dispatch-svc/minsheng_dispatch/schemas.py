@@ -10,9 +10,6 @@ from minsheng_common.rules import AppealType
 
 WorkOrderStatus = Literal["dispatched", "signed"]
 
-UnitId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
-]
 Person = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
@@ -102,22 +99,21 @@ class AcceptanceNoticeIn(BaseModel):
 
 class SignIn(BaseModel):
     """A unit signs for its order (签收, Art. 13), optionally with the acceptance
-    notice to the citizen."""
+    notice to the citizen. The unit is the caller's own, from its credentials."""
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: UnitId = Field(description="the unit signing; must be the order's unit")
-    signed_by: Person = Field(description="the clerk who signs")
+    signed_by: Person = Field(description="the clerk who signs, as the unit names him")
     acceptance_notice: AcceptanceNoticeIn | None = None
 
 
 class AcceptanceNoticeRequestIn(BaseModel):
-    """A unit asks the platform to send its acceptance notice (Art. 28)."""
+    """A unit asks the platform to send its acceptance notice (Art. 28). The unit is
+    the caller's own, from its credentials."""
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: UnitId
-    requested_by: Person
+    requested_by: Person = Field(description="the clerk who asks")
     accepted: bool
     message: NoticeText
 

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids, timeutil
+from minsheng_common.auth.principal import Principal
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.events import (
@@ -23,13 +24,14 @@ from minsheng_common.events import (
     WorkOrderSigned,
 )
 from minsheng_common.rules import RuleBook, RuleEdition
-from minsheng_dispatch import repository, routing
+from minsheng_dispatch import access, repository, routing
 from minsheng_dispatch.errors import (
     AcceptanceNoticeAlreadyRequested,
     AlreadySigned,
     NoRulesEdition,
     NotSigned,
     RoutingTableNotReady,
+    UnitNotFound,
     WorkOrderNotFound,
 )
 from minsheng_dispatch.models import WorkOrder
@@ -304,25 +306,30 @@ async def sign(
     *,
     session: AsyncSession,
     context: DispatchContext,
+    principal: Principal,
     work_order_id: str,
     incoming: SignIn,
 ) -> WorkOrder:
-    """A unit signs for its order (签收), optionally asking for the acceptance notice
-    in the same transaction; commits.
+    """The caller's unit signs for its order (签收), optionally asking for the
+    acceptance notice in the same transaction; commits.
 
     A sign at or after the sign-off deadline finds the order signed by default at
     the deadline (Art. 13): that is recorded and the sign refused. The same clerk
-    signing again is answered with the order as it stands.
+    signing again is answered with the order as it stands. The audit trail names
+    the caller; `signed_by` stays the clerk's name as typed.
     """
-    order = await own_order(
-        session=session, work_order_id=work_order_id, unit_id=incoming.unit_id
+    order = await visible_order(
+        session=session,
+        work_order_id=work_order_id,
+        unit_id=access.acting_unit(principal),
     )
+    actor = principal.label()
     if order.status == repository.SIGNED:
-        return await _signed_again(session, context, order, incoming)
+        return await _signed_again(session, context, order, incoming, actor=actor)
 
     now = context.clock.now()
     if order.sign_off_due_at is not None and now >= order.sign_off_due_at:
-        await _refuse_late_sign(session, context, order, incoming)
+        await _refuse_late_sign(session, context, order, actor=actor)
 
     signed = await repository.mark_signed(
         session, order.id, signed_at=now, mode="manual", signed_by=incoming.signed_by
@@ -332,7 +339,11 @@ async def sign(
         # update.
         await session.rollback()
         return await _signed_again(
-            session, context, await _reloaded(session, work_order_id), incoming
+            session,
+            context,
+            await _reloaded(session, work_order_id),
+            incoming,
+            actor=actor,
         )
 
     order = await _reloaded(session, order.id)
@@ -340,9 +351,13 @@ async def sign(
         session,
         order.id,
         action="signed",
-        actor=incoming.signed_by,
+        actor=actor,
         at=now,
-        detail={"mode": "manual", "unit_id": order.unit_id},
+        detail={
+            "mode": "manual",
+            "unit_id": order.unit_id,
+            "signed_by": incoming.signed_by,
+        },
     )
     await context.outbox.stage(session, _signed_event(order), occurred_at=now)
     if incoming.acceptance_notice is not None:
@@ -353,14 +368,16 @@ async def sign(
             accepted=incoming.acceptance_notice.accepted,
             message=incoming.acceptance_notice.message,
             requested_by=incoming.signed_by,
+            actor=actor,
         )
     await session.commit()
 
     log.info(
-        "work order %s for appeal %s signed by unit %s",
+        "work order %s for appeal %s signed by unit %s (%s)",
         order.id,
         order.appeal_id,
         order.unit_id,
+        actor,
     )
     return await _reloaded(session, order.id)
 
@@ -369,7 +386,8 @@ async def _refuse_late_sign(
     session: AsyncSession,
     context: DispatchContext,
     order: WorkOrder,
-    incoming: SignIn,
+    *,
+    actor: str,
 ) -> NoReturn:
     # The deadline passed before this request: the order was signed by default then,
     # whether or not sla's deadline.reached has arrived yet. Record that now, so the
@@ -383,7 +401,11 @@ async def _refuse_late_sign(
         context,
         work_order_id,
         due_at=due_at,
-        detail={"found_by": "late_sign_request", "unit_id": incoming.unit_id},
+        detail={
+            "found_by": "late_sign_request",
+            "unit_id": order.unit_id,
+            "tried_by": actor,
+        },
     )
     if defaulted is None:
         # Signed meanwhile (by the deadline.reached handler or another request).
@@ -408,6 +430,8 @@ async def _signed_again(
     context: DispatchContext,
     order: WorkOrder,
     incoming: SignIn,
+    *,
+    actor: str,
 ) -> WorkOrder:
     # A clerk whose response was lost signs again: the same unit and clerk on an
     # order they signed themselves get the order back, and nothing is emitted twice.
@@ -432,6 +456,7 @@ async def _signed_again(
             accepted=notice.accepted,
             message=notice.message,
             requested_by=incoming.signed_by,
+            actor=actor,
         )
         await session.commit()
         return await _reloaded(session, order.id)
@@ -455,9 +480,10 @@ async def _same_notice(
     action = await repository.last_action(
         session, order.id, "acceptance_notice_requested"
     )
+    # Rows written before the audit named the caller kept the clerk as the actor.
     return (
         action is not None
-        and action.actor == requested_by
+        and action.detail.get("requested_by", action.actor) == requested_by
         and action.detail.get("accepted") == notice.accepted
         and action.detail.get("message_sha256") == _fingerprint(notice.message)
     )
@@ -496,13 +522,16 @@ async def request_acceptance_notice(
     *,
     session: AsyncSession,
     context: DispatchContext,
+    principal: Principal,
     work_order_id: str,
     incoming: AcceptanceNoticeRequestIn,
 ) -> NoticeRequest:
-    """The unit's acceptance notice to the citizen (受理告知, Art. 28): one per order,
-    after signing; the platform sends it for the unit. Commits."""
-    order = await own_order(
-        session=session, work_order_id=work_order_id, unit_id=incoming.unit_id
+    """The caller's unit's acceptance notice to the citizen (受理告知, Art. 28): one
+    per order, after signing; the platform sends it for the unit. Commits."""
+    order = await visible_order(
+        session=session,
+        work_order_id=work_order_id,
+        unit_id=access.acting_unit(principal),
     )
     _check_notice_allowed(order)
 
@@ -513,6 +542,7 @@ async def request_acceptance_notice(
         accepted=incoming.accepted,
         message=incoming.message,
         requested_by=incoming.requested_by,
+        actor=principal.label(),
     )
     await session.commit()
     return notice
@@ -538,6 +568,7 @@ async def _request_notice(
     accepted: bool,
     message: str,
     requested_by: str,
+    actor: str,
 ) -> NoticeRequest:
     now = context.clock.now()
     if not await repository.mark_acceptance_notice_requested(
@@ -564,10 +595,11 @@ async def _request_notice(
         session,
         order.id,
         action="acceptance_notice_requested",
-        actor=requested_by,
+        actor=actor,
         at=now,
         detail={
             "request_id": notice.request_id,
+            "requested_by": requested_by,
             "accepted": accepted,
             "message_sha256": _fingerprint(message),
         },
@@ -597,24 +629,27 @@ async def _request_notice(
     return notice
 
 
-async def own_order(
-    *, session: AsyncSession, work_order_id: str, unit_id: str
+async def visible_order(
+    *, session: AsyncSession, work_order_id: str, unit_id: str | None
 ) -> WorkOrder:
-    """The order if it exists and is the unit's; otherwise not found, so a unit
-    never learns of another unit's orders."""
+    """The order if it exists and is `unit_id`'s (any unit's when None); otherwise
+    not found, worded the same either way, so a unit never learns of another unit's
+    orders."""
     order = await repository.get(session, work_order_id)
-    if order is None or order.unit_id != unit_id:
-        raise WorkOrderNotFound(
-            f"unit {unit_id} has no work order {work_order_id}", field="work_order_id"
-        )
-    return order
-
-
-async def get(*, session: AsyncSession, work_order_id: str) -> WorkOrder:
-    order = await repository.get(session, work_order_id)
-    if order is None:
+    if order is None or (unit_id is not None and order.unit_id != unit_id):
         raise WorkOrderNotFound(f"no work order {work_order_id}", field="work_order_id")
     return order
+
+
+async def check_unit_visible(
+    *, session: AsyncSession, unit_id: str, visible: str | None
+) -> None:
+    """Check that `unit_id` names a unit the caller may read (any known unit when
+    `visible` is None); another unit answers exactly as an unknown one."""
+    if (visible is not None and unit_id != visible) or await repository.unit(
+        session, unit_id
+    ) is None:
+        raise UnitNotFound(f"no unit {unit_id}", field="unit_id")
 
 
 async def _reloaded(session: AsyncSession, work_order_id: str) -> WorkOrder:

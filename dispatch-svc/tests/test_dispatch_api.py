@@ -4,6 +4,7 @@ signing, the acceptance notice, the audit trail, the routing table and every err
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.tables import outbox
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
@@ -30,17 +33,41 @@ from minsheng_dispatch.consumers import DispatchHandlers
 from minsheng_dispatch.settings import DispatchSettings
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
+# Units whose systems hold a key in these tests: cgj gets the orders of the sample
+# appeal (市政设施), swj is another unit.
+KEYED_UNITS = ("cgj", "swj")
 Wrap = Callable[[EventData], Envelope]
 
 
 class Dispatch:
-    """A running dispatch app, its client, and a way to feed it events."""
+    """A running dispatch app, clients with credentials, and a way to feed it
+    events."""
 
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, wrap: Wrap) -> None:
+    def __init__(self, app: FastAPI, clients: AsyncExitStack, wrap: Wrap) -> None:
         self.app = app
-        self.client = client
         self.handlers = DispatchHandlers(app.state.context)
+        self._clients = clients
         self._wrap = wrap
+        self._units: dict[str, httpx.AsyncClient] = {}
+
+    async def start(self, keys: dict[str, str]) -> None:
+        self.client = await self._client(keys.pop("operator"))
+        for unit_id, key in keys.items():
+            self._units[unit_id] = await self._client(key)
+        self.clerk = self.unit_client("cgj")
+
+    def unit_client(self, unit_id: str) -> httpx.AsyncClient:
+        """A client holding a key of `unit_id`'s system (one of KEYED_UNITS)."""
+        return self._units[unit_id]
+
+    async def _client(self, key: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app)
+        client = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://dispatch",
+            headers={"X-API-Key": key},
+        )
+        return await self._clients.enter_async_context(client)
 
     async def deliver(self, data: AppealFiled | DeadlineSet | DeadlineReached) -> None:
         runtime = self.app.state.runtime
@@ -74,6 +101,8 @@ class Dispatch:
 
 @pytest.fixture
 async def dispatch(tmp_path: Path, wrap: Wrap) -> AsyncIterator[Dispatch]:
+    """Dispatch with an operator's client (`client`) and the client of a clerk of
+    区城市管理和综合执法局 (`clerk`, unit cgj); `unit_client` gives other units'."""
     clock_file = tmp_path / "clock.json"
     SharedClock(clock_file).set_now(NOW)
     settings = DispatchSettings(
@@ -82,13 +111,17 @@ async def dispatch(tmp_path: Path, wrap: Wrap) -> AsyncIterator[Dispatch]:
         data_dir=tmp_path,
         clock_file=clock_file,
     )
+    # Keys are made before the app starts: it re-reads the credentials file at most
+    # once a second, so a key added during a test might not be known yet.
+    path = settings.credentials_path()
+    keys = {"operator": add_key(path, name="operator", role=Role.OPERATOR)}
+    for unit_id in KEYED_UNITS:
+        keys[unit_id] = add_key(path, name=unit_id, role=Role.UNIT, unit_id=unit_id)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://dispatch"
-        ) as client:
-            yield Dispatch(app, client, wrap)
+    async with app.router.lifespan_context(app), AsyncExitStack() as clients:
+        dispatch = Dispatch(app, clients, wrap)
+        await dispatch.start(keys)
+        yield dispatch
 
 
 @pytest.fixture
@@ -141,9 +174,9 @@ async def test_unit_lists_its_orders_newest_first_and_by_status(
         clock.advance(timedelta(minutes=1))
     await dispatch.deliver(appeal_filed(appeal_id="elsewhere", category_id="education"))
     oldest = await dispatch.order_for("appeal-0")
-    await dispatch.client.post(
+    await dispatch.clerk.post(
         f"/v1/work-orders/{oldest['id']}/sign",
-        json={"unit_id": "cgj", "signed_by": "王科员"},
+        json={"signed_by": "王科员"},
     )
 
     everything = await dispatch.client.get("/v1/units/cgj/work-orders")
@@ -170,9 +203,9 @@ async def test_unknown_unit_has_no_order_list(dispatch: Dispatch) -> None:
 async def test_sign_returns_the_signed_order_and_emits_it(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign",
-        json={"unit_id": "cgj", "signed_by": "王科员"},
+        json={"signed_by": "王科员"},
     )
 
     body = response.json()
@@ -192,10 +225,9 @@ async def test_sign_returns_the_signed_order_and_emits_it(
 async def test_sign_with_acceptance_notice_emits_both_in_one_step(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign",
         json={
-            "unit_id": "cgj",
             "signed_by": "王科员",
             "acceptance_notice": {"accepted": True, "message": "您的诉求已受理。"},
         },
@@ -218,22 +250,16 @@ async def test_sign_with_acceptance_notice_emits_both_in_one_step(
 async def test_another_units_order_is_not_found(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    sign = await dispatch.client.post(
-        f"/v1/work-orders/{order['id']}/sign",
-        json={"unit_id": "swj", "signed_by": "李科员"},
+    water = dispatch.unit_client("swj")
+    sign = await water.post(
+        f"/v1/work-orders/{order['id']}/sign", json={"signed_by": "李科员"}
     )
-    notice = await dispatch.client.post(
+    notice = await water.post(
         f"/v1/work-orders/{order['id']}/acceptance-notice",
-        json={
-            "unit_id": "swj",
-            "requested_by": "李科员",
-            "accepted": True,
-            "message": "已受理",
-        },
+        json={"requested_by": "李科员", "accepted": True, "message": "已受理"},
     )
-    missing = await dispatch.client.post(
-        "/v1/work-orders/no-such-order/sign",
-        json={"unit_id": "cgj", "signed_by": "王科员"},
+    missing = await water.post(
+        "/v1/work-orders/no-such-order/sign", json={"signed_by": "李科员"}
     )
 
     for response in (sign, notice, missing):
@@ -249,9 +275,9 @@ async def test_second_sign_is_a_conflict(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
     url = f"/v1/work-orders/{order['id']}/sign"
-    first = await dispatch.client.post(url, json={"unit_id": "cgj", "signed_by": "王"})
+    first = await dispatch.clerk.post(url, json={"signed_by": "王"})
 
-    second = await dispatch.client.post(url, json={"unit_id": "cgj", "signed_by": "李"})
+    second = await dispatch.clerk.post(url, json={"signed_by": "李"})
 
     assert first.status_code == 200
     assert second.status_code == 409
@@ -266,9 +292,9 @@ async def test_sign_after_default_sign_off_is_a_conflict(
 ) -> None:
     await dispatch.deliver(deadline_reached(order["id"]))
 
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign",
-        json={"unit_id": "cgj", "signed_by": "王科员"},
+        json={"signed_by": "王科员"},
     )
 
     assert response.status_code == 409
@@ -287,9 +313,9 @@ async def test_sign_after_the_deadline_is_answered_as_signed_by_default(
         due_at + timedelta(minutes=5)
     )
 
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign",
-        json={"unit_id": "cgj", "signed_by": "王科员"},
+        json={"signed_by": "王科员"},
     )
 
     assert response.status_code == 409
@@ -307,10 +333,10 @@ async def test_repeated_sign_by_the_same_clerk_returns_the_order(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
     url = f"/v1/work-orders/{order['id']}/sign"
-    body = {"unit_id": "cgj", "signed_by": "王科员"}
-    first = await dispatch.client.post(url, json=body)
+    body = {"signed_by": "王科员"}
+    first = await dispatch.clerk.post(url, json=body)
 
-    again = await dispatch.client.post(url, json=body)
+    again = await dispatch.clerk.post(url, json=body)
 
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json() == first.json()
@@ -321,10 +347,9 @@ async def test_repeated_sign_by_the_same_clerk_returns_the_order(
 async def test_acceptance_notice_before_signing_is_refused(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/acceptance-notice",
         json={
-            "unit_id": "cgj",
             "requested_by": "王科员",
             "accepted": True,
             "message": "已受理",
@@ -344,14 +369,13 @@ async def test_acceptance_notice_is_accepted_exactly_once(
     await dispatch.deliver(deadline_reached(order["id"]))
     url = f"/v1/work-orders/{order['id']}/acceptance-notice"
     body = {
-        "unit_id": "cgj",
         "requested_by": "王科员",
         "accepted": False,
         "message": "经核实不属于本单位职责，已申请退回。",
     }
 
-    first = await dispatch.client.post(url, json=body)
-    second = await dispatch.client.post(url, json=body)
+    first = await dispatch.clerk.post(url, json=body)
+    second = await dispatch.clerk.post(url, json=body)
 
     assert first.status_code == 202
     assert first.json()["accepted"] is False
@@ -366,19 +390,17 @@ async def test_sign_with_notice_after_a_separate_notice_is_impossible(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
     url = f"/v1/work-orders/{order['id']}"
-    await dispatch.client.post(
+    await dispatch.clerk.post(
         f"{url}/sign",
         json={
-            "unit_id": "cgj",
             "signed_by": "王科员",
             "acceptance_notice": {"accepted": True, "message": "已受理"},
         },
     )
 
-    again = await dispatch.client.post(
+    again = await dispatch.clerk.post(
         f"{url}/acceptance-notice",
         json={
-            "unit_id": "cgj",
             "requested_by": "王科员",
             "accepted": True,
             "message": "已受理",
@@ -393,12 +415,11 @@ async def test_sign_with_notice_after_a_separate_notice_is_impossible(
     "body",
     [
         {},
-        {"unit_id": "cgj"},
-        {"unit_id": "cgj", "signed_by": "   "},
-        {"unit_id": "cgj", "signed_by": "王", "extra": 1},
-        {"unit_id": "cgj", "signed_by": "王", "acceptance_notice": {"accepted": True}},
+        {"signed_by": "   "},
+        {"signed_by": "王", "unit_id": "cgj"},
+        {"signed_by": "王", "extra": 1},
+        {"signed_by": "王", "acceptance_notice": {"accepted": True}},
         {
-            "unit_id": "cgj",
             "signed_by": "王",
             "acceptance_notice": {"accepted": True, "message": "x" * 501},
         },
@@ -407,7 +428,7 @@ async def test_sign_with_notice_after_a_separate_notice_is_impossible(
 async def test_bad_sign_body_is_422_and_changes_nothing(
     dispatch: Dispatch, order: dict[str, Any], body: dict[str, Any]
 ) -> None:
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign", json=body
     )
 
@@ -419,9 +440,9 @@ async def test_bad_sign_body_is_422_and_changes_nothing(
 async def test_bad_acceptance_notice_body_is_422(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    response = await dispatch.client.post(
+    response = await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/acceptance-notice",
-        json={"unit_id": "cgj", "requested_by": "王", "accepted": "perhaps"},
+        json={"requested_by": "王", "accepted": "perhaps"},
     )
 
     assert response.status_code == 422
@@ -440,10 +461,9 @@ async def test_bad_query_is_422(dispatch: Dispatch) -> None:
 async def test_actions_record_every_transition(
     dispatch: Dispatch, order: dict[str, Any]
 ) -> None:
-    await dispatch.client.post(
+    await dispatch.clerk.post(
         f"/v1/work-orders/{order['id']}/sign",
         json={
-            "unit_id": "cgj",
             "signed_by": "王科员",
             "acceptance_notice": {"accepted": True, "message": "已受理"},
         },
@@ -452,11 +472,19 @@ async def test_actions_record_every_transition(
     response = await dispatch.client.get(f"/v1/work-orders/{order['id']}/actions")
 
     assert response.status_code == 200
-    assert [(a["action"], a["actor"]) for a in response.json()] == [
-        ("dispatched", "system"),
-        ("signed", "王科员"),
-        ("acceptance_notice_requested", "王科员"),
+    actions = response.json()
+    assert [a["action"] for a in actions] == [
+        "dispatched",
+        "signed",
+        "acceptance_notice_requested",
     ]
+    # The actor is the authenticated caller; the clerk's name is kept beside it.
+    assert actions[0]["actor"] == "system"
+    for action in actions[1:]:
+        assert action["actor"].startswith("unit:")
+        assert action["actor"].endswith("@cgj")
+    assert actions[1]["detail"]["signed_by"] == "王科员"
+    assert actions[2]["detail"]["requested_by"] == "王科员"
 
 
 async def test_unknown_order_is_404(dispatch: Dispatch) -> None:

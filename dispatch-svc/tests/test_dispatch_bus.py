@@ -14,6 +14,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.kafka import KafkaPublisher, OutgoingMessage, ensure_topics
 from minsheng_common.events import (
     AppealFiled,
@@ -53,10 +55,13 @@ async def client(
         topic_partitions=1,
         data_dir=tmp_path,
     )
+    key = add_key(settings.credentials_path(), name="operator", role=Role.OPERATOR)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://d") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://d", headers={"X-API-Key": key}
+        ) as c:
             yield c
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from minsheng_common import db, migrations
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Role
 from minsheng_common.clock import FixedClock
 from minsheng_common.events import AppealFiled, DeadlineReached, Envelope, EventData
 from minsheng_dispatch import repository, service
@@ -22,6 +24,8 @@ from minsheng_dispatch.schemas import SignIn
 from minsheng_dispatch.service import DispatchContext
 
 Wrap = Callable[[EventData], Envelope]
+# The system of unit cgj (区城市管理和综合执法局), which the sample appeal goes to.
+CLERK = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
 
 
 async def deliver_filed(
@@ -240,7 +244,8 @@ async def test_sign_off_reached_after_manual_sign_changes_nothing(
             session=session,
             context=context,
             work_order_id=order.id,
-            incoming=SignIn(unit_id="cgj", signed_by="王科员"),
+            principal=CLERK,
+            incoming=SignIn(signed_by="王科员"),
         )
 
     await deliver_reached(sessions, handlers, wrap, deadline_reached(order.id))
@@ -272,7 +277,8 @@ async def test_manual_sign_after_auto_sign_is_refused(
                 session=session,
                 context=context,
                 work_order_id=order.id,
-                incoming=SignIn(unit_id="cgj", signed_by="王科员"),
+                principal=CLERK,
+                incoming=SignIn(signed_by="王科员"),
             )
         except AlreadySigned as error:
             refused = error

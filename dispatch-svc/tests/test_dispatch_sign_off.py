@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Role
 from minsheng_common.clock import FixedClock
 from minsheng_common.events import (
     AppealFiled,
@@ -26,6 +28,8 @@ from minsheng_dispatch.schemas import AcceptanceNoticeIn, SignIn
 from minsheng_dispatch.service import DispatchContext
 
 Wrap = Callable[..., Envelope]
+# The system of unit cgj (区城市管理和综合执法局), which the sample appeal goes to.
+CLERK = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)  # the clock fixture's start, 10:00
 DUE = NOW + timedelta(hours=2)  # 12:00 in Shanghai
 
@@ -83,9 +87,8 @@ async def sign(
             session=session,
             context=context,
             work_order_id=order.id,
-            incoming=SignIn(
-                unit_id="cgj", signed_by=signed_by, acceptance_notice=notice
-            ),
+            principal=CLERK,
+            incoming=SignIn(signed_by=signed_by, acceptance_notice=notice),
         )
 
 

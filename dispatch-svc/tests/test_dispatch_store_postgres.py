@@ -13,6 +13,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import db, migrations
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Role
 from minsheng_common.events import (
     AppealFiled,
     DeadlineReached,
@@ -30,6 +32,8 @@ from minsheng_dispatch.schemas import SignIn
 from minsheng_dispatch.service import DispatchContext
 
 Wrap = Callable[..., Envelope]
+# The system of unit cgj (区城市管理和综合执法局), which the sample appeal goes to.
+CLERK = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
 
 
 @pytest.fixture
@@ -128,7 +132,8 @@ async def test_manual_sign_racing_the_auto_sign_loses_cleanly(
                 session=session,
                 context=context,
                 work_order_id=order.id,
-                incoming=SignIn(unit_id="cgj", signed_by="王科员"),
+                principal=CLERK,
+                incoming=SignIn(signed_by="王科员"),
             )
 
     # The auto-sign holds the row, uncommitted, while the clerk's sign waits on it.
@@ -240,7 +245,8 @@ async def test_late_sign_on_postgres_signs_by_default_at_the_latest_deadline(
                 session=session,
                 context=context,
                 work_order_id=order.id,
-                incoming=SignIn(unit_id="cgj", signed_by="王科员"),
+                principal=CLERK,
+                incoming=SignIn(signed_by="王科员"),
             )
 
     async with pg_sessions() as session:

@@ -1,5 +1,5 @@
 """Notify's application: the API plus its runtime (store, outbox relay, the consumer
-of appeals and work orders, and the sending loop)."""
+of appeals and work orders, the sending loop and the erasure of expired contacts)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_notify import routes, senders, sending
+from minsheng_notify import retention, routes, senders, sending
 from minsheng_notify.consumers import NotifyConsumers
 from minsheng_notify.rendering import NoticeTexts
 from minsheng_notify.service import NotifyContext, SendPolicy
@@ -27,7 +27,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        background=[sending.send_pending],
+        background=[sending.send_pending, retention.erase_expired_contacts],
     )
     context = build_context(settings, outbox=runtime.outbox, clock=runtime.clock)
     runtime.add_consumer(NotifyConsumers(context).spec())

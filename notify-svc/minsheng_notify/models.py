@@ -19,18 +19,23 @@ class Recipient(Base):
     """The citizen behind a filed appeal, as intake sent it (appeal.filed).
 
     The contact stays the Fernet token intake made; it is opened only at the moment a
-    message is handed to a sender, and never stored or logged in clear.
+    message is handed to a sender, and never stored or logged in clear. Once the
+    retention period has passed since the filing and the last notice, the contact is
+    erased (`contact_encrypted` None, `contact_erased_at` set) and stays erased; the
+    citizen's name is never kept here.
     """
 
     __tablename__ = "recipients"
+    __table_args__ = (Index("ix_recipients_filed_at", "filed_at"),)
 
     appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(50))
     contact_kind: Mapped[str] = mapped_column(String(20))
-    contact_encrypted: Mapped[str] = mapped_column(Text)
+    contact_encrypted: Mapped[str | None] = mapped_column(Text)
     filed_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    contact_erased_at: Mapped[datetime | None]
 
 
 class Notice(Base):

@@ -15,6 +15,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from minsheng_common import pii
 from minsheng_common.reference import ReferenceData
 from minsheng_notify.errors import UnknownTemplate
 
@@ -76,6 +77,24 @@ class NoticeTexts:
             accepted=accepted,
             message=_as_sentence(printable(message)),
         )
+
+
+def without_contact(body: str, contact: str) -> str:
+    """`body` with every occurrence of the citizen's contact masked: as given, and
+    for a phone number also its digits alone and without the +86 prefix, so the
+    text kept as evidence and shown to units never holds it in clear."""
+    masked = pii.mask(contact)
+    forms = {contact.strip()}
+    digits = "".join(char for char in contact if char.isdigit())
+    if len(digits) >= 7:
+        national = (
+            digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+        )
+        forms |= {national, "86" + national, "+86" + national}
+    # The longest first, so "+8613800138000" is not left as "+86" + a masked tail.
+    for form in sorted((f for f in forms if len(f) >= 3), key=len, reverse=True):
+        body = body.replace(form, masked)
+    return body
 
 
 def printable(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_notify.models import Notice, NoticeAttempt, Recipient
@@ -64,10 +64,48 @@ async def claim_unaddressed(
     return result.all()
 
 
+async def claim_expired_recipients(
+    session: AsyncSession, *, cutoff: datetime, limit: int
+) -> Sequence[Recipient]:
+    """Recipients whose contact is still kept although their appeal was filed
+    before `cutoff` and none of its notices is pending or was created, sent or
+    failed since; locked for this transaction (skipping rows another replica
+    holds)."""
+    recent_notice = exists().where(
+        Notice.appeal_id == Recipient.appeal_id,
+        or_(
+            Notice.status == PENDING,
+            Notice.created_at >= cutoff,
+            Notice.sent_at >= cutoff,
+            Notice.failed_at >= cutoff,
+        ),
+    )
+    result = await session.scalars(
+        select(Recipient)
+        .where(
+            Recipient.contact_encrypted.is_not(None),
+            Recipient.filed_at < cutoff,
+            ~recent_notice,
+        )
+        .order_by(Recipient.filed_at, Recipient.appeal_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return result.all()
+
+
 async def notices(
-    session: AsyncSession, *, appeal_id: str | None, work_order_id: str | None
+    session: AsyncSession,
+    *,
+    appeal_id: str | None,
+    work_order_id: str | None,
+    unit_id: str | None,
 ) -> Sequence[Notice]:
+    """Notices oldest first, of one appeal or work order, only `unit_id`'s when
+    given."""
     query = select(Notice)
+    if unit_id is not None:
+        query = query.where(Notice.unit_id == unit_id)
     if appeal_id is not None:
         query = query.where(Notice.appeal_id == appeal_id)
     if work_order_id is not None:

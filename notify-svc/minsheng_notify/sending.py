@@ -23,8 +23,8 @@ from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.events import NoticeFailed, NoticeSent
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_notify import repository
-from minsheng_notify.models import Notice, NoticeAttempt, Recipient
+from minsheng_notify import rendering, repository
+from minsheng_notify.models import Notice, NoticeAttempt
 from minsheng_notify.senders import OutgoingNotice, SendResult
 from minsheng_notify.service import NotifyContext
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CONTEXT_KEY = "notify_context"
 
 RECIPIENT_UNKNOWN = "recipient_unknown"
+CONTACT_ERASED = "contact_erased"
 ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 NO_CHANNEL = "none"
 
@@ -102,10 +103,23 @@ async def _send_next(
             return None
         notice, recipient = claimed
         sender = context.senders.for_contact(recipient.contact_kind)
+        if recipient.contact_encrypted is None:
+            return await _record_failure(
+                session,
+                context,
+                notice,
+                channel=sender.channel,
+                code=CONTACT_ERASED,
+                detail="the citizen's contact was erased after the retention period",
+                retriable=False,
+            )
 
         try:
-            message = _message(context, notice, recipient)
+            message = _message(
+                context, notice, recipient.contact_kind, recipient.contact_encrypted
+            )
             notice.recipient_masked = pii.mask(message.contact)
+            notice.body = message.body
             result = await sender.send(message)
         except MinshengError as error:
             return await _record_failure(
@@ -143,16 +157,21 @@ async def _send_next(
 
 
 def _message(
-    context: NotifyContext, notice: Notice, recipient: Recipient
+    context: NotifyContext, notice: Notice, contact_kind: str, encrypted: str
 ) -> OutgoingNotice:
-    """The message as the sender gets it; the only place the contact is opened."""
+    """The message as the sender gets it; the only place the contact is opened.
+
+    The body never carries the contact: a unit's words that repeat it have it
+    masked, in the message and in the notice kept as evidence.
+    """
+    contact = context.vault.decrypt(encrypted)
     return OutgoingNotice(
         notice_id=notice.id,
         appeal_id=notice.appeal_id,
         kind=notice.kind,
-        contact_kind=recipient.contact_kind,
-        contact=context.vault.decrypt(recipient.contact_encrypted),
-        body=notice.body,
+        contact_kind=contact_kind,
+        contact=contact,
+        body=rendering.without_contact(notice.body, contact),
         at=context.clock.now(),
     )
 

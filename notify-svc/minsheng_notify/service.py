@@ -55,12 +55,23 @@ class NotifyContext:
 async def record_recipient(
     *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
 ) -> Recipient:
-    """Keep who to tell about a filed appeal; the contact stays encrypted as received.
+    """Keep who to tell about a filed appeal; the contact stays encrypted as received
+    (the citizen's name is not kept).
 
-    A second appeal.filed for the same appeal replaces what was kept.
+    A second appeal.filed for the same appeal replaces what was kept, unless the
+    contact was erased after the retention period.
     """
     now = context.clock.now()
     recipient = await repository.recipient(session, filed.appeal_id)
+    if recipient is not None and recipient.contact_erased_at is not None:
+        # A replayed filing must not bring back a contact erased for retention.
+        log.info(
+            "appeal %s: recipient's contact was erased on %s; the filing is not "
+            "kept again",
+            filed.appeal_id,
+            recipient.contact_erased_at.isoformat(),
+        )
+        return recipient
     if recipient is None:
         recipient = Recipient(appeal_id=filed.appeal_id)
         session.add(recipient)
@@ -109,6 +120,7 @@ async def request_acceptance_notice(
         accepted=request.accepted,
         message=request.message,
     )
+    body = await _without_known_contact(session, context, request.appeal_id, body)
     notice = Notice(
         id=ids.new_id(),
         request_id=request.request_id,
@@ -135,6 +147,26 @@ async def request_acceptance_notice(
     return notice
 
 
+async def _without_known_contact(
+    session: AsyncSession, context: NotifyContext, appeal_id: str, body: str
+) -> str:
+    # The unit's words may repeat the citizen's contact; mask it now if the
+    # recipient is known. The sender masks it again in any case, so a recipient
+    # arriving later, or a contact that cannot be opened here, changes nothing.
+    recipient = await repository.recipient(session, appeal_id)
+    if recipient is None or recipient.contact_encrypted is None:
+        return body
+    try:
+        contact = context.vault.decrypt(recipient.contact_encrypted)
+    except pii.PiiKeyError:
+        log.warning(
+            "appeal %s: the recipient's contact cannot be opened with any key",
+            appeal_id,
+        )
+        return body
+    return rendering.without_contact(body, contact)
+
+
 @dataclass(frozen=True)
 class NoticeRecord:
     """A notice with every attempt made to deliver it."""
@@ -143,22 +175,31 @@ class NoticeRecord:
     attempts: list[NoticeAttempt]
 
 
-async def get_notice(*, session: AsyncSession, notice_id: str) -> NoticeRecord:
+async def get_notice(
+    *, session: AsyncSession, notice_id: str, unit_id: str | None
+) -> NoticeRecord:
+    """One notice of `unit_id` (of any unit when None); another unit's notice is
+    answered exactly as a missing one."""
     notice = await repository.notice(session, notice_id)
-    if notice is None:
+    if notice is None or (unit_id is not None and notice.unit_id != unit_id):
         raise NoticeNotFound(f"no notice {notice_id}", field="notice_id")
     attempts = await repository.attempts(session, [notice.id])
     return NoticeRecord(notice, attempts[notice.id])
 
 
 async def list_notices(
-    *, session: AsyncSession, appeal_id: str | None, work_order_id: str | None
+    *,
+    session: AsyncSession,
+    appeal_id: str | None,
+    work_order_id: str | None,
+    unit_id: str | None,
 ) -> Sequence[NoticeRecord]:
-    """The notices of an appeal or a work order (at least one must be named)."""
+    """The notices of an appeal or a work order (at least one must be named), only
+    `unit_id`'s when given."""
     if appeal_id is None and work_order_id is None:
         raise FilterRequired("name an appeal_id or a work_order_id", field="appeal_id")
     notices = await repository.notices(
-        session, appeal_id=appeal_id, work_order_id=work_order_id
+        session, appeal_id=appeal_id, work_order_id=work_order_id, unit_id=unit_id
     )
     attempts = await repository.attempts(session, [notice.id for notice in notices])
     return [NoticeRecord(notice, attempts[notice.id]) for notice in notices]

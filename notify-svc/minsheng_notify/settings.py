@@ -44,6 +44,19 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
     )
     send_poll_ms: int = Field(default=500, ge=10, le=60_000)
     send_batch_size: int = Field(default=50, ge=1)
+    pii_retention_days: int = Field(
+        default=730,
+        ge=1,
+        le=36_500,
+        description="days after an appeal's filing and its last notice after which "
+        "the citizen's contact is erased; the notices and their evidence stay, with "
+        "the recipient masked",
+    )
+    retention_check_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="how often the erasure of expired contacts runs",
+    )
 
     @model_validator(mode="after")
     def _backoff_cap_not_below_start(self) -> NotifySettings:
@@ -57,3 +70,7 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
     @property
     def recipient_wait(self) -> timedelta:
         return timedelta(seconds=self.recipient_wait_seconds)
+
+    @property
+    def pii_retention(self) -> timedelta:
+        return timedelta(days=self.pii_retention_days)

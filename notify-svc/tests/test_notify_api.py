@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from minsheng_common import pii
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.kafka import KafkaPublisher, OutgoingMessage, ensure_topics
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
@@ -69,6 +71,8 @@ def _request(appeal_id: str, work_order_id: str) -> AcceptanceNoticeRequested:
 
 @dataclass
 class Service:
+    """A running notify with an operator's client (every notice)."""
+
     client: httpx.AsyncClient
     runtime: ServiceRuntime
     vault: pii.PiiVault
@@ -106,14 +110,24 @@ def _settings(tmp_path: Path, bootstrap: str, **more: Any) -> NotifySettings:
     )
 
 
+def _operator_key(settings: NotifySettings) -> dict[str, str]:
+    """Headers with a new operator's key; made before the app starts, which reads
+    the credentials file at most once a second."""
+    key = add_key(settings.credentials_path(), name="operator", role=Role.OPERATOR)
+    return {"X-API-Key": key}
+
+
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     settings = _settings(tmp_path, f"127.0.0.1:{_unused_port()}")
+    headers = _operator_key(settings)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://notify") as client,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://notify", headers=headers
+        ) as client,
     ):
         yield Service(
             client=client,
@@ -190,6 +204,7 @@ async def test_notify_consumes_events_from_the_broker(
     tmp_path: Path, broker: str, topic_prefix: str
 ) -> None:
     settings = _settings(tmp_path, broker, topic_prefix=topic_prefix)
+    headers = _operator_key(settings)
     app = create_app(settings)
     runtime: ServiceRuntime = app.state.runtime
     vault = pii.PiiVault(settings.pii_key_list())
@@ -197,7 +212,9 @@ async def test_notify_consumes_events_from_the_broker(
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://notify") as client,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://notify", headers=headers
+        ) as client,
     ):
         # The consumer group starts from the earliest offset, so the events may be
         # published before it has joined; only the topics must exist.

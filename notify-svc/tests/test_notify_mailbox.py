@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,52 @@ async def test_notify_sent_file_holds_the_decrypted_contact(
     assert recipient is not None
     assert recipient.contact_encrypted == filed.contact_encrypted
     assert notice.recipient_masked == "138****8000"
+
+
+async def test_notify_folder_files_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "mailbox"
+    sender = MailboxFolderSender(folder)
+
+    await sender.send(_message())
+    await sender.send(_message(body="【民生诉求】第二次"))
+
+    assert stat.S_IMODE((folder / "n-1.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert [path.name for path in folder.iterdir()] == ["n-1.json"]
+
+
+async def test_notify_body_repeating_the_contact_is_masked_everywhere(
+    make_harness: Any,
+) -> None:
+    notify = await make_harness()
+    await notify.file_appeal("a-1", contact=PHONE)
+    await notify.request_acceptance(
+        "a-1", message=f"我单位将致电{PHONE}（或+86 {PHONE}）联系您"
+    )
+
+    await notify.send()
+
+    notice = await notify.notice("a-1")
+    (file,) = notify.mailbox.iterdir()
+    written = json.loads(file.read_text(encoding="utf-8"))
+    assert PHONE not in notice.body
+    assert "138****8000" in notice.body
+    assert PHONE not in written["body"]
+    assert written["contact"] == PHONE
+    (event,) = await notify.events("notice.sent")
+    assert PHONE not in json.dumps(event)
+
+
+async def test_notify_body_is_masked_when_the_recipient_comes_later(
+    make_harness: Any,
+) -> None:
+    notify = await make_harness()
+    await notify.request_acceptance("a-1", message=f"请保持{PHONE}畅通")
+    assert PHONE in (await notify.notice("a-1")).body
+
+    await notify.file_appeal("a-1", contact=PHONE)
+    await notify.send()
+
+    notice = await notify.notice("a-1")
+    assert notice.status == "sent"
+    assert PHONE not in notice.body

@@ -133,3 +133,19 @@ def test_notify_unknown_kind_has_no_template(texts: NoticeTexts) -> None:
         texts.render("survey", tracking_code="MS1")
 
     assert raised.value.code == "unknown_template"
+
+
+@pytest.mark.parametrize(
+    ("contact", "body", "expected"),
+    [
+        ("13800138000", "请拨13800138000", "请拨138****8000"),
+        ("+8613800138000", "请拨13800138000", "请拨+86 138****8000"),
+        ("13800138000", "请拨+8613800138000", "请拨138****8000"),
+        ("citizen@example.com", "回复至citizen@example.com", "回复至c***@example.com"),
+        ("13800138000", "已受理", "已受理"),
+    ],
+)
+def test_notify_body_never_keeps_the_contact(
+    contact: str, body: str, expected: str
+) -> None:
+    assert rendering.without_contact(body, contact) == expected

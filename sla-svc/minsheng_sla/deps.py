@@ -1,4 +1,5 @@
-"""The types routes receive by injection: a store session and SLA's context."""
+"""The types routes receive by injection: a store session, SLA's context, and the
+caller, authenticated and holding one of the scopes the route needs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from minsheng_common import web
+from minsheng_common.auth.api import require
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Scope
 from minsheng_sla.service import SlaContext
 
 
@@ -17,3 +21,10 @@ def _context(request: Request) -> SlaContext:
 
 Session = web.StoreSession
 Context = Annotated[SlaContext, Depends(_context)]
+
+DeadlinesReader = Annotated[
+    Principal, Depends(require(Scope.DEADLINES_READ, Scope.DEADLINES_UNIT))
+]
+"""A center role (every unit's clocks) or a unit (its own work orders' only)."""
+
+CalendarReader = Annotated[Principal, Depends(require(Scope.CALENDAR_READ))]

@@ -1,4 +1,8 @@
-"""SLA's HTTP API: the clocks on work orders and the working calendar."""
+"""SLA's HTTP API: the clocks on work orders and the working calendar.
+
+Every route needs credentials. A unit sees only the clocks on its own work orders;
+another unit's work order answers exactly as an unknown one (Art. 41).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from fastapi import APIRouter, Query
 
 from minsheng_common.events import DeadlineKind
 from minsheng_common.timeutil import as_utc, local
-from minsheng_sla import calendar_view, repository, service
-from minsheng_sla.deps import Context, Session
+from minsheng_sla import access, calendar_view, service
+from minsheng_sla.deps import CalendarReader, Context, DeadlinesReader, Session
 from minsheng_sla.models import Deadline
 from minsheng_sla.schemas import (
     CalendarAnswer,
@@ -30,17 +34,23 @@ router = APIRouter(prefix="/v1")
     tags=["deadlines"],
 )
 async def work_order_deadlines(
-    work_order_id: str, session: Session
+    work_order_id: str, session: Session, principal: DeadlinesReader
 ) -> list[DeadlineOut]:
     """Every clock on a work order (sign-off, handling, acceptance notice), each with
-    its due time, status and legal basis."""
-    deadlines = await service.deadlines_of(session=session, work_order_id=work_order_id)
+    its due time, status and legal basis. 404 `work_order_not_found` for an order
+    that is not the calling unit's."""
+    deadlines = await service.deadlines_of(
+        session=session,
+        work_order_id=work_order_id,
+        unit_id=access.visible_unit(principal),
+    )
     return [present(deadline) for deadline in deadlines]
 
 
 @router.get("/deadlines", response_model=DeadlinePage, tags=["deadlines"])
 async def list_deadlines(
     session: Session,
+    principal: DeadlinesReader,
     status: DeadlineStatus | None = None,
     kind: DeadlineKind | None = None,
     unit_id: Annotated[str | None, Query(max_length=50)] = None,
@@ -51,10 +61,11 @@ async def list_deadlines(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeadlinePage:
-    """Clocks for operators, soonest due first: e.g. `status=pending&due_before=…`
-    shows what runs out next."""
-    rows, total = await repository.page(
-        session,
+    """Clocks, soonest due first: e.g. `status=pending&due_before=…` shows what runs
+    out next. A unit sees only its own work orders' clocks."""
+    rows, total = await service.list_deadlines(
+        session=session,
+        visible_unit=access.visible_unit(principal),
         status=status,
         kind=kind,
         unit_id=unit_id,
@@ -68,6 +79,7 @@ async def list_deadlines(
 @router.get("/calendar/working-days", response_model=WorkingDays, tags=["calendar"])
 async def working_days(
     context: Context,
+    principal: CalendarReader,
     first: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD")],
     last: Annotated[date, Query(alias="to", description="last day, included")],
 ) -> WorkingDays:
@@ -94,6 +106,7 @@ async def working_days(
 @router.get("/calendar/add", response_model=CalendarAnswer, tags=["calendar"])
 async def add_period(
     context: Context,
+    principal: CalendarReader,
     start: Annotated[
         datetime, Query(description="ISO 8601; no offset = Asia/Shanghai")
     ],

@@ -177,9 +177,17 @@ async def reach_due(
     return reached
 
 
-async def deadlines_of(*, session: AsyncSession, work_order_id: str) -> list[Deadline]:
-    """Every clock on a work order, or `WorkOrderNotFound` when none runs."""
-    deadlines = await repository.for_work_order(session, work_order_id)
+async def deadlines_of(
+    *, session: AsyncSession, work_order_id: str, unit_id: str | None
+) -> list[Deadline]:
+    """Every clock on a work order of `unit_id` (of any unit when None), or
+    `WorkOrderNotFound` when none runs: another unit's work order is answered
+    exactly as an unknown one."""
+    deadlines = [
+        deadline
+        for deadline in await repository.for_work_order(session, work_order_id)
+        if unit_id is None or deadline.unit_id == unit_id
+    ]
     if not deadlines:
         raise WorkOrderNotFound(
             f"no deadlines for work order {work_order_id}: sla has not received its "
@@ -187,6 +195,32 @@ async def deadlines_of(*, session: AsyncSession, work_order_id: str) -> list[Dea
             field="work_order_id",
         )
     return deadlines
+
+
+async def list_deadlines(
+    *,
+    session: AsyncSession,
+    visible_unit: str | None,
+    status: str | None,
+    kind: str | None,
+    unit_id: str | None,
+    due_before: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Deadline], int]:
+    """Clocks matching the filters, soonest due first, with how many match in all;
+    a unit (`visible_unit`) gets only its own, whatever `unit_id` it asks for."""
+    if visible_unit is not None and unit_id not in (None, visible_unit):
+        return [], 0
+    return await repository.page(
+        session,
+        status=status,
+        kind=kind,
+        unit_id=visible_unit or unit_id,
+        due_before=due_before,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def _start(

@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng_common import db, migrations, working_calendar
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.bus.tables import outbox
 from minsheng_common.clock import FixedClock
@@ -42,6 +44,7 @@ from minsheng_sla.service import SlaContext
 from minsheng_sla.settings import SlaSettings
 
 UNIT = "pingshan-urban-management"
+OTHER_UNIT = "pingshan-water-affairs"
 # Friday 2026-12-04, half an hour before the end of the working day.
 FRIDAY_AFTERNOON = datetime(2026, 12, 4, 17, 30, tzinfo=SHANGHAI)
 
@@ -115,6 +118,32 @@ def make_notice_request() -> Callable[..., AcceptanceNoticeRequested]:
         )
 
     return make
+
+
+@pytest.fixture
+def api_keys(tmp_path: Path) -> dict[str, str]:
+    """A key for every role, by role name (the unit's key is UNIT's), and
+    "other-unit" for a key of OTHER_UNIT, in the credentials file of an app whose
+    data folder is `tmp_path`.
+
+    An app re-reads that file at most once a second, so tests ask for this fixture
+    before the app starts.
+    """
+    path = tmp_path / "credentials.json"
+    keys = {
+        role.value: add_key(
+            path,
+            name=f"{role.value} key",
+            role=role,
+            unit_id=UNIT if role is Role.UNIT else None,
+            channel_id="wechat" if role is Role.CHANNEL else None,
+        )
+        for role in Role
+    }
+    keys["other-unit"] = add_key(
+        path, name="other unit key", role=Role.UNIT, unit_id=OTHER_UNIT
+    )
+    return keys
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -35,7 +35,10 @@ def shared_clock(tmp_path: Path) -> SharedClock:
 
 @pytest.fixture
 async def app(
-    store_url: str, tmp_path: Path, shared_clock: SharedClock
+    store_url: str,
+    tmp_path: Path,
+    shared_clock: SharedClock,
+    api_keys: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
     # No broker: the relay never connects; the watcher runs against the demo clock.
     settings = SlaSettings(
@@ -52,9 +55,16 @@ async def app(
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app: FastAPI, api_keys: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An operator's client: every unit's clocks and the calendar."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sla") as http:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://sla",
+        headers={"X-API-Key": api_keys["operator"]},
+    ) as http:
         yield http
 
 

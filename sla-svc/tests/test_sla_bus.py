@@ -26,7 +26,9 @@ DISPATCHED = datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-async def app(broker: str, topic_prefix: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+async def app(
+    broker: str, topic_prefix: str, tmp_path: Path, api_keys: dict[str, str]
+) -> AsyncIterator[FastAPI]:
     clock = SharedClock(tmp_path / "clock.json")
     clock.set_now(DISPATCHED)
     settings = SlaSettings(
@@ -79,6 +81,7 @@ async def test_sla_a_dispatched_work_order_from_the_broker_gets_its_deadlines(
     topic_prefix: str,
     make_dispatched: Callable[..., Any],
     eventually: Callable[..., Awaitable[None]],
+    api_keys: dict[str, str],
 ) -> None:
     topics = TopicNames(topic_prefix)
     event = make_dispatched(created_at=DISPATCHED)
@@ -89,7 +92,11 @@ async def test_sla_a_dispatched_work_order_from_the_broker_gets_its_deadlines(
         broker, topics.name(topic_names.WORK_ORDERS), envelope.to_bytes(), event.key()
     )
 
-    async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://sla",
+        headers={"X-API-Key": api_keys["operator"]},
+    ) as client:
 
         async def both_set() -> bool:
             answer = await client.get("/v1/work-orders/wo-1/deadlines")

@@ -16,6 +16,8 @@ class MailboxFolderSender:
 
     The file name is the notice id, so sending the same notice again replaces the
     file rather than adding one: a retry after a crash leaves exactly one message.
+    Each file holds the citizen's contact, so only the service's own user can read
+    it (file 0600, a folder it creates 0700).
     """
 
     channel = "mailbox"
@@ -37,9 +39,10 @@ class MailboxFolderSender:
     def _write(self, name: str, document: dict[str, str]) -> None:
         # Write a sibling file and rename it into place, so a reader never sees half
         # a message and a second write of the same notice replaces the first.
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".sending-", suffix=".tmp")
         try:
+            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(document, handle, ensure_ascii=False, indent=2)
             os.replace(tmp, self.folder / name)
