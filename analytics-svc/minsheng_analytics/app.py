@@ -3,12 +3,17 @@ every topic)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import cast
 
-from minsheng_analytics import consumers, routes
+from fastapi import FastAPI, Request, Response
+from starlette.types import ExceptionHandler
+
+from minsheng_analytics import consumers, pages, routes
+from minsheng_analytics.errors import PageForbidden, SignInRequired
 from minsheng_analytics.service import AnalyticsContext
 from minsheng_analytics.settings import AnalyticsSettings
 from minsheng_common import web
+from minsheng_common.auth.api import SESSION_COOKIE
 from minsheng_common.events import topics
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
@@ -45,4 +50,23 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         refresh_seconds=settings.dashboard_refresh_seconds,
         recent=settings.dashboard_recent,
     )
+    app.add_exception_handler(SignInRequired, cast(ExceptionHandler, _to_sign_in))
+    app.add_exception_handler(PageForbidden, cast(ExceptionHandler, _refuse_page))
     return app
+
+
+async def _to_sign_in(request: Request, _error: SignInRequired) -> Response:
+    """A browser without valid credentials goes to the sign-in form; an expired or
+    forged session cookie is cleared on the way."""
+    response = pages.redirect_to_login()
+    if SESSION_COOKIE in request.cookies:
+        settings = request.app.state.runtime.settings
+        pages.clear_session(response, secure=pages.secure_cookie(settings))
+    return response
+
+
+async def _refuse_page(request: Request, error: PageForbidden) -> Response:
+    context: AnalyticsContext = request.app.state.context
+    return pages.forbidden_page(
+        district=context.reference.district.name, principal=error.principal
+    )

@@ -64,20 +64,29 @@ class Row:
     cells: list[str]
 
 
+def render_template(name: str, **values: Any) -> str:
+    """One of the package's templates, with the same escaping and cleaning as the
+    dashboard (the sign-in form and the refusal page use it)."""
+    return _ENVIRONMENT.get_template(name).render(**values)
+
+
 def render(
     *,
     context: AnalyticsContext,
     report: KpiReport,
     recent: list[AppealFact],
     now: datetime,
+    signed_in_as: str | None = None,
 ) -> str:
-    """The whole page for `report`."""
+    """The whole page for `report`; `signed_in_as` names the person signed in (a
+    sign-out button is shown), None for a system reading with a key."""
     edition = context.edition_now()
     channel_names = {channel.id: channel.name for channel in context.reference.channels}
     rate_labels = [rate.label_under(edition) for rate in indicators.RATES]
     template = _ENVIRONMENT.get_template("dashboard.html")
     return template.render(
         title=f"{context.reference.district.name}民生诉求数据看板",
+        signed_in_as=signed_in_as,
         refresh_seconds=context.refresh_seconds,
         as_of=_shown(report.as_of) if report.as_of else "尚无事件",
         generated_at=_shown(now),

@@ -20,6 +20,8 @@ from minsheng_analytics import consumers
 from minsheng_analytics.app import MIGRATIONS, create_app
 from minsheng_analytics.settings import AnalyticsSettings
 from minsheng_common import db, migrations
+from minsheng_common.auth import provisioning
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.consumer import EventConsumer
 from minsheng_common.bus.kafka import KafkaPublisher
 from minsheng_common.clock import FixedClock
@@ -371,8 +373,52 @@ def settings(tmp_path: Path) -> AnalyticsSettings:
     )
 
 
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Keys by role (`unit` is the city management bureau's), and people who sign
+    in with `PASSWORD`: one per role in `PEOPLE`."""
+
+    keys: dict[str, str]
+    people: tuple[str, ...] = ("operator", "leader", "unit")
+
+
+def make_credentials(path: Path) -> Credentials:
+    """Keys and people for every role the tests need, in the credentials file at
+    `path` (the app reads it on the first request)."""
+    keys = {
+        role.value: provisioning.add_key(
+            path,
+            name=f"{role.value} (test)",
+            role=role,
+            unit_id="cgj" if role is Role.UNIT else None,
+            channel_id="wechat" if role is Role.CHANNEL else None,
+        )
+        for role in Role
+    }
+    credentials = Credentials(keys=keys)
+    for username in credentials.people:
+        provisioning.add_user(
+            path,
+            username=username,
+            password=PASSWORD,
+            role=Role(username),
+            unit_id="cgj" if username == "unit" else None,
+        )
+    return credentials
+
+
 @pytest.fixture
-async def app(settings: AnalyticsSettings) -> AsyncIterator[FastAPI]:
+def credentials(settings: AnalyticsSettings) -> Credentials:
+    return make_credentials(settings.credentials_path())
+
+
+@pytest.fixture
+async def app(
+    settings: AnalyticsSettings, credentials: Credentials
+) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
@@ -385,7 +431,22 @@ def app_projector(app: FastAPI) -> Projector:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app: FastAPI, credentials: Credentials
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client reading with a dashboard system's key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://analytics",
+        headers={"X-API-Key": credentials.keys["dashboard"]},
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client without credentials (a browser before signing in)."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://analytics"

@@ -21,7 +21,7 @@ from minsheng_common.events import seal
 
 @pytest.fixture
 async def live_app(
-    broker: str, topic_prefix: str, tmp_path: Path
+    broker: str, topic_prefix: str, tmp_path: Path, credentials: Any
 ) -> AsyncIterator[FastAPI]:
     settings = AnalyticsSettings(
         database_url=f"sqlite:///{tmp_path / 'analytics-live.db'}",
@@ -32,6 +32,8 @@ async def live_app(
         environment="test",
     )
     application = create_app(settings)
+    # The same data folder as the `credentials` fixture's: its keys work here.
+    application.state.test_key = credentials.keys["dashboard"]
     async with application.router.lifespan_context(application):
         yield application
 
@@ -70,7 +72,10 @@ async def test_analytics_consumer_projects_events_from_every_topic(
         await publisher.stop()
 
     transport = httpx.ASGITransport(app=live_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+    headers = {"X-API-Key": live_app.state.test_key}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://a", headers=headers
+    ) as client:
         body = await wait_for(
             client, lambda body: body["totals"]["acceptance_notices_sent"] == 1
         )

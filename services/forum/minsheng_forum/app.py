@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from minsheng_common import web
+from minsheng_common.auth.ratelimit import RateLimiter
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_forum import delivery, routes, sample
+from minsheng_forum import delivery, routes, sample, webhook
 from minsheng_forum.service import ForumContext
 from minsheng_forum.settings import ForumSettings
 
@@ -15,12 +16,13 @@ MIGRATIONS = "minsheng_forum:migrations"
 
 def create_app(settings: ForumSettings | None = None) -> FastAPI:
     settings = settings or ForumSettings()
+    settings.check_production()
     # A channel adapter consumes no topics and stages no events: its runtime runs the
     # store and the delivery loop.
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        background=[delivery.deliver_due],
+        background=[delivery.deliver_due, webhook.purge_receipts],
     )
     context = ForumContext(
         clock=runtime.clock,
@@ -28,13 +30,16 @@ def create_app(settings: ForumSettings | None = None) -> FastAPI:
         source=sample.SAMPLE_NAME,
         sample_path=settings.sample_file or sample.packaged_path(),
         default_compression=settings.replay_compression,
+        webhook_secrets=tuple(settings.webhook_secret_list()),
+        push_limiter=RateLimiter(per_minute=settings.webhook_per_minute),
     )
     runtime.extras["context"] = context
     app = web.create_app(
         title="Minsheng forum adapter",
         description="Turns message-board posts (人民网留言板) into canonical appeals "
         "and delivers them to intake in order, with retries and an idempotency key "
-        "(Art. 4, 5). Replays the real sample onto the demo clock.",
+        "(Art. 4, 5). Replays the real sample onto the demo clock, and takes "
+        "posts the forum pushes, signed with a shared secret.",
         runtime=runtime,
         routers=[routes.router],
     )

@@ -5,6 +5,11 @@ holds. Intake's answer settles the item: 201 or 200 (already received) delivers 
 422 refuses it for good; anything else (down, timed out, 5xx) leaves it pending with an
 exponential backoff, and the items behind it wait. The message id travels as the
 channel reference, so a resend after a lost answer returns the first result.
+
+The adapter calls intake as a channel system, with its own key (FORUM_INTAKE_API_KEY)
+in X-API-Key. A 401 or 403 is the key's fault, not the appeal's, and an operator can
+fix it: the item stays pending, waits the longest backoff between tries, and each
+try logs a WARNING naming the problem (never the key).
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ from typing import Any, cast
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from minsheng_common.auth import hashing
+from minsheng_common.auth.api import api_key_header
 from minsheng_common.clock import Clock
 from minsheng_common.errors import MinshengError
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.web import TRACE_HEADER
 from minsheng_forum import repository
-from minsheng_forum.errors import AppealRefused, IntakeUnavailable
+from minsheng_forum.errors import (
+    AppealRefused,
+    IntakeCredentialsRejected,
+    IntakeUnavailable,
+)
 from minsheng_forum.models import ForumItem
 from minsheng_forum.service import ForumContext
 from minsheng_forum.settings import ForumSettings
@@ -32,6 +43,7 @@ from minsheng_forum.settings import ForumSettings
 log = logging.getLogger(__name__)
 
 APPEALS_PATH = "/v1/appeals"
+KEY_HEADER = api_key_header.model.name
 
 
 @dataclass(frozen=True)
@@ -57,17 +69,33 @@ class Answer:
 
 
 class IntakeClient:
-    """Intake's `POST /v1/appeals`, with its answers turned into our vocabulary."""
+    """Intake's `POST /v1/appeals` called with the adapter's own key, with its
+    answers turned into our vocabulary."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, api_key: str | None) -> None:
         self._http = http
+        self._api_key = api_key
+
+    @property
+    def key_label(self) -> str:
+        """How logs name the key: its public id only, never its secret."""
+        if self._api_key is None:
+            return "no key (FORUM_INTAKE_API_KEY is not set)"
+        parts = hashing.split_api_key(self._api_key)
+        if parts is None:
+            return "a key not shaped like a Minsheng key (FORUM_INTAKE_API_KEY)"
+        return f"key {parts[0]} (FORUM_INTAKE_API_KEY)"
 
     async def submit(self, payload: dict[str, Any], *, trace_id: str) -> Answer:
-        """Send one canonical appeal; `AppealRefused` on 422, `IntakeUnavailable` when
-        trying again later may succeed."""
+        """Send one canonical appeal; `AppealRefused` on 422,
+        `IntakeCredentialsRejected` on 401/403, `IntakeUnavailable` when trying
+        again later may succeed."""
+        headers = {TRACE_HEADER: trace_id}
+        if self._api_key is not None:
+            headers[KEY_HEADER] = self._api_key
         try:
             response = await self._http.post(
-                APPEALS_PATH, json=payload, headers={TRACE_HEADER: trace_id}
+                APPEALS_PATH, json=payload, headers=headers
             )
         except httpx.TimeoutException as error:
             raise IntakeUnavailable("intake did not answer in time") from error
@@ -76,6 +104,11 @@ class IntakeClient:
                 f"intake unreachable: {type(error).__name__}"
             ) from error
 
+        if response.status_code in (401, 403):
+            raise IntakeCredentialsRejected(
+                f"intake answered {response.status_code} to {self.key_label}",
+                answer_status=response.status_code,
+            )
         if response.status_code == 422:
             raise AppealRefused("intake refused the appeal", body=response.text)
         if response.status_code not in (200, 201):
@@ -112,7 +145,7 @@ async def deliver_due(runtime: ServiceRuntime) -> None:
         timeout=settings.intake_timeout_seconds,
         trust_env=False,
     ) as http:
-        intake = IntakeClient(http)
+        intake = IntakeClient(http, api_key=settings.intake_key())
         while True:
             context.wake.clear()
             settled = await deliver_ready(
@@ -250,6 +283,26 @@ def _failed(
             "answer_status": error.status_code,
             "last_error": body,
             "next_attempt_at": None,
+        }
+
+    if isinstance(error, IntakeCredentialsRejected):
+        delay = timedelta(seconds=backoff.cap_seconds)
+        log.warning(
+            "forum item %s (message %s) not delivered (attempt %d): %s; the "
+            "adapter's credentials for intake must be fixed (a key of a channel "
+            "system with appeals:submit); next try in %.1fs",
+            item.id,
+            item.message_id,
+            attempts,
+            error.message,
+            delay.total_seconds(),
+        )
+        return {
+            "status": "pending",
+            "attempts": attempts,
+            "answer_status": error.answer_status,
+            "last_error": error.message,
+            "next_attempt_at": now + delay,
         }
 
     delay = backoff.delay(attempts)

@@ -12,6 +12,18 @@ class IntakeUnavailable(Unavailable):
     code = "intake_unavailable"
 
 
+class IntakeCredentialsRejected(Unavailable):
+    """Intake answered 401 or 403: the adapter's own key is missing, wrong, expired,
+    revoked or lacks the scope. Not the appeal's fault and fixable by an operator,
+    so the item stays pending and is tried again at the longest backoff."""
+
+    code = "intake_credentials_rejected"
+
+    def __init__(self, message: str, *, answer_status: int) -> None:
+        super().__init__(message)
+        self.answer_status = answer_status
+
+
 class AppealRefused(InvalidInput):
     """Intake refused the appeal as invalid (422); retrying cannot help."""
 
@@ -33,3 +45,17 @@ class ReplayConflict(Conflict):
     """Two replays of the same sample ran at once; the later one stored nothing."""
 
     code = "replay_conflict"
+
+
+class WebhookNotConfigured(Unavailable):
+    """No FORUM_WEBHOOK_SECRETS are set (outside production): pushed posts cannot be
+    verified, so none is taken."""
+
+    code = "webhook_not_configured"
+    retriable = False
+
+
+class InvalidPost(InvalidInput):
+    """A correctly signed push whose body is not a forum post."""
+
+    code = "invalid_post"

@@ -49,3 +49,14 @@ class ForumItem(Base):
     tracking_code: Mapped[str | None] = mapped_column(String(32))
     decision: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
+
+
+class WebhookReceipt(Base):
+    """A pushed post's signature, kept while a replay of it could still pass the
+    time window: the same signature arriving again is refused (409)."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (Index("ix_webhook_receipts_received_at", "received_at"),)
+
+    signature: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received_at: Mapped[datetime]

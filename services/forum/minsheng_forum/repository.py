@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_forum.models import ForumItem
+from minsheng_forum.models import ForumItem, WebhookReceipt
 
 
 async def stored_rows(session: AsyncSession, source: str) -> set[tuple[str, int]]:
@@ -97,3 +98,35 @@ async def appeals_by_decision(session: AsyncSession) -> dict[str, int]:
         .group_by(ForumItem.decision)
     )
     return {str(row[0]): int(row[1]) for row in result.all()}
+
+
+async def item_of(
+    session: AsyncSession, source: str, message_id: str, row_number: int
+) -> ForumItem | None:
+    result = await session.scalars(
+        select(ForumItem).where(
+            ForumItem.source == source,
+            ForumItem.message_id == message_id,
+            ForumItem.row_number == row_number,
+        )
+    )
+    return result.first()
+
+
+async def record_receipt(
+    session: AsyncSession, signature: str, received_at: datetime
+) -> None:
+    """Keep a pushed request's signature; the flush raises IntegrityError when it
+    was kept before."""
+    session.add(WebhookReceipt(signature=signature, received_at=received_at))
+    await session.flush()
+
+
+async def purge_receipts(session: AsyncSession, before: datetime) -> int:
+    """Forget signatures received before `before`; the number forgotten."""
+    result = await session.execute(
+        delete(WebhookReceipt)
+        .where(WebhookReceipt.received_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

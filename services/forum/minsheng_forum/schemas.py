@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -30,6 +31,40 @@ class CanonicalAppeal(BaseModel):
     content: str
     contact: ForumContact
     received_at: AwareDatetime = Field(description="the message's due time, +08:00")
+
+
+class ForumPost(BaseModel):
+    """A message the forum pushes (POST /v1/posts), signed with a shared secret.
+
+    `posted_at` without an offset is read as Asia/Shanghai. The account in
+    `user_id` is where the citizen is answered; it is passed to intake and never
+    shown or logged here.
+    """
+
+    message_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the forum's message id: the idempotency key",
+    )
+    user_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    detail: str = Field(min_length=1, max_length=20_000)
+    posted_at: datetime
+    category: str = Field(
+        default="", max_length=50, description="the forum's own category label"
+    )
+
+
+class PostAccepted(BaseModel):
+    """A pushed post taken on (or one taken before: the same message id)."""
+
+    id: str = Field(description="the forum item that carries the post to intake")
+    message_id: str
+    status: ItemStatus
+    duplicate: bool = Field(
+        description="the message id was pushed before; that item is answered"
+    )
 
 
 class ReplayRequest(BaseModel):

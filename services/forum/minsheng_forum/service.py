@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids
+from minsheng_common.auth.ratelimit import RateLimiter
 from minsheng_common.clock import Clock
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_forum import mapping, repository, sample, schedule, timestamps
@@ -39,6 +40,10 @@ class ForumContext:
     source: str
     sample_path: Path
     default_compression: float
+    webhook_secrets: tuple[str, ...] = ()
+    push_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(per_minute=600)
+    )
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 

@@ -1,5 +1,6 @@
 """The forum adapter on a fresh store, and a stand-in for intake served over real HTTP
-on loopback, which the tests can take down, make answer 503, or let accept."""
+on loopback, which the tests can take down, make answer 503, or let accept; it takes
+only the adapter's own key."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from minsheng_common.auth import provisioning
+from minsheng_common.auth.roles import Role
 from minsheng_common.devstack.broker import free_port
 from minsheng_forum.app import create_app
 from minsheng_forum.settings import ForumSettings
+
+# The key the adapter is configured with and the stand-in intake expects; the
+# secret the forum signs its pushes with.
+INTAKE_KEY = "ms_forumtest1_the-adapters-own-channel-key-secret"
+WEBHOOK_SECRET = "s" * 40
 
 
 @dataclass
@@ -28,6 +36,7 @@ class Received:
     channel_ref: str
     title: str
     status: int
+    api_key: str | None = None
 
 
 @dataclass
@@ -37,6 +46,8 @@ class FakeIntake:
 
     port: int
     mode: str = "accepting"
+    expected_key: str = INTAKE_KEY
+    key_refusal: int = 401
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     first_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -57,8 +68,14 @@ class FakeIntake:
         async def submit(request: Request) -> JSONResponse:
             body = await request.json()
             ref = body["channel_ref"]
-            status, answer = self._answer(ref, body)
-            self.received.append(Received(ref, body["title"], status))
+            key = request.headers.get("X-API-Key")
+            if key != self.expected_key:
+                status = self.key_refusal
+                code = "unauthenticated" if status == 401 else "forbidden"
+                answer = {"error": {"code": code, "message": "no"}}
+            else:
+                status, answer = self._answer(ref, body)
+            self.received.append(Received(ref, body["title"], status, key))
             return JSONResponse(status_code=status, content=answer)
 
         return app
@@ -149,18 +166,59 @@ def settings(store_url: str, tmp_path: Path, fake_intake: FakeIntake) -> ForumSe
         retry_base_seconds=0.02,
         retry_cap_seconds=0.1,
         delivery_poll_seconds=0.02,
+        intake_api_key=INTAKE_KEY,
+        webhook_secrets=WEBHOOK_SECRET,
     )
 
 
+def make_keys(path: Path) -> dict[str, str]:
+    """A key for every role (the unit's of cgj, the channel's of forum-people)."""
+    return {
+        role.value: provisioning.add_key(
+            path,
+            name=f"{role.value} (test)",
+            role=role,
+            unit_id="cgj" if role is Role.UNIT else None,
+            channel_id="forum-people" if role is Role.CHANNEL else None,
+        )
+        for role in Role
+    }
+
+
 @pytest.fixture
-async def app(settings: ForumSettings) -> AsyncIterator[FastAPI]:
+def keys(settings: ForumSettings) -> dict[str, str]:
+    """Keys by role in the credentials file the adapter reads (its data folder)."""
+    return make_keys(settings.credentials_path())
+
+
+@pytest.fixture
+def operator(keys: dict[str, str]) -> dict[str, str]:
+    """Headers of a center operator, who may run replays and read the items."""
+    return {"X-API-Key": keys["operator"]}
+
+
+@pytest.fixture
+async def app(settings: ForumSettings, keys: dict[str, str]) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app: FastAPI, operator: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A center operator's client."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://forum", headers=operator
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client without credentials (the forum pushing, or a stranger)."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://forum") as http:
         yield http

@@ -114,7 +114,11 @@ async def test_a_refused_appeal_is_kept_and_never_retried(
 
 
 async def test_an_item_is_sent_only_when_due_on_the_demo_clock(
-    settings: ForumSettings, fake_intake: Any, poll: Poll, tmp_path: Path
+    settings: ForumSettings,
+    fake_intake: Any,
+    poll: Poll,
+    tmp_path: Path,
+    operator: dict[str, str],
 ) -> None:
     clock = SharedClock(tmp_path / "clock.json")
     settings.clock_file = clock.path
@@ -123,7 +127,9 @@ async def test_an_item_is_sent_only_when_due_on_the_demo_clock(
 
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://f") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://f", headers=operator
+        ) as http:
             # The first two messages were posted 20 days apart: 17 s at 100 000×.
             await http.post("/v1/replay", json={"compression": 100_000, "limit": 3})
 

@@ -195,7 +195,7 @@ SAMPLE_HEADER = "message_id,user_id,title,posted_at,detail,category\n"
 
 
 async def test_an_unreadable_time_stamp_is_reported_not_fatal(
-    settings: ForumSettings, tmp_path: Path
+    settings: ForumSettings, tmp_path: Path, operator: dict[str, str]
 ) -> None:
     export = tmp_path / "export.csv"
     export.write_text(
@@ -210,7 +210,9 @@ async def test_an_unreadable_time_stamp_is_reported_not_fatal(
 
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://f") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://f", headers=operator
+        ) as http:
             answer = await http.post("/v1/replay", json={"compression": 1000})
             listed = await items(http)
 
@@ -227,14 +229,16 @@ async def test_an_unreadable_time_stamp_is_reported_not_fatal(
 
 
 async def test_the_channel_is_configurable(
-    settings: ForumSettings, tmp_path: Path
+    settings: ForumSettings, tmp_path: Path, operator: dict[str, str]
 ) -> None:
     settings.channel = "forum-jiazaipingshan"
     application = create_app(settings)
 
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://f") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://f", headers=operator
+        ) as http:
             await http.post("/v1/replay", json={"limit": 3})
         payloads = await stored_payloads(application)
 
@@ -242,14 +246,16 @@ async def test_the_channel_is_configurable(
 
 
 async def test_a_missing_export_is_a_clear_error(
-    settings: ForumSettings, tmp_path: Path
+    settings: ForumSettings, tmp_path: Path, operator: dict[str, str]
 ) -> None:
     settings.sample_file = tmp_path / "missing.csv"
     application = create_app(settings)
 
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://f") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://f", headers=operator
+        ) as http:
             answer = await http.post("/v1/replay")
 
     assert answer.status_code == 503
