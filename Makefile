@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
-SOURCES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services tests deploy
+SOURCES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services tests deploy conftest.py
 
 .PHONY: venv run test lint format bench clean
 

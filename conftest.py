@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parent
 
 
 def _admin_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    url = os.environ.get(
+        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
@@ -72,7 +74,9 @@ def create_database(postgres_admin_url: str) -> Iterator[Callable[[str], str]]:
     yield create
     for name in created:
         asyncio.run(
-            _execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _execute(
+                postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            )
         )
 
 

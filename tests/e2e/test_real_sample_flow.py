@@ -307,7 +307,10 @@ def test_no_personal_data_in_logs_events_or_exports(replayed: Stack) -> None:
         replayed,
         "dispatch",
         f"/v1/work-orders/{order['id']}/sign",
-        {"signed_by": "clerk-e2e", "acceptance_notice": {"accepted": True}},
+        {
+            "signed_by": "clerk-e2e",
+            "acceptance_notice": {"accepted": True, "message": "已受理。"},
+        },
         key=unit_key_of(replayed, order["unit_id"]),
     )
     assert signed.status_code in (200, 409), signed.text
