@@ -201,6 +201,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.auth = AuthContext.from_settings(runtime.settings)
+    _document_json_errors(app)
     _serve_docs_offline(app, title)
     app.add_exception_handler(MinshengError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
@@ -215,6 +216,31 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _document_json_errors(app: FastAPI) -> None:
+    """Say in the OpenAPI document that errors are JSON on every route, pages too:
+    FastAPI files a page's error responses under text/html only, though the error
+    handlers answer JSON."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        reference = {"$ref": "#/components/schemas/ErrorResponse"}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if any(
+                        body.get("schema") == reference for body in content.values()
+                    ):
+                        content.setdefault("application/json", {"schema": reference})
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _serve_docs_offline(app: FastAPI, title: str) -> None:

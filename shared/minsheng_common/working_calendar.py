@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from chinese_calendar import get_solar_terms
 from lunardate import LunarDate
 
+from minsheng_common.errors import InvalidInput
 from minsheng_common.timeutil import SHANGHAI, as_utc
 
 # Statutory holidays (全国年节及纪念日放假办法, as revised for 2025) as date rules,
@@ -123,7 +124,7 @@ class WorkingCalendar:
         start day is, and the period ends when business stops that day (rules.md §11).
         """
         if days < 1:
-            raise ValueError("a period in working days is at least one day")
+            raise InvalidPeriod("a period in working days is at least one day")
         day = as_utc(start).astimezone(self.hours.zone).date()
         counted = 0
         guessed: set[int] = set()
@@ -138,8 +139,10 @@ class WorkingCalendar:
 
     def add_working_hours(self, start: datetime, duration: timedelta) -> Deadline:
         """The instant when `duration` of working time has passed since `start`."""
-        if duration <= timedelta(0):
-            raise ValueError("a period in working hours must be positive")
+        if duration < timedelta(seconds=1):
+            raise InvalidPeriod(
+                "a period in working hours must be positive, at least a second"
+            )
         cursor = as_utc(start).astimezone(self.hours.zone)
         remaining = duration
         guessed: set[int] = set()
@@ -187,9 +190,28 @@ class WorkingCalendar:
         ]
 
 
+# The lunar and solar-term tables the computed holidays rest on cover these years.
+COMPUTABLE_YEARS = range(1901, 2100)
+
+
+class InvalidPeriod(InvalidInput, ValueError):
+    """A period no deadline can be counted with (none, or negative)."""
+
+    code = "invalid_period"
+
+
+class YearOutOfRange(InvalidInput, ValueError):
+    """A date too far from today for any working calendar to say anything about."""
+
+    code = "year_out_of_range"
+
+
 @cache
 def statutory_holidays(year: int) -> frozenset[date]:
     """The statutory holidays of a year computed from their rules (no bridging)."""
+    if year not in COMPUTABLE_YEARS:
+        first, last = COMPUTABLE_YEARS[0], COMPUTABLE_YEARS[-1]
+        raise YearOutOfRange(f"the calendar covers {first} to {last}, not {year}")
     days = {date(year, month, day) for month, day in FIXED_HOLIDAYS}
     new_year = LunarDate(year, 1, 1).to_solar_date()
     days |= {new_year + timedelta(days=offset) for offset in range(-1, 3)}

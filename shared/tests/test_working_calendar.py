@@ -437,3 +437,11 @@ def test_a_provisional_deadline_skips_the_2027_spring_festival() -> None:
     # Thu 4 Feb, then Fri 5 (eve) to Mon 8 are off: Tue 9, Wed 10.
     assert deadline.at == datetime(2027, 2, 10, 18, 0, tzinfo=SHANGHAI)
     assert deadline.provisional
+
+
+@pytest.mark.parametrize("year", [1, 1900, 2100, 9999])
+def test_a_year_beyond_the_tables_is_a_clear_error_not_a_crash(year: int) -> None:
+    from minsheng_common.working_calendar import YearOutOfRange
+
+    with pytest.raises(YearOutOfRange):
+        default_calendar().is_working_day(date(year, 6, 1))
