@@ -51,5 +51,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         tracking_prefix=settings.tracking_prefix,
         max_title_chars=settings.max_title_chars,
         max_content_chars=settings.max_content_chars,
+        attachment_types=settings.attachment_type_set(),
     )
     return app

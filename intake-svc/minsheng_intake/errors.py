@@ -47,3 +47,9 @@ class PersonalDataErased(Conflict):
     """The appeal's personal data was anonymised after its retention period."""
 
     code = "personal_data_erased"
+
+
+class AttachmentNotAllowed(InvalidInput):
+    """An attachment of a kind the platform does not take."""
+
+    code = "attachment_not_allowed"

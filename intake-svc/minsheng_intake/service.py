@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from minsheng_common.timeutil import as_utc
 from minsheng_intake import filing, normalise, redaction, repository
 from minsheng_intake.errors import (
     AppealNotFound,
+    AttachmentNotAllowed,
     ChannelMismatch,
     NoConsent,
     PersonalDataErased,
@@ -62,6 +64,7 @@ class IntakeContext:
     tracking_prefix: str
     max_title_chars: int
     max_content_chars: int
+    attachment_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ async def submit(
     for any channel."""
     _check_submitter(principal, incoming)
     _check_known(context.reference, incoming)
+    _check_attachments(incoming, context.attachment_types)
     channel_ref = normalise.reference(incoming.channel_ref)
     if not channel_ref:
         raise InvalidInput("the channel reference is empty", field="channel_ref")
@@ -132,6 +136,20 @@ def _check_known(reference: ReferenceData, incoming: AppealIn) -> None:
     hint = incoming.category_hint
     if hint is not None and hint not in reference.category_ids:
         raise UnknownCategory(f"unknown category '{hint}'", field="category_hint")
+
+
+def _check_attachments(incoming: AppealIn, allowed: frozenset[str]) -> None:
+    """Attachments are references to files of the kinds a unit can open: photos,
+    documents, recordings and videos; anything else is refused by its ending."""
+    for number, url in enumerate(incoming.attachments):
+        name = PurePosixPath(url.path or "").name
+        ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ending not in allowed:
+            raise AttachmentNotAllowed(
+                f"attachment {number + 1} is not a file of an accepted kind "
+                f"({', '.join(sorted(allowed))})",
+                field=f"attachments.{number}",
+            )
 
 
 def _check_received_at(given: datetime, now: datetime) -> datetime:

@@ -18,6 +18,18 @@ class IntakeSettings(PiiSettingsMixin, ServiceSettings):
     tracking_prefix: str = Field(default="MS", pattern=r"^[A-Z]{0,4}$")
     max_title_chars: int = Field(default=200, ge=10)
     max_content_chars: int = Field(default=5000, ge=100)
+    attachment_types: str = Field(
+        default="jpg,jpeg,png,gif,webp,heic,pdf,doc,docx,xls,xlsx,txt,mp3,amr,m4a,wav,mp4,mov",
+        description="file endings an attachment may have, comma-separated",
+    )
+
+    def attachment_type_set(self) -> frozenset[str]:
+        return frozenset(
+            ending.strip().lower().lstrip(".")
+            for ending in self.attachment_types.split(",")
+            if ending.strip()
+        )
+
     pii_retention_days: int = Field(
         default=730,
         ge=1,

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -259,3 +260,34 @@ async def test_a_body_over_the_size_limit_is_refused_before_it_is_read(
 
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_attachments_of_accepted_kinds_are_kept(
+    client: httpx.AsyncClient,
+) -> None:
+    photos = ["https://files.example.cn/a/before.JPG", "https://files.example.cn/b.pdf"]
+
+    answer = await client.post("/v1/appeals", json=appeal(attachments=photos))
+
+    assert answer.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://files.example.cn/run.exe",
+        "https://files.example.cn/photo",
+        "https://files.example.cn/page.html?x=.jpg",
+    ],
+)
+async def test_an_attachment_of_another_kind_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient, app: FastAPI, url: str
+) -> None:
+    answer = await client.post(
+        "/v1/appeals", json=appeal(attachments=["https://files.example.cn/a.png", url])
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "attachment_not_allowed"
+    assert answer.json()["error"]["field"] == "attachments.1"
+    assert await staged_events(app) == []
