@@ -88,13 +88,15 @@ async def test_analytics_consumer_projects_events_from_every_topic(
     ) as client:
         # Topics arrive in their own time: wait for the whole final state, not one
         # part of it.
-        body = await wait_for(client, settled)
+        consumer = live_app.state.runtime.event_consumers[0]
+        body = await wait_for(
+            client, lambda body: settled(body) and consumer.stats.applied == len(steps)
+        )
 
     assert body["totals"]["received"] == 1
     assert body["totals"]["filed"] == 1
     assert body["totals"]["signed_manual"] == 1
     assert body["totals"]["acceptance_notices_sent"] == 1
     assert body["by_channel"]["wechat"]["dispatched"] == 1
-    consumer = live_app.state.runtime.event_consumers[0]
     assert consumer.stats.applied == len(steps)
     assert consumer.stats.dead_lettered == 0
