@@ -5,22 +5,21 @@ plain Chinese sign-in form."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from minsheng_analytics import pages
 from minsheng_analytics.app import create_app
 from minsheng_analytics.settings import AnalyticsSettings
+from minsheng_common import web
 from minsheng_common.auth.api import SESSION_COOKIE
 from minsheng_common.devstack.broker import free_port
 
-OPEN = {"/healthz", "/readyz", "/docs", "/openapi.json"}
 # The sign-in itself cannot need a sign-in; it shows only the form.
 SIGN_IN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 # Every other route and the roles that may read it (analytics:read).
@@ -34,27 +33,9 @@ CSP = (
 )
 
 
-def served(candidates: Iterable[Any]) -> Iterator[tuple[str, str]]:
-    """(method, path) of every HTTP route, through included routers: FastAPI 0.16x
-    keeps an included router as one entry whose effective routes carry the full
-    path."""
-    for route in candidates:
-        if isinstance(route, APIRoute):
-            yield from ((method, route.path) for method in route.methods)
-        elif hasattr(route, "effective_candidates"):
-            yield from served(route.effective_candidates())
-        elif isinstance(getattr(route, "original_route", None), APIRoute):
-            yield from ((m, route.path) for m in route.original_route.methods)
-
-
 def routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route the app serves, except the open ones and the
-    common sign-in routes under /v1/auth."""
-    return {
-        (method, path)
-        for method, path in served(app.routes)
-        if path not in OPEN and not path.startswith("/v1/auth/")
-    }
+    """Every route that is not open to anyone by the common rules."""
+    return set(web.guarded_routes(app))
 
 
 def assert_security_headers(answer: httpx.Response) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
+from minsheng_common import web
 from minsheng_common.auth.provisioning import add_key
 from minsheng_common.auth.roles import SCOPES, Role, Scope
 from minsheng_common.clock import SharedClock
@@ -26,7 +26,6 @@ from minsheng_dispatch.consumers import DispatchHandlers
 from minsheng_dispatch.settings import DispatchSettings
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
-OPEN = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 
 # The scopes each route accepts (any one of them). Checked against the app's own
 # routes, so a route added without an entry here fails the first test.
@@ -76,20 +75,6 @@ class Callers:
     cgj: httpx.AsyncClient
     swj: httpx.AsyncClient
     order_id: str
-
-
-def guarded_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route that must ask for credentials: all the app
-    serves, through included routers too, except the open ones and sign-in."""
-    found = []
-    for route in iter_route_contexts(app.routes):
-        path, methods = route.path, route.methods
-        if path is None or methods is None or path in OPEN:
-            continue
-        if path.startswith("/v1/auth/"):
-            continue
-        found.extend((method, path) for method in sorted(methods))
-    return found
 
 
 def concrete(path: str, order_id: str) -> str:
@@ -195,13 +180,13 @@ def without_id(response: httpx.Response, order_id: str) -> str:
 async def test_dispatch_every_route_is_listed_with_its_scopes(
     callers: Callers,
 ) -> None:
-    assert set(guarded_routes(callers.app)) == set(ROUTE_SCOPES)
+    assert set(web.guarded_routes(callers.app)) == set(ROUTE_SCOPES)
 
 
 async def test_dispatch_every_route_refuses_a_caller_without_credentials(
     callers: Callers,
 ) -> None:
-    for method, path in guarded_routes(callers.app):
+    for method, path in web.guarded_routes(callers.app):
         response = await call(callers.anonymous, method, path, callers.order_id)
 
         assert response.status_code == 401, (method, path)
@@ -210,7 +195,7 @@ async def test_dispatch_every_route_refuses_a_caller_without_credentials(
 
 async def test_dispatch_every_route_refuses_a_bad_key(callers: Callers) -> None:
     forged = {"X-API-Key": "ms_000000000000_not-a-real-secret"}
-    for method, path in guarded_routes(callers.app):
+    for method, path in web.guarded_routes(callers.app):
         response = await callers.anonymous.request(
             method,
             concrete(path, callers.order_id),
@@ -225,7 +210,7 @@ async def test_dispatch_every_route_refuses_roles_without_its_scope(
     callers: Callers,
 ) -> None:
     refused = 0
-    for method, path in guarded_routes(callers.app):
+    for method, path in web.guarded_routes(callers.app):
         for role, client in callers.by_role.items():
             response = await call(client, method, path, callers.order_id)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 
+from minsheng_common import web
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_intake.models import Appeal
 
@@ -21,7 +21,6 @@ Submit = Callable[..., Awaitable[dict[str, Any]]]
 Dispatch = Callable[[str, str], Awaitable[None]]
 Body = Callable[..., dict[str, Any]]
 
-OPEN = {"/healthz", "/readyz", "/docs", "/docs-assets", "/openapi.json"}
 
 PERSONAL = {
     "contact": {"kind": "phone", "value": "13800012345"},
@@ -34,14 +33,10 @@ PERSONAL = {
 
 def guarded_routes(app: FastAPI, appeal_id: str) -> list[tuple[str, str]]:
     """(method, path) of every route that needs credentials, its path filled in."""
-    found = []
-    for route in iter_route_contexts(app.routes):
-        if route.path in OPEN or route.path.startswith("/v1/auth/"):
-            continue
-        assert route.methods, f"{route.path} is neither open nor an API route"
-        path = route.path.replace("{appeal_id}", appeal_id)
-        found.extend((method, path) for method in sorted(route.methods))
-    return found
+    return [
+        (method, path.replace("{appeal_id}", appeal_id))
+        for method, path in web.guarded_routes(app)
+    ]
 
 
 async def call(

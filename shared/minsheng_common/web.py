@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
@@ -149,6 +150,30 @@ async def _store_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 StoreSession = Annotated[AsyncSession, Depends(_store_session)]
 """A session on the service's own store, for one request."""
+
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
+"""Paths anyone may call: liveness, readiness and the API documents."""
+
+
+def served_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every HTTP route the app serves, through included routers
+    (which FastAPI keeps as one entry each)."""
+    found: list[tuple[str, str]] = []
+    for route in iter_route_contexts(app.routes):
+        if route.path is not None and route.methods:
+            found.extend((method, route.path) for method in sorted(route.methods))
+    return found
+
+
+def guarded_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """The routes that must ask for credentials: all but the open paths and the
+    sign-in routes under /v1/auth."""
+    return [
+        (method, path)
+        for method, path in served_routes(app)
+        if path not in OPEN_PATHS and not path.startswith("/v1/auth/")
+    ]
 
 
 health = APIRouter(tags=["operations"])

@@ -185,3 +185,20 @@ async def test_readiness_reports_a_missing_broker(client: httpx.AsyncClient) -> 
 
     assert answer.status_code == 503
     assert answer.json()["checks"] == {"store": True, "broker": False}
+
+
+async def test_guarded_routes_reach_into_included_routers(
+    client: httpx.AsyncClient,
+) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+
+    served = set(web.served_routes(app))
+    guarded = set(web.guarded_routes(app))
+
+    assert {
+        ("POST", "/notes"),
+        ("GET", "/healthz"),
+        ("POST", "/v1/auth/token"),
+    } <= served
+    assert ("POST", "/notes") in guarded
+    assert not {("GET", "/healthz"), ("POST", "/v1/auth/token")} & guarded

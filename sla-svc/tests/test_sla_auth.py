@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
+from minsheng_common import web
 from minsheng_common.auth.roles import SCOPES, Role, Scope
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
@@ -26,7 +26,6 @@ from minsheng_sla.consumers import WorkOrderEvents
 from minsheng_sla.settings import SlaSettings
 
 NOW = datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI)
-OPEN = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 
 # The scopes each route accepts (any one of them); checked against the app's own
 # routes, so a route added without an entry here fails the first test.
@@ -53,20 +52,6 @@ class Callers:
     by_role: dict[Role, httpx.AsyncClient]
     own_unit: httpx.AsyncClient
     other_unit: httpx.AsyncClient
-
-
-def guarded_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route that must ask for credentials: all the app
-    serves, through included routers too, except the open ones and sign-in."""
-    found = []
-    for route in iter_route_contexts(app.routes):
-        path, methods = route.path, route.methods
-        if path is None or methods is None or path in OPEN:
-            continue
-        if path.startswith("/v1/auth/"):
-            continue
-        found.extend((method, path) for method in sorted(methods))
-    return found
 
 
 async def call(client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
@@ -124,13 +109,13 @@ async def callers(
 
 
 async def test_sla_every_route_is_listed_with_its_scopes(callers: Callers) -> None:
-    assert set(guarded_routes(callers.app)) == set(ROUTE_SCOPES)
+    assert set(web.guarded_routes(callers.app)) == set(ROUTE_SCOPES)
 
 
 async def test_sla_every_route_refuses_a_caller_without_credentials(
     callers: Callers,
 ) -> None:
-    for method, path in guarded_routes(callers.app):
+    for method, path in web.guarded_routes(callers.app):
         response = await call(callers.anonymous, method, path)
 
         assert response.status_code == 401, (method, path)
@@ -141,7 +126,7 @@ async def test_sla_every_route_refuses_roles_without_its_scope(
     callers: Callers,
 ) -> None:
     refused = 0
-    for method, path in guarded_routes(callers.app):
+    for method, path in web.guarded_routes(callers.app):
         for role, client in callers.by_role.items():
             response = await call(client, method, path)
 

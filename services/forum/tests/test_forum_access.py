@@ -4,15 +4,14 @@ The adapter holds no unit's data, so there is no unit wall to test here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
-OPEN = {"/healthz", "/readyz", "/docs", "/openapi.json"}
+from minsheng_common import web
+
 OPERATE = {("POST", "/v1/replay"), ("GET", "/v1/items"), ("GET", "/v1/stats")}
 SIGNED = {("POST", "/v1/posts")}
 OPERATORS = ("operator", "supervisor")
@@ -21,26 +20,9 @@ OTHERS = ("channel", "unit", "leader", "dashboard", "operations")
 BODIES: dict[str, Any] = {"/v1/replay": {"limit": 1}}
 
 
-def served(candidates: Iterable[Any]) -> Iterator[tuple[str, str]]:
-    """(method, path) of every HTTP route, through included routers: FastAPI 0.16x
-    keeps an included router as one entry whose effective routes carry the full
-    path."""
-    for route in candidates:
-        if isinstance(route, APIRoute):
-            yield from ((method, route.path) for method in route.methods)
-        elif hasattr(route, "effective_candidates"):
-            yield from served(route.effective_candidates())
-        elif isinstance(getattr(route, "original_route", None), APIRoute):
-            yield from ((m, route.path) for m in route.original_route.methods)
-
-
 def routes(app: FastAPI) -> set[tuple[str, str]]:
-    """Every route except the open ones and the common ones under /v1/auth."""
-    return {
-        (method, path)
-        for method, path in served(app.routes)
-        if path not in OPEN and not path.startswith("/v1/auth/")
-    }
+    """Every route that is not open to anyone by the common rules."""
+    return set(web.guarded_routes(app))
 
 
 async def call(
