@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from minsheng_common import pii
+from minsheng_common import pii, redaction
 from minsheng_common.runtime import Background, ServiceRuntime
-from minsheng_intake import redaction
 from minsheng_intake.models import Appeal
 
 log = logging.getLogger(__name__)

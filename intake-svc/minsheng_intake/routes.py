@@ -6,8 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 
+from minsheng_common import redaction
 from minsheng_common.auth.roles import Scope
-from minsheng_intake import redaction, repository, service
+from minsheng_intake import repository, service
 from minsheng_intake.deps import (
     CenterReader,
     Context,

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common import ids, pii
+from minsheng_common import ids, pii, redaction
 from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import Scope
 from minsheng_common.bus.outbox import Outbox
@@ -27,7 +27,7 @@ from minsheng_common.events import (
 )
 from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
-from minsheng_intake import filing, normalise, redaction, repository
+from minsheng_intake import filing, normalise, repository
 from minsheng_intake.errors import (
     AppealNotFound,
     AttachmentNotAllowed,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from minsheng_common.redaction import mask_name, redact, redact_optional
 from minsheng_intake import normalise
-from minsheng_intake.redaction import mask_name, redact, redact_optional
 
 
 @pytest.mark.parametrize(
