@@ -85,9 +85,19 @@ def forbidden_page(*, district: str, principal: Principal) -> HTMLResponse:
 
 
 def from_another_site(request: Request) -> bool:
-    """True when the browser says the form was posted from another site
-    (Sec-Fetch-Site: cross-site): the sign-in and sign-out forms are refused then."""
-    return request.headers.get("sec-fetch-site", "").lower() == "cross-site"
+    """True when a browser posted the form from anywhere but this page's own origin:
+    Sec-Fetch-Site other than same-origin (or none, typed by the person), or else an
+    Origin header naming another host. The sign-in and sign-out forms are refused
+    then; a client that sends neither header is not a browser and has no cookies to
+    abuse."""
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    host = request.headers.get("host", "")
+    return origin.rstrip("/").split("://", 1)[-1] != host
 
 
 def secure_cookie(settings: ServiceSettings) -> bool:

@@ -131,8 +131,7 @@ async def post_login(
         )
     auth: AuthContext = request.app.state.auth
     try:
-        auth.limiter.check(f"sign-in:{username}")
-        token = auth.authenticator.sign_in(username, password)
+        token = await auth.sign_in(username, password)
     except RateLimited as error:
         page_answer = pages.login_page(
             district=district,
@@ -164,8 +163,15 @@ async def post_login(
     response_class=Response,
     responses={303: {"description": "The session cookie is cleared, on to /login"}},
 )
-async def post_logout(request: Request) -> Response:
-    """Clear the session cookie and go back to the sign-in form."""
+async def post_logout(request: Request, context: Context) -> Response:
+    """Clear the session cookie and go back to the sign-in form; refused when
+    another site posts the form."""
+    if pages.from_another_site(request):
+        return pages.login_page(
+            district=context.reference.district.name,
+            error=pages.FROM_ANOTHER_SITE,
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
     return pages.signed_out(secure=pages.secure_cookie(_runtime(request).settings))
 
 

@@ -15,6 +15,9 @@ class AnalyticsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
 
     port: int = 8005
+    # The dashboard is the one page people open in a browser: only here does the
+    # session cookie count as credentials.
+    session_cookie_auth: bool = True
     dashboard_refresh_seconds: int = Field(
         default=10, ge=0, description="meta refresh of the page; 0 turns it off"
     )

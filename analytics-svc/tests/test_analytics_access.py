@@ -257,7 +257,7 @@ async def production(
         data_dir=tmp_path,
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         environment="production",
-        token_secrets="p" * 40,
+        token_secrets="Zq8vN3kT0pL6xR1mW9yB4cF7hJ2dS5gA-p1",
     )
     application = create_app(settings)
     transport = httpx.ASGITransport(app=application)

@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from minsheng_common import pii
+from minsheng_common.auth.registry import Credentials
 
 Environment = Literal["development", "demo", "test", "production"]
 
@@ -89,6 +90,14 @@ class ServiceSettings(BaseSettings):
     )
     token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     rate_limit_per_minute: int = Field(default=1200, ge=1)
+    sign_in_attempts_per_minute: int = Field(
+        default=10, ge=1, description="password attempts per account per replica"
+    )
+    session_cookie_auth: bool = Field(
+        default=False,
+        description="accept the dashboard's session cookie as credentials (only the "
+        "service that serves pages to browsers)",
+    )
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="larger request bodies answer 413"
     )
@@ -138,8 +147,7 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(
                     "production needs real TOKEN_SECRETS (32 characters or more)"
                 )
-            if not self.credentials_path().exists():
-                raise ValueError(f"no credentials file at {self.credentials_path()}")
+            _check_credentials_file(self.credentials_path())
             return given
         return given or [local_secrets(self.data_dir)["token_secrets"]]
 
@@ -187,6 +195,8 @@ class PiiSettingsMixin(BaseSettings):
                 raise ValueError(
                     "production needs real PII_KEYS and HASH_KEY, not placeholders"
                 )
+            if self.hash_key.strip() in keys:
+                raise ValueError("HASH_KEY must differ from every PII key")
             pii.PiiVault(keys)  # refuses a key that is not a valid Fernet key
             return
         local = local_secrets(data_dir)
@@ -196,8 +206,31 @@ class PiiSettingsMixin(BaseSettings):
             self.hash_key = local["hash_key"]
 
 
+def _check_credentials_file(path: Path) -> None:
+    """Production needs a real credentials file: a readable file of the right shape."""
+    if not path.is_file():
+        raise ValueError(f"no credentials file at {path}")
+    try:
+        Credentials.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(
+            f"the credentials file {path} cannot be read: {error}"
+        ) from None
+
+
+_PLACEHOLDER_WORDS = ("change", "placeholder", "secret", "example", "xxxx", "todo")
+
+
 def _placeholder(secret: str) -> bool:
-    return secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16
+    """Whether a secret looks made up rather than generated: short, a known
+    placeholder word, or too few different characters to be random."""
+    lowered = secret.lower()
+    return (
+        lowered in PLACEHOLDER_SECRETS
+        or len(secret) < 16
+        or any(word in lowered for word in _PLACEHOLDER_WORDS)
+        or len(set(secret)) < 10
+    )
 
 
 _LOCAL_SECRET_MAKERS = {

@@ -92,6 +92,7 @@ async def _on_domain_error(_request: Request, error: Exception) -> Response:
     )
 
 
+_MAX_PROBLEMS = 20
 _NOT_AN_OBJECT = frozenset({"dict_type", "model_attributes_type", "model_type"})
 
 
@@ -110,7 +111,8 @@ def _problem(item: dict[str, Any]) -> dict[str, Any]:
 
 async def _on_validation_error(_request: Request, error: Exception) -> Response:
     error = cast(RequestValidationError, error)
-    problems = [_problem(item) for item in error.errors()]
+    # At most a screenful: a body with thousands of bad fields gets the first ones.
+    problems = [_problem(item) for item in error.errors()[:_MAX_PROBLEMS]]
     field = str(problems[0]["field"]) if problems else None
     message = f"{field}: {problems[0]['message']}" if problems else "invalid request"
     return error_response(422, "invalid_request", message, field, details=problems)

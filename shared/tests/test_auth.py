@@ -184,13 +184,13 @@ async def test_a_person_signs_in_and_uses_the_token(
     provisioning.add_user(
         credentials,
         username="li",
-        password="秘密-pass-1",
+        password="秘密-pass-1-长",
         role=Role.UNIT,
         unit_id="swj",
     )
 
     signed_in = await client.post(
-        "/v1/auth/token", data={"username": "li", "password": "秘密-pass-1"}
+        "/v1/auth/token", data={"username": "li", "password": "秘密-pass-1-长"}
     )
     token = signed_in.json()["access_token"]
     answer = await client.get("/orders", headers={"Authorization": f"Bearer {token}"})
@@ -206,7 +206,7 @@ async def test_a_wrong_password_is_401(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
     provisioning.add_user(
-        credentials, username="li", password="right", role=Role.OPERATOR
+        credentials, username="li", password="right-password-1", role=Role.OPERATOR
     )
 
     answer = await client.post(
@@ -220,10 +220,16 @@ async def test_a_tampered_token_is_401(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
     provisioning.add_user(
-        credentials, username="li", password="pw", role=Role.UNIT, unit_id="swj"
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
     )
     token = (
-        await client.post("/v1/auth/token", data={"username": "li", "password": "pw"})
+        await client.post(
+            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+        )
     ).json()["access_token"]
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["unit_id"] = "cgj"
@@ -238,7 +244,11 @@ async def test_an_expired_token_is_401(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
     provisioning.add_user(
-        credentials, username="li", password="pw", role=Role.UNIT, unit_id="swj"
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
     )
     principal = Principal(subject="li", role=Role.UNIT, unit_id="swj", via="token")
     token = TokenSigner([SECRET_A]).issue(
@@ -254,7 +264,11 @@ async def test_token_secrets_rotate_old_tokens_valid_while_the_old_secret_is_lis
     tmp_path: Path, credentials: Path
 ) -> None:
     provisioning.add_user(
-        credentials, username="li", password="pw", role=Role.UNIT, unit_id="swj"
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
     )
     principal = Principal(subject="li", role=Role.UNIT, unit_id="swj", via="token")
     old_token = TokenSigner([SECRET_A]).issue(principal)
@@ -275,10 +289,16 @@ async def test_a_disabled_user_token_stops_working(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
     provisioning.add_user(
-        credentials, username="li", password="pw", role=Role.UNIT, unit_id="swj"
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
     )
     token = (
-        await client.post("/v1/auth/token", data={"username": "li", "password": "pw"})
+        await client.post(
+            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+        )
     ).json()["access_token"]
     stored = registry.load(credentials)
     stored.users[0].disabled = True
@@ -337,3 +357,176 @@ def test_dev_credentials_cover_every_unit_and_channel(tmp_path: Path) -> None:
         for name in dev.keys
     )
     assert oct((tmp_path / "dev-credentials.json").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_password_guessing_on_one_account_is_limited(
+    client: httpx.AsyncClient, credentials: Path
+) -> None:
+    provisioning.add_user(
+        credentials, username="li", password="right-password-1", role=Role.OPERATOR
+    )
+    wrong = {"username": "li", "password": "wrong-password"}
+
+    answers = [
+        (await client.post("/v1/auth/token", data=wrong)).status_code for _ in range(11)
+    ]
+    right = await client.post(
+        "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+    )
+
+    assert answers[:10] == [401] * 10
+    assert answers[10] == 429
+    assert right.status_code == 429
+
+
+async def test_an_overlong_user_name_is_refused_without_keeping_anything(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    answer = await client.post(
+        "/v1/auth/token", data={"username": "x" * 500_000, "password": "p"}
+    )
+
+    assert answer.status_code in (401, 413)
+
+
+async def test_a_token_living_longer_than_issued_is_refused(
+    client: httpx.AsyncClient, credentials: Path
+) -> None:
+    provisioning.add_user(
+        credentials, username="li", password="right-password-1", role=Role.OPERATOR
+    )
+    long_lived = TokenSigner([SECRET_A], lifetime=timedelta(days=3650)).issue(
+        Principal(subject="li", role=Role.OPERATOR, via="token")
+    )
+
+    answer = await client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {long_lived}"}
+    )
+
+    assert answer.status_code == 401
+
+
+async def test_a_role_change_applies_to_tokens_already_issued(
+    client: httpx.AsyncClient, credentials: Path
+) -> None:
+    provisioning.add_user(
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
+    )
+    token = (
+        await client.post(
+            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+        )
+    ).json()["access_token"]
+    provisioning.change_user(credentials, "li", role=Role.LEADER)
+    await asyncio.sleep(1.1)
+
+    answer = await client.get("/orders", headers={"Authorization": f"Bearer {token}"})
+
+    assert answer.status_code == 403
+
+
+async def test_the_session_cookie_counts_only_where_pages_are_served(
+    client: httpx.AsyncClient, credentials: Path
+) -> None:
+    provisioning.add_user(
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
+    )
+    token = (
+        await client.post(
+            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+        )
+    ).json()["access_token"]
+
+    client.cookies.set("minsheng_session", token)
+    answer = await client.get("/orders")
+
+    assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"role": Role.UNIT}, "unit_id"),
+        ({"role": Role.CHANNEL}, "system role"),
+        ({"password": "short"}, "at least"),
+        ({"password": "aaaaaaaaaaaaaaa"}, "not all alike"),
+    ],
+)
+def test_a_person_must_be_complete_and_have_a_real_password(
+    credentials: Path, changes: dict[str, object], problem: str
+) -> None:
+    user: dict[str, object] = {
+        "username": "li",
+        "password": "right-password-1",
+        "role": Role.OPERATOR,
+    }
+    user.update(changes)
+
+    with pytest.raises(ValueError, match=problem):
+        provisioning.add_user(credentials, **user)  # type: ignore[arg-type]
+
+
+def test_the_command_disables_enables_and_removes_people(credentials: Path) -> None:
+    from minsheng_common.auth.__main__ import main
+
+    provisioning.add_user(
+        credentials, username="li", password="right-password-1", role=Role.OPERATOR
+    )
+
+    main(["--file", str(credentials), "disable-user", "li"])
+    disabled = registry.load(credentials).user("li")
+    main(
+        [
+            "--file",
+            str(credentials),
+            "set-role",
+            "li",
+            "--role",
+            "unit",
+            "--unit",
+            "swj",
+        ]
+    )
+    moved = registry.load(credentials).user("li")
+    main(["--file", str(credentials), "remove-user", "li"])
+
+    assert disabled is not None and disabled.disabled
+    assert moved is not None and (moved.role, moved.unit_id) == (Role.UNIT, "swj")
+    assert registry.load(credentials).user("li") is None
+    with pytest.raises(SystemExit):
+        main(["--file", str(credentials), "set-role", "li", "--role", "unit"])
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "a" * 40,
+        "change-me-change-me-change-me-change-me",
+        "placeholder-placeholder-placeholder-x",
+    ],
+)
+def test_production_refuses_made_up_token_secrets(tmp_path: Path, secret: str) -> None:
+    (tmp_path / "credentials.json").write_text("{}")
+
+    with pytest.raises(ValueError, match="TOKEN_SECRETS"):
+        make_app(tmp_path, environment="production", token_secrets=secret)
+
+
+def test_production_refuses_a_credentials_file_that_is_not_a_file(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValueError, match="credentials file"):
+        make_app(
+            tmp_path,
+            environment="production",
+            token_secrets="Zq8vN3kT0pL6xR1mW9yB4cF7hJ2dS5gA",
+            credentials_file="/dev/null",
+        )

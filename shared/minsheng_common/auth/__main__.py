@@ -1,5 +1,7 @@
 """Manage credentials (add-key, revoke-key, add-user, list).
 
+People: add-user, disable-user, enable-user, set-role, remove-user.
+
 Rotating a key without downtime: `add-key` a new one for the same caller, move the
 caller to it, then `revoke-key` the old one (optionally `--at` a later time). Every
 service notices the changed file within a second.
@@ -39,9 +41,27 @@ def main(argv: list[str] | None = None) -> None:
     add_user.add_argument("--role", required=True, choices=[r.value for r in Role])
     add_user.add_argument("--unit")
 
+    disable = commands.add_parser("disable-user", help="stop a person signing in")
+    disable.add_argument("username")
+    enable = commands.add_parser("enable-user", help="let a disabled person back in")
+    enable.add_argument("username")
+    set_role = commands.add_parser("set-role", help="change a person's role")
+    set_role.add_argument("username")
+    set_role.add_argument("--role", required=True, choices=[r.value for r in Role])
+    set_role.add_argument("--unit")
+    remove = commands.add_parser("remove-user", help="delete a person")
+    remove.add_argument("username")
+
     commands.add_parser("list", help="list keys and users (no secrets)")
     arguments = parser.parse_args(argv)
 
+    try:
+        _run(arguments)
+    except (ValueError, KeyError) as error:
+        parser.error(f"{arguments.command}: {error}")
+
+
+def _run(arguments: argparse.Namespace) -> None:
     if arguments.command == "add-key":
         expires = (
             timedelta(days=arguments.expires_days) if arguments.expires_days else None
@@ -67,6 +87,18 @@ def main(argv: list[str] | None = None) -> None:
             role=Role(arguments.role),
             unit_id=arguments.unit,
         )
+    elif arguments.command in ("disable-user", "enable-user"):
+        disabled = arguments.command == "disable-user"
+        provisioning.change_user(arguments.file, arguments.username, disabled=disabled)
+    elif arguments.command == "set-role":
+        provisioning.change_user(
+            arguments.file,
+            arguments.username,
+            role=Role(arguments.role),
+            unit_id=arguments.unit,
+        )
+    elif arguments.command == "remove-user":
+        provisioning.remove_user(arguments.file, arguments.username)
     else:
         credentials = registry.load(arguments.file)
         for key in credentials.api_keys:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,10 +39,26 @@ bearer_token = OAuth2PasswordBearer(
 )
 
 
+MAX_USERNAME = 100
+MAX_PASSWORD = 1024
+
+
 @dataclass
 class AuthContext:
     authenticator: Authenticator
     limiter: RateLimiter
+    sign_in_limiter: RateLimiter
+    accepts_session_cookie: bool = False
+
+    async def sign_in(self, username: str, password: str) -> str:
+        """A person's token, or `Unauthenticated`; `RateLimited` after too many
+        attempts on one account. The password check is slow on purpose (Argon2), so
+        it runs beside the event loop, not on it."""
+        if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+            raise Unauthenticated("wrong user name or password")
+        account = hashlib.sha256(username.encode("utf-8")).hexdigest()[:16]
+        self.sign_in_limiter.check(f"sign-in:{account}")
+        return await asyncio.to_thread(self.authenticator.sign_in, username, password)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> AuthContext:
@@ -53,6 +71,10 @@ class AuthContext:
                 store=CredentialStore(settings.credentials_path()), signer=signer
             ),
             limiter=RateLimiter(per_minute=settings.rate_limit_per_minute),
+            sign_in_limiter=RateLimiter(
+                per_minute=settings.sign_in_attempts_per_minute
+            ),
+            accepts_session_cookie=settings.session_cookie_auth,
         )
 
 
@@ -68,7 +90,9 @@ async def current_principal(
         principal = auth.authenticator.from_api_key(api_key)
     elif token:
         principal = auth.authenticator.from_token(token)
-    elif cookie := request.cookies.get(SESSION_COOKIE):
+    elif auth.accepts_session_cookie and (
+        cookie := request.cookies.get(SESSION_COOKIE)
+    ):
         principal = auth.authenticator.from_token(cookie)
     else:
         raise Unauthenticated(
@@ -119,8 +143,7 @@ async def sign_in(
 ) -> TokenOut:
     """Sign a person in (OAuth2 password flow) and return a short-lived token."""
     auth: AuthContext = request.app.state.auth
-    auth.limiter.check(f"sign-in:{form.username}")
-    token = auth.authenticator.sign_in(form.username, form.password)
+    token = await auth.sign_in(form.username, form.password)
     lifetime = auth.authenticator.signer.lifetime
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
 

@@ -61,7 +61,10 @@ class Authenticator:
         user = self.store.current().user(principal.subject)
         if user is None or user.disabled:
             raise Unauthenticated("the user no longer exists or is disabled")
-        return principal
+        # The role and unit are the user's now, not what they were at sign-in.
+        return Principal(
+            subject=user.username, role=user.role, unit_id=user.unit_id, via="token"
+        )
 
     def sign_in(self, username: str, password: str) -> str:
         """A fresh token for a person, or `Unauthenticated`."""

@@ -54,12 +54,19 @@ def revoke_key(path: Path, key_id: str, *, at: datetime | None = None) -> None:
     registry.save(path, credentials)
 
 
+MIN_PASSWORD = 10
+
+
 def add_user(
     path: Path, *, username: str, password: str, role: Role, unit_id: str | None = None
 ) -> None:
     credentials = registry.load(path)
     if credentials.user(username) is not None:
         raise ValueError(f"user {username} exists")
+    if len(password) < MIN_PASSWORD or len(set(password)) < 4:
+        raise ValueError(
+            f"a password needs at least {MIN_PASSWORD} characters, not all alike"
+        )
     credentials.users.append(
         UserRecord(
             username=username,
@@ -68,6 +75,41 @@ def add_user(
             unit_id=unit_id,
         )
     )
+    registry.save(path, credentials)
+
+
+def change_user(
+    path: Path,
+    username: str,
+    *,
+    disabled: bool | None = None,
+    role: Role | None = None,
+    unit_id: str | None = None,
+) -> None:
+    """Disable or enable a person, or change their role (and unit)."""
+    credentials = registry.load(path)
+    user = credentials.user(username)
+    if user is None:
+        raise KeyError(username)
+    changed = user.model_copy(
+        update={
+            "disabled": user.disabled if disabled is None else disabled,
+            "role": role or user.role,
+            "unit_id": unit_id if role is not None else user.unit_id,
+        }
+    )
+    credentials.users[credentials.users.index(user)] = (
+        registry.UserRecord.model_validate(changed.model_dump())
+    )
+    registry.save(path, credentials)
+
+
+def remove_user(path: Path, username: str) -> None:
+    credentials = registry.load(path)
+    user = credentials.user(username)
+    if user is None:
+        raise KeyError(username)
+    credentials.users.remove(user)
     registry.save(path, credentials)
 
 

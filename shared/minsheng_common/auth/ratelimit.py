@@ -31,11 +31,14 @@ class RateLimiter:
     same number."""
 
     per_minute: int
+    max_callers: int = 10_000
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
     def check(self, caller: str) -> None:
         now = time.monotonic()
         rate = self.per_minute / 60.0
+        if len(self._buckets) >= self.max_callers:
+            self._forget_idle(now)
         bucket = self._buckets.get(caller)
         if bucket is None:
             bucket = self._buckets[caller] = _Bucket(float(self.per_minute), now)
@@ -50,3 +53,14 @@ class RateLimiter:
                 headers={"Retry-After": str(wait)},
             )
         bucket.tokens -= 1.0
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop callers idle for a minute: their buckets are full again anyway, so
+        forgetting them changes nothing but the memory they hold."""
+        idle = [name for name, b in self._buckets.items() if now - b.updated >= 60.0]
+        for name in idle:
+            del self._buckets[name]
+        if len(self._buckets) >= self.max_callers:
+            # Under a flood of distinct callers, keep the most recent half.
+            recent = sorted(self._buckets.items(), key=lambda item: item[1].updated)
+            self._buckets = dict(recent[len(recent) // 2 :])

@@ -46,6 +46,10 @@ class ApiKeyRecord(BaseModel):
         return self.expires_at is None or moment < self.expires_at
 
 
+# Channels, dashboards and operations are systems with keys, not people.
+PERSON_ROLES = frozenset({Role.UNIT, Role.OPERATOR, Role.SUPERVISOR, Role.LEADER})
+
+
 class UserRecord(BaseModel):
     """A person who signs in with a password."""
 
@@ -55,6 +59,14 @@ class UserRecord(BaseModel):
     role: Role
     unit_id: str | None = None
     disabled: bool = False
+
+    @model_validator(mode="after")
+    def _a_person_with_a_persons_role(self) -> UserRecord:
+        if self.role not in PERSON_ROLES:
+            raise ValueError(f"a person cannot have the system role {self.role}")
+        if self.role is Role.UNIT and not self.unit_id:
+            raise ValueError("a unit clerk needs unit_id")
+        return self
 
 
 class Credentials(BaseModel):

@@ -59,6 +59,10 @@ class TokenSigner:
                 continue
             except jwt.PyJWTError as error:
                 raise InvalidToken(str(error)) from error
+            # A token living longer than we issue them was not issued by us as is.
+            granted = timedelta(seconds=int(claims["exp"]) - int(claims["iat"]))
+            if granted > self.lifetime + timedelta(seconds=5):
+                raise InvalidToken("the token lives longer than tokens are issued for")
             try:
                 return Principal(
                     subject=str(claims["sub"]),
