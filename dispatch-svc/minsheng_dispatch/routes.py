@@ -145,7 +145,9 @@ async def sign_work_order(
     credentials belong to.
 
     With `acceptance_notice`, the acceptance notice to the citizen (受理告知, Art. 28)
-    is asked for in the same step. Signing again as the same clerk returns the order
+    is asked for in the same step; phone numbers, ID numbers and email addresses in
+    its message are masked (Art. 41): the platform reaches the citizen on the
+    contact they gave. Signing again as the same clerk returns the order
     unchanged. 404 `work_order_not_found` when the order is not your unit's; 409
     `already_signed` when it was signed already by another clerk, or by default
     (默认签收) because the sign-off time ran out: a sign arriving at or after the
@@ -175,7 +177,9 @@ async def request_acceptance_notice(
     principal: UnitClerk,
 ) -> AcceptanceNoticeRequestOut:
     """Ask the platform to send your unit's acceptance notice to the citizen
-    (受理告知, Art. 28), once per order, after signing.
+    (受理告知, Art. 28), once per order, after signing. Phone numbers, ID numbers
+    and email addresses in the message are masked before it is kept, sent or shown
+    (Art. 41): the platform reaches the citizen on the contact they gave.
 
     202: the notice is handed over for sending. 404 `work_order_not_found` when the
     order is not your unit's; 409 `not_signed` before signing,

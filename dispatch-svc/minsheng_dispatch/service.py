@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common import ids, timeutil
+from minsheng_common import ids, redaction, timeutil
 from minsheng_common.auth.principal import Principal
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
@@ -139,9 +139,11 @@ def _new_order(
         category_id=appeal.category_id,
         subdistrict_id=appeal.subdistrict_id,
         community=appeal.community,
-        title=appeal.title,
-        content=appeal.content,
-        address=appeal.address,
+        # Intake masked the texts already; masked again here, as intake's rules
+        # were, in case an older event (or a replayed one) carries more (Art. 41).
+        title=redaction.redact(appeal.title),
+        content=redaction.redact(appeal.content),
+        address=redaction.redact_optional(appeal.address),
         status=repository.DISPATCHED,
         filed_at=appeal.filed_at,
         created_at=appeal.filed_at,
@@ -316,8 +318,10 @@ async def sign(
     A sign at or after the sign-off deadline finds the order signed by default at
     the deadline (Art. 13): that is recorded and the sign refused. The same clerk
     signing again is answered with the order as it stands. The audit trail names
-    the caller; `signed_by` stays the clerk's name as typed.
+    the caller; `signed_by` stays the clerk's name as typed, personal data masked
+    in it and in the notice (Art. 41).
     """
+    incoming = _redacted_sign(incoming)
     order = await visible_order(
         session=session,
         work_order_id=work_order_id,
@@ -527,7 +531,14 @@ async def request_acceptance_notice(
     incoming: AcceptanceNoticeRequestIn,
 ) -> NoticeRequest:
     """The caller's unit's acceptance notice to the citizen (受理告知, Art. 28): one
-    per order, after signing; the platform sends it for the unit. Commits."""
+    per order, after signing; the platform sends it for the unit, personal data
+    masked in it (Art. 41). Commits."""
+    incoming = incoming.model_copy(
+        update={
+            "message": redaction.redact(incoming.message),
+            "requested_by": redaction.redact(incoming.requested_by),
+        }
+    )
     order = await visible_order(
         session=session,
         work_order_id=work_order_id,
@@ -546,6 +557,21 @@ async def request_acceptance_notice(
     )
     await session.commit()
     return notice
+
+
+def _redacted_sign(incoming: SignIn) -> SignIn:
+    """The sign request with personal data masked in what it says, before any of it
+    is compared, stored, sent or shown: the citizen's own contact is not needed in a
+    notice to that citizen, and a clerk's name field is no place for one (Art. 41)."""
+    notice = incoming.acceptance_notice
+    if notice is not None:
+        notice = notice.model_copy(update={"message": redaction.redact(notice.message)})
+    return incoming.model_copy(
+        update={
+            "signed_by": redaction.redact(incoming.signed_by),
+            "acceptance_notice": notice,
+        }
+    )
 
 
 def _check_notice_allowed(order: WorkOrder) -> None:

@@ -531,3 +531,96 @@ async def test_health_and_openapi(dispatch: Dispatch) -> None:
 
     assert health.status_code == 200
     assert "/v1/work-orders/{work_order_id}/sign" in document.json()["paths"]
+
+
+# What a clerk might paste into a notice: the citizen's ID number, phone and email.
+PERSONAL_NOTICE = (
+    "张先生（身份证440306199001011234，电话13911112222，邮箱zxs@163.com）："
+    "您的诉求已受理。"
+)
+MASKED_NOTICE = (
+    "张先生（身份证[身份证号]，电话139****2222，邮箱[邮箱]）：您的诉求已受理。"
+)
+PERSONAL = ("440306199001011234", "13911112222", "zxs@163.com")
+
+
+def assert_no_personal_data(text: str) -> None:
+    for personal in PERSONAL:
+        assert personal not in text
+
+
+async def test_a_notice_given_with_the_sign_never_carries_personal_data(
+    dispatch: Dispatch, order: dict[str, Any]
+) -> None:
+    response = await dispatch.clerk.post(
+        f"/v1/work-orders/{order['id']}/sign",
+        json={
+            "signed_by": "王科员 13800001111",
+            "acceptance_notice": {"accepted": True, "message": PERSONAL_NOTICE},
+        },
+    )
+
+    assert response.status_code == 200
+    events = await dispatch.events()
+    notice = events[2][1]
+    assert notice["message"] == MASKED_NOTICE
+    assert notice["requested_by"] == "王科员 138****1111"
+    actions = await dispatch.client.get(f"/v1/work-orders/{order['id']}/actions")
+    for text in (str(events), response.text, actions.text):
+        assert_no_personal_data(text)
+        assert "13800001111" not in text
+
+
+async def test_a_notice_asked_for_later_is_masked_before_kept_sent_or_shown(
+    dispatch: Dispatch, order: dict[str, Any]
+) -> None:
+    url = f"/v1/work-orders/{order['id']}"
+    await dispatch.clerk.post(f"{url}/sign", json={"signed_by": "王科员"})
+
+    response = await dispatch.clerk.post(
+        f"{url}/acceptance-notice",
+        json={"requested_by": "王科员", "accepted": True, "message": PERSONAL_NOTICE},
+    )
+
+    assert response.status_code == 202
+    assert response.json()["message"] == MASKED_NOTICE
+    events = await dispatch.events()
+    assert events[-1][0] == "work_order.acceptance_notice_requested"
+    assert events[-1][1]["message"] == MASKED_NOTICE
+    actions = await dispatch.client.get(f"{url}/actions")
+    for text in (str(events), response.text, actions.text):
+        assert_no_personal_data(text)
+
+
+async def test_a_repeated_sign_with_the_same_personal_notice_is_the_same_notice(
+    dispatch: Dispatch, order: dict[str, Any]
+) -> None:
+    url = f"/v1/work-orders/{order['id']}/sign"
+    body = {
+        "signed_by": "王科员",
+        "acceptance_notice": {"accepted": True, "message": PERSONAL_NOTICE},
+    }
+    first = await dispatch.clerk.post(url, json=body)
+
+    again = await dispatch.clerk.post(url, json=body)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    kinds = [kind for kind, _ in await dispatch.events()]
+    assert kinds.count("work_order.acceptance_notice_requested") == 1
+
+
+async def test_the_order_keeps_its_texts_masked_even_from_an_older_event(
+    dispatch: Dispatch, appeal_filed: Callable[..., AppealFiled]
+) -> None:
+    await dispatch.deliver(
+        appeal_filed(
+            appeal_id="appeal-old",
+            content="坑梓街道秀新社区路灯不亮，座机84000204，身份证440307900101004。",
+        )
+    )
+
+    seen = await dispatch.order_for("appeal-old")
+
+    assert (
+        seen["content"] == "坑梓街道秀新社区路灯不亮，座机840***04，身份证[身份证号]。"
+    )

@@ -60,7 +60,7 @@ async def submit_appeal(
     Answers 201 with the decision; the same `channel_ref` again answers 200 with the
     first decision and changes nothing. A channel's key submits only for its own
     channel (403 `channel_mismatch`) and gets the status of its submission; the
-    center submits for any channel and gets the whole appeal, contact masked.
+    center submits for any channel and gets the whole appeal, personal data masked.
     """
     submission = await service.submit(
         session=session, context=context, incoming=incoming, principal=principal
@@ -68,7 +68,7 @@ async def submit_appeal(
     if not submission.created:
         response.status_code = status.HTTP_200_OK
     if principal.can(Scope.APPEALS_READ):
-        return present(submission.appeal)
+        return present(submission.appeal, context)
     return present_status(submission.appeal)
 
 
@@ -78,34 +78,35 @@ async def get_appeal(
 ) -> AppealOut | AppealStatusOut:
     """One appeal with its filing decision, as much as the caller may see.
 
-    The center sees all of it, the contact masked; the unit holding a work order for
-    it sees the texts with personal data masked; the channel that submitted it sees
-    only its status. Any other appeal answers 404.
+    The center, and the unit holding a work order for it, see all of it with
+    personal data masked in the texts and the contact masked; the channel that
+    submitted it sees only its status. Any other appeal answers 404. The texts as
+    written are given only through a recorded contact disclosure.
     """
     appeal, sight = await service.read(
         session=session, appeal_id=appeal_id, principal=principal
     )
     if sight is service.Sight.STATUS:
         return present_status(appeal)
-    if sight is service.Sight.UNIT:
-        return present(appeal, redact=True, name=service.citizen_name(context, appeal))
-    return present(appeal)
+    return present(appeal, context)
 
 
 @router.get("/appeals", response_model=AppealPage)
 async def list_appeals(
     session: Session,
+    context: Context,
     principal: CenterReader,
     decision: Literal["filed", "rejected"] | None = Query(default=None),
     channel: str | None = Query(default=None, max_length=50),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> AppealPage:
-    """Appeals in the order received, optionally only filed or only rejected."""
+    """Appeals in the order received, optionally only filed or only rejected;
+    personal data masked in the texts and the contact masked."""
     rows, total = await repository.page(
         session, status=decision, channel=channel, limit=limit, offset=offset
     )
-    return AppealPage(items=[present(row) for row in rows], total=total)
+    return AppealPage(items=[present(row, context) for row in rows], total=total)
 
 
 @router.get("/appeal-counts", response_model=AppealCounts)
@@ -136,8 +137,9 @@ async def disclose_contact(
     context: Context,
     principal: Discloser,
 ) -> DisclosureOut:
-    """The citizen's contact and name in clear, for a stated reason; every answer
-    is recorded (who, when, which appeal, why; Art. 41).
+    """The citizen's contact, name and the texts as written, in clear, for a stated
+    reason (in words); every answer is recorded (who, when, which appeal, why; Art.
+    41). This is the only way to read an appeal unmasked.
 
     The center may always ask. A unit may ask only for an appeal it holds, and only
     if the citizen consented (403 `no_consent`).
@@ -150,12 +152,16 @@ async def disclose_contact(
         reason=request.reason,
     )
     contact = disclosure.contact
+    appeal = disclosure.appeal
     return DisclosureOut(
-        appeal_id=disclosure.appeal.id,
+        appeal_id=appeal.id,
         contact=ClearContact(kind=contact.kind, value=contact.value)
         if contact
         else None,
         name=disclosure.name,
+        title=appeal.title,
+        content=appeal.content,
+        address=appeal.address,
         disclosed_at=disclosure.at,
     )
 
@@ -169,28 +175,23 @@ async def list_disclosures(
     return DisclosureList(items=[present_disclosure(row) for row in rows])
 
 
-def present(
-    appeal: Appeal, *, redact: bool = False, name: str | None = None
-) -> AppealOut:
-    """An appeal with its contact masked; with `redact`, its texts too (for units)."""
+def present(appeal: Appeal, context: service.IntakeContext) -> AppealOut:
+    """An appeal with personal data masked in its texts and channel reference, and
+    its contact masked (Art. 41), for whoever reads it: center or unit."""
     contact = None
     if appeal.contact_kind and appeal.contact_masked:
         contact = ContactOut(kind=appeal.contact_kind, masked=appeal.contact_masked)
-    title, content, address = appeal.title, appeal.content, appeal.address
-    if redact:
-        title = redaction.redact(title, name=name)
-        content = redaction.redact(content, name=name)
-        address = redaction.redact_optional(address, name=name)
+    name = service.citizen_name(context, appeal)
     return AppealOut(
         id=appeal.id,
         tracking_code=appeal.tracking_code,
         channel=appeal.channel,
-        channel_ref=appeal.channel_ref,
+        channel_ref=redaction.redact_identifier(appeal.channel_ref),
         type=appeal.appeal_type,
         category_id=appeal.category_id,
-        title=title,
-        content=content,
-        address=address,
+        title=redaction.redact(appeal.title, name=name),
+        content=redaction.redact(appeal.content, name=name),
+        address=redaction.redact_optional(appeal.address, name=name),
         place=Place(
             subdistrict_id=appeal.subdistrict_id,
             community=appeal.community,
@@ -204,6 +205,8 @@ def present(
 
 
 def present_status(appeal: Appeal) -> AppealStatusOut:
+    """The status of a channel's own submission; its reference as the channel gave
+    it, which the channel knows."""
     return AppealStatusOut(
         id=appeal.id,
         tracking_code=appeal.tracking_code,

@@ -89,7 +89,9 @@ class ContactOut(BaseModel):
 
 
 class AppealOut(BaseModel):
-    """An appeal as intake holds it; the contact only masked."""
+    """An appeal as intake holds it, with personal data masked in its texts and its
+    channel reference, and the contact masked (Art. 41); the originals only through
+    a recorded contact disclosure."""
 
     id: str
     tracking_code: str
@@ -139,7 +141,11 @@ class DisclosureIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=4, max_length=200)
+    reason: str = Field(
+        min_length=4,
+        max_length=200,
+        description="in words: at least 4 letters or Chinese characters",
+    )
 
 
 class ClearContact(BaseModel):
@@ -148,11 +154,15 @@ class ClearContact(BaseModel):
 
 
 class DisclosureOut(BaseModel):
-    """The citizen's contact and name in clear; this answer is recorded."""
+    """The citizen's contact, name and texts as written, in clear; this answer is
+    recorded."""
 
     appeal_id: str
     contact: ClearContact | None
     name: str | None
+    title: str = Field(description="the title as the citizen wrote it")
+    content: str = Field(description="the content as the citizen wrote it")
+    address: str | None = Field(description="the address as the citizen wrote it")
     disclosed_at: AwareDatetime
 
 

@@ -109,10 +109,11 @@ async def submit(
             await session.rollback()
             continue
         log.info(
-            "appeal %s from %s %s: %s%s",
+            "appeal %s from %s (reference %s): %s%s",
             appeal.id,
             appeal.channel,
-            appeal.channel_ref,
+            # Some channels build their reference from the caller's number.
+            redaction.redact_identifier(appeal.channel_ref),
             appeal.status,
             f" ({decision.reason})" if decision.reason else "",
         )
@@ -262,7 +263,9 @@ async def _stage_events(
             appeal_id=appeal.id,
             tracking_code=appeal.tracking_code,
             channel=appeal.channel,
-            channel_ref=appeal.channel_ref,
+            # The store keeps the reference as given (the idempotency key); the
+            # event carries it masked, as some channels build it from a number.
+            channel_ref=redaction.redact_identifier(appeal.channel_ref),
             appeal_type=appeal.appeal_type,
             category_hint=appeal.category_id,
             received_at=appeal.received_at,
@@ -270,8 +273,8 @@ async def _stage_events(
         occurred_at=appeal.decided_at,
     )
     # A filed appeal always has a contact: filing requires one (Art. 11(2)1). The
-    # texts leave intake with personal data masked (Art. 41); the contact and name
-    # only encrypted.
+    # texts and attachment links leave intake with personal data masked (Art. 41);
+    # the contact and name only encrypted.
     if appeal.status == "filed" and appeal.contact_kind and appeal.contact_encrypted:
         decided: AppealFiled | AppealRejected = AppealFiled(
             appeal_id=appeal.id,
@@ -290,7 +293,7 @@ async def _stage_events(
             contact_encrypted=appeal.contact_encrypted,
             name_encrypted=appeal.name_encrypted,
             consent_to_disclose=appeal.consent_to_disclose,
-            attachments=appeal.attachments,
+            attachments=[redaction.redact_url(url) for url in appeal.attachments],
         )
     else:
         decided = AppealRejected(
@@ -313,7 +316,8 @@ class Sight(StrEnum):
     """How much of an appeal a caller sees."""
 
     FULL = "full"
-    """The center: everything intake holds, the contact masked."""
+    """The center: every field intake holds, texts redacted, the contact masked;
+    the originals only through a recorded disclosure."""
     UNIT = "unit"
     """A unit holding a work order for it: texts redacted, the contact masked."""
     STATUS = "status"
@@ -355,8 +359,16 @@ def citizen_name(context: IntakeContext, appeal: Appeal) -> str | None:
     return context.vault.decrypt(appeal.name_encrypted)
 
 
+# A disclosure's reason says something: this many letters or Chinese characters
+# at least, not dots or digits.
+SHORTEST_REASON = 4
+
+
 @dataclass(frozen=True)
 class Disclosure:
+    """What a disclosure answers: the contact, name and texts as the citizen gave
+    them."""
+
     appeal: Appeal
     contact: normalise.Contact | None
     name: str | None
@@ -371,12 +383,17 @@ async def disclose(
     principal: Principal,
     reason: str,
 ) -> Disclosure:
-    """The citizen's contact and name in clear, recorded in the same transaction
-    (who, when, which appeal, why). The center may always see them; a unit only for
-    an appeal it holds, and only if the citizen consented (Art. 41)."""
+    """The citizen's contact, name and original texts in clear, recorded in the
+    same transaction (who, when, which appeal, why). The center may always see them;
+    a unit only for an appeal it holds, and only if the citizen consented (Art.
+    41)."""
     reason = normalise.text(reason)
-    if len(reason) < 4:
-        raise InvalidInput("say why the contact is needed", field="reason")
+    if sum(character.isalpha() for character in reason) < SHORTEST_REASON:
+        raise InvalidInput(
+            f"say in words why the contact is needed (at least {SHORTEST_REASON} "
+            "letters or Chinese characters)",
+            field="reason",
+        )
     appeal = await repository.get(session, appeal_id)
     if appeal is None:
         raise _not_found(appeal_id)

@@ -122,6 +122,11 @@ async def test_the_center_gets_the_contact_and_name_on_the_record(
     body = answer.json()
     assert body["contact"] == {"kind": "phone", "value": "+8613800012345"}
     assert body["name"] == "王小明"
+    assert (body["title"], body["content"], body["address"]) == (
+        CITIZEN["title"],
+        CITIZEN["content"],
+        CITIZEN["address"],
+    )
     [row] = await audit_rows(app)
     assert (row.appeal_id, row.role, row.unit_id, row.reason) == (
         appeal["id"],
@@ -215,8 +220,11 @@ async def test_the_disclosures_of_a_missing_appeal_are_not_found(
     assert answer.status_code == 404
 
 
-@pytest.mark.parametrize("reason", ["", "为何", "  \u200b  为何 ", "x" * 201])
-async def test_a_disclosure_needs_a_reason_of_4_to_200_characters(
+@pytest.mark.parametrize(
+    "reason",
+    ["", "为何", "  \u200b  为何 ", "x" * 201, "....", "1234", "？？？？", "a.b.c"],
+)
+async def test_a_disclosure_needs_a_reason_of_4_to_200_characters_said_in_words(
     app: FastAPI, client_for: ClientFor, submit: Submit, reason: str
 ) -> None:
     appeal = await submit()
@@ -269,3 +277,94 @@ async def test_submitting_logs_no_personal_data(
     assert "appeal " in ours
     for personal in ("王小明", "13800012345", "13911112222", "1502", "wxm@"):
         assert personal not in ours
+
+
+PERSONAL_TEXTS = ("王小明", "13911112222", "wxm@", "440306199", "28339260")
+
+
+async def test_every_answer_shows_the_texts_redacted_even_to_the_center(
+    client_for: ClientFor, submit: Submit, dispatch: Dispatch
+) -> None:
+    posted = await submit(**CITIZEN)
+    await dispatch(posted["id"], "cgj")
+
+    async with client_for("supervisor") as http:
+        one = (await http.get(f"/v1/appeals/{posted['id']}")).json()
+        listed = (await http.get("/v1/appeals")).json()["items"]
+    async with client_for("cgj") as http:
+        held = (await http.get(f"/v1/appeals/{posted['id']}")).json()
+
+    for seen in (posted, one, *listed, held):
+        assert seen["title"] == "王**反映噪音扰民"
+        assert seen["address"] == "坑梓街道秀新社区3栋1502，座机0755-****9260"
+        text = json.dumps(seen, ensure_ascii=False)
+        for personal in PERSONAL_TEXTS:
+            assert personal not in text
+
+
+async def test_the_original_texts_come_only_through_a_recorded_disclosure(
+    app: FastAPI, client_for: ClientFor, submit: Submit, dispatch: Dispatch
+) -> None:
+    appeal = await submit(**CITIZEN, consent_to_disclose=True)
+    await dispatch(appeal["id"], "cgj")
+
+    answer = await disclose(client_for, "cgj", appeal["id"])
+
+    assert answer.json()["content"] == CITIZEN["content"]
+    [row] = await audit_rows(app)
+    assert (row.appeal_id, row.unit_id) == (appeal["id"], "cgj")
+
+
+async def test_appeal_received_carries_the_channel_reference_redacted(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    submit: Submit,
+    events: Events,
+    body: Callable[..., dict[str, Any]],
+) -> None:
+    first = await submit(channel_ref="wx-13911112222-0001")
+    again = await client.post(
+        "/v1/appeals", json=body(channel_ref="wx-13911112222-0001")
+    )
+
+    received = (await events())[0]
+    assert received["type"] == "appeal.received"
+    assert received["data"]["channel_ref"] == "wx-139**********01"
+    assert (await stored(app, first["id"])).channel_ref == "wx-13911112222-0001"
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"]
+    assert len(await events()) == 2
+    assert first["channel_ref"] == "wx-139**********01"
+
+
+async def test_appeal_filed_carries_the_attachment_links_redacted(
+    app: FastAPI, submit: Submit, events: Events
+) -> None:
+    links = [
+        "https://files.example.cn/u/13911112222/photo.jpg?owner=wxm%40163.com",
+        "https://files.example.cn/a/before.jpg",
+    ]
+    appeal = await submit(attachments=links)
+
+    filed = (await events())[1]["data"]
+    assert filed["attachments"] == [
+        "https://files.example.cn/u/139****2222/photo.jpg"
+        "?owner=%5B%E9%82%AE%E7%AE%B1%5D",
+        "https://files.example.cn/a/before.jpg",
+    ]
+    assert (await stored(app, appeal["id"])).attachments == links
+
+
+async def test_submitting_logs_the_channel_reference_only_redacted(
+    submit: Submit, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="minsheng_intake"):
+        appeal = await submit(channel_ref="wx-13911112222-0001")
+
+    ours = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("minsheng")
+    )
+    assert f"appeal {appeal['id']}" in ours
+    assert "13911112222" not in ours

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from minsheng_common import redaction
 from minsheng_notify import access, service
 from minsheng_notify.deps import NoticesReader, Session
 from minsheng_notify.schemas import AttemptOut, NoticeList, NoticeOut
@@ -60,7 +61,8 @@ def present(record: NoticeRecord) -> NoticeOut:
         work_order_id=notice.work_order_id,
         unit_id=notice.unit_id,
         kind=notice.kind,
-        body=notice.body,
+        # Stored masked; masked again as shown, for notices kept before (Art. 41).
+        body=redaction.redact(notice.body),
         status=notice.status,
         channel=notice.channel,
         recipient_masked=notice.recipient_masked,

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from minsheng_common import pii
+from minsheng_common import pii, redaction
 from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.events import NoticeFailed, NoticeSent
@@ -162,7 +162,8 @@ def _message(
     """The message as the sender gets it; the only place the contact is opened.
 
     The body never carries the contact: a unit's words that repeat it have it
-    masked, in the message and in the notice kept as evidence.
+    masked, in the message and in the notice kept as evidence, and any other
+    personal data in them masked again (Art. 41).
     """
     contact = context.vault.decrypt(encrypted)
     return OutgoingNotice(
@@ -171,7 +172,7 @@ def _message(
         kind=notice.kind,
         contact_kind=contact_kind,
         contact=contact,
-        body=rendering.without_contact(notice.body, contact),
+        body=redaction.redact(rendering.without_contact(notice.body, contact)),
         at=context.clock.now(),
     )
 

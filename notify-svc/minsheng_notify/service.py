@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_common import ids, pii
+from minsheng_common import ids, pii, redaction
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.events import AcceptanceNoticeRequested, AppealFiled
@@ -121,6 +121,9 @@ async def request_acceptance_notice(
         message=request.message,
     )
     body = await _without_known_contact(session, context, request.appeal_id, body)
+    # Any other personal data the unit's words carry (an ID number, another phone,
+    # an email) is masked too: dispatch did so already; masked again here (Art. 41).
+    body = redaction.redact(body)
     notice = Notice(
         id=ids.new_id(),
         request_id=request.request_id,

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from minsheng_common import pii
 from minsheng_common.auth.provisioning import add_key
@@ -28,6 +29,7 @@ from minsheng_common.events import (
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_notify.app import create_app
 from minsheng_notify.consumers import NotifyConsumers
+from minsheng_notify.models import Notice
 from minsheng_notify.sending import CONTEXT_KEY
 from minsheng_notify.settings import NotifySettings
 
@@ -247,3 +249,20 @@ def _message(runtime: ServiceRuntime, data: EventData) -> OutgoingMessage:
         key=envelope.key,
         value=envelope.to_bytes(),
     )
+
+
+async def test_notify_api_shows_a_body_masked_even_if_kept_unmasked(
+    service: Service,
+) -> None:
+    await service.apply(_request("a-1", "wo-1"))
+    async with service.runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(Notice)
+            .where(Notice.appeal_id == "a-1")
+            .values(body="已受理，请440307900101004的市民拨打84000204或发邮件x(at)a.cn")
+        )
+
+    answer = await service.client.get("/v1/notices", params={"appeal_id": "a-1"})
+
+    body = answer.json()["items"][0]["body"]
+    assert body == "已受理，请[身份证号]的市民拨打840***04或发邮件[邮箱]"

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from minsheng_common.redaction import mask_name, redact, redact_optional
+from minsheng_common.redaction import (
+    mask_name,
+    redact,
+    redact_identifier,
+    redact_optional,
+    redact_url,
+)
 from minsheng_intake import normalise
 
 
@@ -113,11 +119,21 @@ def test_no_name_given_changes_no_words() -> None:
         "拨打12345热线、110、120",
         "第20200106号通知",
         "1.5米宽的坑",
-        "订单号1390000000012345",
         "温度38.5度，湿度85%",
         "0755",
         "区号0755",
         "1号线和14号线",
+        "2026-12-04 10:00",
+        "2026/12/04 10:00:30到场",
+        "2020-2024年连续三年",
+        "一五一十地说，三三两两的人",
+        "二〇二〇年一月六日",
+        "诉求编号MS20261204000123",
+        "编号20261204999999",
+        "拍摄于20261204093000",
+        "appeal 550e8400-e29b-41d4-a716-446655440000 filed",
+        "work order 12345678-1234-4123-8123-123456789012 signed",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     ],
 )
 def test_ordinary_numbers_are_left_alone(ordinary: str) -> None:
@@ -155,3 +171,135 @@ def test_mask_name() -> None:
     assert mask_name("张三") == "张*"
     assert mask_name("诸葛孔明") == "诸***"
     assert mask_name("Li Lei") == "L* ***"
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("电话138.0000.0109", "电话138****0109"),
+        ("138/0000/0112", "138****0112"),
+        ("138—0000—0113", "138****0113"),
+        ("138_0000_0114", "138****0114"),
+        ("138．0000．0115", "138****0115"),
+        ("138／0000／0116", "138****0116"),
+        ("138＿0000＿0117", "138****0117"),
+        ("138 - 0000 - 0118", "138****0118"),
+    ],
+)
+def test_mobile_numbers_with_any_separator_between_digits_are_masked(
+    written: str, masked: str
+) -> None:
+    assert redact(written) == masked
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "电话一三八零零零零零一零九",
+        "电话一三八〇〇〇〇〇一〇九",
+        "电话幺三八零零零零零幺零九",
+        "电话一三八 零零零零 零一零九",
+        "电话壹叁捌零零零零零壹零玖",
+    ],
+)
+def test_mobile_numbers_in_chinese_numerals_are_masked(written: str) -> None:
+    assert redact(written) == "电话138****0109"
+
+
+def test_digits_of_other_scripts_are_read_as_digits() -> None:
+    assert redact("电话１３８００１３８０００") == "电话138****8000"
+    assert "8001" not in redact("电话١٣٨٠٠١٣٨")
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("座机84000204", "座机840***04"),
+        ("座机8400-0206", "座机840***06"),
+        ("座机2833 9260。", "座机283***60。"),
+        ("座机0755.8400.0209", "座机0755-****0209"),
+        ("香港+852 9123 0301", "香港+852******01"),
+        ("香港9123 0301", "香港912***01"),
+        ("电话tel84000204", "电话tel840***04"),
+    ],
+)
+def test_any_run_of_seven_or_more_digits_keeps_its_first_three_and_last_two(
+    written: str, masked: str
+) -> None:
+    assert redact(written) == masked
+
+
+def test_a_long_number_that_is_no_phone_is_masked_too_the_accepted_price() -> None:
+    assert redact("订单号1390000000012345") == "订单号139***********45"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "身份证号440307900101004",
+        "身份证号4403-0719-9001-0100-61",
+        "身份证号4403 0719 9001 0100 6X",
+        "身份证号440307 900101 004",
+        "身份证号４４０３０７９００１０１００４",
+    ],
+)
+def test_fifteen_digit_and_grouped_id_numbers_are_masked_whole(written: str) -> None:
+    assert redact(written) == "身份证号[身份证号]"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "qianqi＠example．com",
+        "qianqi＠ｅｘａｍｐｌｅ．ｃｏｍ",
+        "x(at)example.com",
+        "x[at]example.com",
+        "x (AT) example (dot) com",
+        "x（at）example.com",
+        "qianqi@例子.中国",
+        "x@[127.0.0.1]",
+        "x@[IPv6:2001:db8::1]",
+    ],
+)
+def test_emails_written_in_other_forms_are_masked_whole(written: str) -> None:
+    assert redact(f"邮箱{written}，谢谢") == "邮箱[邮箱]，谢谢"
+
+
+def test_redacting_the_new_kinds_twice_changes_nothing_more() -> None:
+    once = redact(
+        "84000204 +852 9123 0301 一三八零零零零零一零九 x(at)example.com "
+        "4403-0719-9001-0100-61 138.0000.0109"
+    )
+    assert redact(once) == once
+    for personal in ("0204", "9123", "零", "x(at)", "4403", "0000"):
+        assert personal not in once
+
+
+def test_a_channel_reference_is_masked_as_text_is() -> None:
+    assert redact_identifier("wx-13800138000") == "wx-138****8000"
+    assert redact_identifier("call-0001") == "call-0001"
+
+
+def test_a_link_keeps_its_host_and_masks_numbers_and_emails_in_path_and_query() -> None:
+    url = (
+        "https://files.example.org/u/13800138000/84000204.jpg"
+        "?owner=wxm%40163.com&n=1#from-84000204"
+    )
+    masked = redact_url(url)
+    assert masked.startswith("https://files.example.org/u/138****8000/840***04.jpg?")
+    assert "owner=%5B%E9%82%AE%E7%AE%B1%5D&n=1" in masked
+    assert masked.endswith("#from-840***04")
+    for personal in ("0013800", "0204", "wxm", "163.com"):
+        assert personal not in masked
+
+
+def test_a_link_without_personal_data_is_kept_exactly() -> None:
+    url = "https://files.example.org/a%20b/photo-1.jpg?size=large&x=%E5%9B%BE"
+    assert redact_url(url) == url
+
+
+def test_a_link_drops_a_password_and_masks_a_user_name() -> None:
+    assert (
+        redact_url("https://13800138000:secret@files.example.org/a.jpg")
+        == "https://138****8000@files.example.org/a.jpg"
+    )

@@ -31,6 +31,8 @@ def create_app(settings: ForumSettings | None = None) -> FastAPI:
         sample_path=settings.sample_file or sample.packaged_path(),
         default_compression=settings.replay_compression,
         webhook_secrets=tuple(settings.webhook_secret_list()),
+        max_title_chars=settings.max_title_chars,
+        max_detail_chars=settings.max_detail_chars,
         push_limiter=RateLimiter(per_minute=settings.webhook_per_minute),
     )
     runtime.extras["context"] = context

@@ -59,3 +59,10 @@ class InvalidPost(InvalidInput):
     """A correctly signed push whose body is not a forum post."""
 
     code = "invalid_post"
+
+
+class PostTooLong(InvalidInput):
+    """A correctly signed post whose title or detail is longer than intake takes;
+    intake would refuse it, so it is not taken on."""
+
+    code = "too_long"

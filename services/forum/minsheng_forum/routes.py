@@ -109,9 +109,11 @@ async def push_post(
 
     401 for a missing or wrong signature or one made outside the five-minute
     window, 409 for a signed request received before, 503 when no secret is
-    configured. An accepted post is stored as an item due now and delivered to
-    intake like the replay's; the same message id pushed again answers its first
-    item.
+    configured. 422 `too_long` (with the field) for a title over
+    FORUM_MAX_TITLE_CHARS (200 by default) or a detail over FORUM_MAX_DETAIL_CHARS
+    (5000 by default), intake's own limits: such a post is not stored. An
+    accepted post is stored as an item due now and delivered to intake like the
+    replay's; the same message id pushed again answers its first item.
     """
     body = await request.body()
     return await webhook.receive(

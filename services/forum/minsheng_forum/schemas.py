@@ -48,8 +48,19 @@ class ForumPost(BaseModel):
         description="the forum's message id: the idempotency key",
     )
     user_id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=500)
-    detail: str = Field(min_length=1, max_length=20_000)
+    title: str = Field(
+        min_length=1,
+        max_length=500,
+        description="at most FORUM_MAX_TITLE_CHARS characters (200 by default, "
+        "intake's limit) once places are mapped; longer: 422 too_long",
+    )
+    detail: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="at most FORUM_MAX_DETAIL_CHARS characters (5000 by default, "
+        "intake's limit for the content) once places are mapped; longer: 422 "
+        "too_long",
+    )
     posted_at: datetime
     category: str = Field(
         default="", max_length=50, description="the forum's own category label"

@@ -41,6 +41,8 @@ class ForumContext:
     sample_path: Path
     default_compression: float
     webhook_secrets: tuple[str, ...] = ()
+    max_title_chars: int = 200
+    max_detail_chars: int = 5000
     push_limiter: RateLimiter = field(
         default_factory=lambda: RateLimiter(per_minute=600)
     )

@@ -51,6 +51,19 @@ class ForumSettings(ServiceSettings):
         description="pushed posts taken a minute from the forum (one budget for the "
         "source, whichever secret signed); more answer 429",
     )
+    max_title_chars: int = Field(
+        default=200,
+        ge=1,
+        description="the longest title a pushed post may have: intake's own limit "
+        "(INTAKE_MAX_TITLE_CHARS); a longer one is refused with 422 too_long",
+    )
+    max_detail_chars: int = Field(
+        default=5000,
+        ge=1,
+        description="the longest detail a pushed post may have: intake's own limit "
+        "for the content (INTAKE_MAX_CONTENT_CHARS); a longer one is refused with "
+        "422 too_long",
+    )
     retry_base_seconds: float = Field(default=0.5, gt=0)
     retry_cap_seconds: float = Field(default=30.0, gt=0)
     delivery_poll_seconds: float = Field(default=0.25, gt=0, le=5)

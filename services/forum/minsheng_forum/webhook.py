@@ -11,6 +11,11 @@ secrets signed, counted only for correctly signed posts, so nobody without the
 secret can use up the forum's budget. Unsigned requests cost one HMAC each and are
 bounded by the request size limit.
 
+A post intake would refuse for its length (a title over `max_title_chars`, a
+detail over `max_detail_chars`, intake's own limits) is refused at once with 422
+`too_long`, and nothing is stored. Logs name the message id, never the forum
+account or the text.
+
 An accepted post becomes a forum item due now on the service's clock, mapped like
 the replay (places, category, type) and delivered by the same loop. The message id
 is the idempotency key: the same message pushed again (a retry with a new
@@ -33,8 +38,8 @@ from minsheng_common.auth import webhooks
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.text import strip_invisible
 from minsheng_common.timeutil import as_utc
-from minsheng_forum import repository, sample, service
-from minsheng_forum.errors import InvalidPost, WebhookNotConfigured
+from minsheng_forum import mapping, repository, sample, service
+from minsheng_forum.errors import InvalidPost, PostTooLong, WebhookNotConfigured
 from minsheng_forum.models import ForumItem
 from minsheng_forum.schemas import ForumPost, ItemStatus, PostAccepted
 from minsheng_forum.service import ForumContext
@@ -72,19 +77,10 @@ async def receive(
         now=now,
     )
     post = _parse(body)
+    _check_lengths(post, context)
     context.push_limiter.check(PUSH_SOURCE)
 
-    try:
-        await repository.record_receipt(session, verified, now)
-    except IntegrityError:
-        await session.rollback()
-        log.warning(
-            "pushed forum post %s refused: its signature was received before",
-            post.message_id,
-        )
-        raise webhooks.ReplayedRequest(
-            "this signed request was received before", field=webhooks.SIGNATURE_HEADER
-        ) from None
+    await _record_receipt(session, verified, now, post.message_id)
 
     earlier = await repository.item_of(session, PUSH_SOURCE, post.message_id, PUSH_ROW)
     if earlier is not None:
@@ -100,13 +96,17 @@ async def receive(
         item = await _item(session, context, post)
         await session.commit()
     except IntegrityError:
-        # The same message pushed twice at once: the other push stored it.
+        # The same message pushed twice at once: the other push stored it. The
+        # rollback took this request's receipt with it; it is kept again, so the
+        # same signed request sent once more is still a replay.
         await session.rollback()
         stored = await repository.item_of(
             session, PUSH_SOURCE, post.message_id, PUSH_ROW
         )
         if stored is None:
             raise
+        await _record_receipt(session, verified, now, post.message_id)
+        await session.commit()
         return _accepted(stored, duplicate=True)
 
     context.wake.set()
@@ -134,6 +134,47 @@ def _parse(body: bytes) -> ForumPost:
             "category": strip_invisible(post.category).strip(),
         }
     )
+
+
+async def _record_receipt(
+    session: AsyncSession, signature: str, now: datetime, message_id: str
+) -> None:
+    try:
+        await repository.record_receipt(session, signature, now)
+    except IntegrityError:
+        await session.rollback()
+        log.warning(
+            "pushed forum post %s refused: its signature was received before",
+            message_id,
+        )
+        raise webhooks.ReplayedRequest(
+            "this signed request was received before", field=webhooks.SIGNATURE_HEADER
+        ) from None
+
+
+def _check_lengths(post: ForumPost, context: ForumContext) -> None:
+    """Refuse what intake would refuse: a title or detail longer than intake takes,
+    counted as intake will receive it (places mapped). The text itself is never
+    logged: it is the citizen's."""
+    limits = (
+        ("title", post.title, context.max_title_chars),
+        ("detail", post.detail, context.max_detail_chars),
+    )
+    for name, text, limit in limits:
+        length = len(mapping.places(text))
+        if length > limit:
+            log.warning(
+                "pushed forum post %s refused: its %s has %d characters, intake "
+                "takes at most %d",
+                post.message_id,
+                name,
+                length,
+                limit,
+            )
+            raise PostTooLong(
+                f"{name} has {length} characters; at most {limit} are accepted",
+                field=name,
+            )
 
 
 def _text(value: str) -> str:
