@@ -17,7 +17,10 @@ import pytest
 from minsheng_common.events import (
     EVENT_TYPES,
     AcceptanceNoticeRequested,
+    AppealAnswered,
     AppealFiled,
+    AppealGraded,
+    AppealHeld,
     AppealReceived,
     AppealRejected,
     DeadlineMet,
@@ -197,7 +200,46 @@ def _notice_failed() -> NoticeFailed:
     )
 
 
+def _appeal_held() -> AppealHeld:
+    return AppealHeld(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        channel="wechat",
+        reason="verification",
+        held_at=AT,
+    )
+
+
+def _appeal_graded() -> AppealGraded:
+    return AppealGraded(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        level=1,
+        previous_level=3,
+        basis="keyword 塌陷",
+        graded_at=AT,
+        graded_by="intake",
+    )
+
+
+def _appeal_answered() -> AppealAnswered:
+    return AppealAnswered(
+        appeal_id=APPEAL,
+        tracking_code="PS20261009000123",
+        channel="wechat",
+        knowledge_entry_id="kb-1",
+        answer="社保卡补办可在区政务服务中心办理。",
+        confidence=0.91,
+        answered_at=AT,
+        contact_kind="phone",
+        contact_encrypted="gAAAAAB-token",
+    )
+
+
 FACTORIES: dict[type[EventData], Callable[[], EventData]] = {
+    AppealHeld: _appeal_held,
+    AppealGraded: _appeal_graded,
+    AppealAnswered: _appeal_answered,
     AppealReceived: _appeal_received,
     AppealFiled: _appeal_filed,
     AppealRejected: _appeal_rejected,

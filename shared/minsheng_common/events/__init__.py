@@ -3,7 +3,10 @@
 from minsheng_common.events.catalogue import (
     EVENT_TYPES,
     AcceptanceNoticeRequested,
+    AppealAnswered,
     AppealFiled,
+    AppealGraded,
+    AppealHeld,
     AppealReceived,
     AppealRejected,
     DeadlineKind,
@@ -29,7 +32,10 @@ from minsheng_common.events.topics import TopicNames
 __all__ = [
     "EVENT_TYPES",
     "AcceptanceNoticeRequested",
+    "AppealAnswered",
     "AppealFiled",
+    "AppealGraded",
+    "AppealHeld",
     "AppealReceived",
     "AppealRejected",
     "DeadlineKind",

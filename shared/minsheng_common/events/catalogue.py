@@ -17,6 +17,7 @@ from minsheng_common.events.envelope import Envelope, EventData, UnreadableEvent
 from minsheng_common.rules import AppealType
 
 DeadlineKind = Literal["sign_off", "handling", "acceptance_notice"]
+Level = Literal[1, 2, 3]
 SignMode = Literal["manual", "auto"]
 
 
@@ -43,7 +44,7 @@ class AppealFiled(EventData):
     """
 
     event_type = "appeal.filed"
-    schema_version = "1.1"
+    schema_version = "1.2"
     topic = topics.APPEALS
 
     appeal_id: str
@@ -63,12 +64,15 @@ class AppealFiled(EventData):
     name_encrypted: str | None = None
     consent_to_disclose: bool = False
     attachments: list[str] = Field(default_factory=list)
+    level: Level = 3
+    cluster_id: str | None = None
 
 
 class AppealRejected(EventData):
     """The appeal is not filed (不予立案, Art. 11), with the reason and its article."""
 
     event_type = "appeal.rejected"
+    schema_version = "1.1"
     topic = topics.APPEALS
 
     appeal_id: str
@@ -80,6 +84,60 @@ class AppealRejected(EventData):
     detail: str
     received_at: AwareDatetime
     rejected_at: AwareDatetime
+    contact_kind: str | None = None
+    contact_encrypted: str | None = None
+    repeat_of: str | None = Field(
+        default=None, description="the earlier appeal this one repeats (Art. 11(3)5)"
+    )
+    advice: str | None = Field(
+        default=None, description="where the citizen can turn instead, for the notice"
+    )
+
+
+class AppealHeld(EventData):
+    """The appeal waits before its filing decision: for a grid worker's on-site
+    verification (Art. 11), or for an operator to classify it."""
+
+    event_type = "appeal.held"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    channel: str
+    reason: Literal["verification", "classification"]
+    held_at: AwareDatetime
+
+
+class AppealGraded(EventData):
+    """The appeal's level (Art. 9): 1 may endanger public safety or cause major
+    social impact, 2 a possible hazard, high-frequency or hotspot, 3 ordinary."""
+
+    event_type = "appeal.graded"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    level: Level
+    previous_level: Level | None = None
+    basis: str
+    graded_at: AwareDatetime
+    graded_by: str
+
+
+class AppealAnswered(EventData):
+    """A consultation answered at once from the knowledge base (秒回, Art. 44); the
+    citizen gets the answer as a notice too."""
+
+    event_type = "appeal.answered"
+    topic = topics.APPEALS
+
+    appeal_id: str
+    tracking_code: str
+    channel: str
+    knowledge_entry_id: str
+    answer: str
+    confidence: float
+    answered_at: AwareDatetime
     contact_kind: str | None = None
     contact_encrypted: str | None = None
 
@@ -227,6 +285,9 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     AppealReceived,
     AppealFiled,
     AppealRejected,
+    AppealHeld,
+    AppealGraded,
+    AppealAnswered,
     WorkOrderDispatched,
     WorkOrderSigned,
     AcceptanceNoticeRequested,
