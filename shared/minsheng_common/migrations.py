@@ -27,8 +27,12 @@ def alembic_config(script_location: str, url: str) -> Config:
     return config
 
 
-def upgrade(script_location: str, url: str, revision: str = "head") -> None:
-    """Upgrade the store at `url` to `revision` (blocking; call from a thread)."""
+def upgrade(script_location: str, url: str, revision: str = "heads") -> None:
+    """Upgrade the store at `url` to `revision` (blocking; call from a thread).
+
+    "heads" takes every branch: features developed side by side each add a revision
+    on the same parent until a merge revision joins them.
+    """
     command.upgrade(alembic_config(script_location, url), revision)
 
 
