@@ -12,7 +12,11 @@ whatever the order:
   `work_order.dispatched` for the unit and type);
 - times of things that happen once keep the earliest value (signed, requested, sent);
 - a deadline keeps the value from the newest `deadline.set` (sla may recompute it);
-- flags only ever turn on (reached).
+- flags only ever turn on (reached);
+- a decision is taken once: `appeal.held` marks an appeal still undecided, and a
+  filing or a rejection replaces it whenever it arrives;
+- an appeal's level is the filing's until a grading arrives; among gradings the
+  latest `graded_at` wins (on a tie, the more urgent level).
 
 Handlers never commit: the consumer loop owns the transaction and the inbox row, which
 is what makes a duplicate count once.
@@ -37,7 +41,10 @@ from minsheng_analytics.models import (
 from minsheng_common.bus.consumer import Handler
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
+    AppealAnswered,
     AppealFiled,
+    AppealGraded,
+    AppealHeld,
     AppealReceived,
     AppealRejected,
     DeadlineMet,
@@ -83,6 +90,10 @@ async def on_appeal_filed(
     appeal.subdistrict_id = data.subdistrict_id
     appeal.title = data.title[:_TITLE_CHARS]
     appeal.filed_at = data.filed_at
+    appeal.cluster_id = data.cluster_id
+    # The level intake gave at filing stands until a grading event says otherwise.
+    if appeal.level_graded_at is None:
+        appeal.level = data.level
     _touch(appeal, envelope)
     log.debug("appeal %s filed (event %s)", data.appeal_id, envelope.event_id)
 
@@ -106,6 +117,75 @@ async def on_appeal_rejected(
         "appeal %s rejected: %s (event %s)",
         data.appeal_id,
         data.reason_code,
+        envelope.event_id,
+    )
+
+
+async def on_appeal_held(
+    session: AsyncSession, envelope: Envelope, data: AppealHeld
+) -> None:
+    """The appeal waits for on-site verification (待核实, Art. 11) or for an operator
+    to classify it (待分类) before its filing decision."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    appeal.tracking_code = appeal.tracking_code or data.tracking_code
+    appeal.channel = appeal.channel or data.channel
+    # Held is no decision: a filing or rejection, earlier or later, stands over it.
+    if appeal.decision is None:
+        appeal.decision = "held"
+    if appeal.held_at is None or (data.held_at, data.reason) > (
+        appeal.held_at,
+        appeal.held_reason or "",
+    ):
+        appeal.held_at = data.held_at
+        appeal.held_reason = data.reason
+    _touch(appeal, envelope)
+    log.debug(
+        "appeal %s held for %s (event %s)",
+        data.appeal_id,
+        data.reason,
+        envelope.event_id,
+    )
+
+
+async def on_appeal_graded(
+    session: AsyncSession, envelope: Envelope, data: AppealGraded
+) -> None:
+    """The appeal was graded or regraded (Art. 9): the latest grading stands."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    appeal.tracking_code = appeal.tracking_code or data.tracking_code
+    # Level 1 is the most urgent, so on equal times -level orders it last, and it
+    # wins whichever of the two arrives first.
+    current = appeal.level_graded_at
+    if current is None or (data.graded_at, -data.level) > (
+        current,
+        -(appeal.level or 3),
+    ):
+        appeal.level = data.level
+        appeal.level_graded_at = data.graded_at
+    _touch(appeal, envelope)
+    log.debug(
+        "appeal %s graded level %d (event %s)",
+        data.appeal_id,
+        data.level,
+        envelope.event_id,
+    )
+
+
+async def on_appeal_answered(
+    session: AsyncSession, envelope: Envelope, data: AppealAnswered
+) -> None:
+    """A consultation answered at once from the knowledge base (秒回, Art. 44). The
+    answer and the contact are not kept."""
+    appeal = await repository.locked(session, AppealFact, data.appeal_id)
+    # Only consultations are answered at once, so the type is known from this event.
+    _fill_appeal(appeal, data.tracking_code, data.channel, "consultation")
+    if appeal.answered_at is None or data.answered_at < appeal.answered_at:
+        appeal.answered_at = data.answered_at
+    _touch(appeal, envelope)
+    log.debug(
+        "appeal %s answered at once from entry %s (event %s)",
+        data.appeal_id,
+        data.knowledge_entry_id,
         envelope.event_id,
     )
 
@@ -313,6 +393,9 @@ def handlers(rule_book: RuleBook) -> dict[str, Handler]:
         AppealReceived.event_type: on_appeal_received,
         AppealFiled.event_type: on_appeal_filed,
         AppealRejected.event_type: on_appeal_rejected,
+        AppealHeld.event_type: on_appeal_held,
+        AppealGraded.event_type: on_appeal_graded,
+        AppealAnswered.event_type: on_appeal_answered,
         WorkOrderDispatched.event_type: dispatched,
         WorkOrderSigned.event_type: on_work_order_signed,
         AcceptanceNoticeRequested.event_type: on_acceptance_notice_requested,

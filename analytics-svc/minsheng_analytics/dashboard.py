@@ -9,7 +9,7 @@ override in a title cannot reach the page.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,13 @@ import markupsafe
 
 from minsheng_analytics import indicators, labels
 from minsheng_analytics.models import AppealFact
-from minsheng_analytics.schemas import KpiReport, Rate, Rates, Slice, UnitSlice
+from minsheng_analytics.schemas import (
+    KpiReport,
+    Rate,
+    Slice,
+    UnitSlice,
+    WorkOrderRates,
+)
 from minsheng_analytics.service import UNKNOWN, AnalyticsContext
 from minsheng_common.timeutil import local
 
@@ -83,6 +89,9 @@ def render(
     edition = context.edition_now()
     channel_names = {channel.id: channel.name for channel in context.reference.channels}
     rate_labels = [rate.label_under(edition) for rate in indicators.RATES]
+    unit_rate_labels = [
+        rate.label_under(edition) for rate in indicators.WORK_ORDER_RATES
+    ]
     template = _ENVIRONMENT.get_template("dashboard.html")
     return template.render(
         title=f"{context.reference.district.name}民生诉求数据看板",
@@ -100,7 +109,7 @@ def render(
         by_channel=_slices(report.by_channel, channel_names),
         by_type=_slices(report.by_type, labels.APPEAL_TYPES),
         unit_headers=[indicator.label for indicator in indicators.WORK_ORDER_COUNTS]
-        + rate_labels,
+        + unit_rate_labels,
         by_unit=[
             Row(unit.name if key != UNKNOWN else labels.UNKNOWN, _unit_cells(unit))
             for key, unit in sorted(
@@ -157,11 +166,14 @@ def _slices(slices: Mapping[str, Slice], names: Mapping[str, str]) -> list[Row]:
 
 def _unit_cells(unit: UnitSlice) -> list[str]:
     cells = [str(getattr(unit, i.key)) for i in indicators.WORK_ORDER_COUNTS]
-    return cells + _rate_cells(unit.rates)
+    return cells + _rate_cells(unit.rates, indicators.WORK_ORDER_RATES)
 
 
-def _rate_cells(rates: Rates) -> list[str]:
-    return [_percent(getattr(rates, indicator.key)) for indicator in indicators.RATES]
+def _rate_cells(
+    rates: WorkOrderRates,
+    chosen: Sequence[indicators.Indicator] = indicators.RATES,
+) -> list[str]:
+    return [_percent(getattr(rates, indicator.key)) for indicator in chosen]
 
 
 def _percent(rate: Rate) -> str:
@@ -178,5 +190,15 @@ def _recent(appeal: AppealFact, channel_names: Mapping[str, str]) -> list[str]:
         channel_names.get(channel, channel),
         labels.APPEAL_TYPES.get(appeal.appeal_type or "", appeal.appeal_type or ""),
         appeal.title or "",
-        labels.DECISIONS.get(appeal.decision, appeal.decision or ""),
+        _state(appeal),
     ]
+
+
+def _state(appeal: AppealFact) -> str:
+    """The appeal's state in a word: answered at once, held and why, or the filing
+    decision."""
+    if appeal.answered_at is not None and appeal.decision in (None, "held"):
+        return labels.ANSWERED
+    if appeal.decision == "held":
+        return labels.HELD_REASONS.get(appeal.held_reason or "", labels.HELD)
+    return labels.DECISIONS.get(appeal.decision, appeal.decision or "")

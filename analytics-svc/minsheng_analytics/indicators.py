@@ -42,6 +42,7 @@ class Indicator:
     denominator: str | None = None
     base: ColumnElement[bool] | None = None
     exclusions: str = "none"
+    target: float | None = None
 
     @property
     def is_rate(self) -> bool:
@@ -70,6 +71,8 @@ class Indicator:
         else:
             parts.append(f"Counts: {self.numerator}")
         parts.append(f"Exclusions: {self.exclusions}")
+        if self.target is not None:
+            parts.append(f"Target: at least {self.target:.0%}.")
         return " ".join(parts)
 
     def columns(self) -> list[Label[Any]]:
@@ -125,6 +128,50 @@ REJECTED = Indicator(
     numerator="appeals not filed (appeal.rejected), each with its reason code.",
     condition=AppealFact.decision == "rejected",
 )
+
+HELD_VERIFICATION = Indicator(
+    key="held_verification",
+    label="待核实",
+    subject="appeal",
+    article="Art. 11",
+    numerator="appeals waiting for a grid worker's on-site verification before "
+    "their filing decision (appeal.held, reason verification; latest hold).",
+    condition=and_(
+        AppealFact.decision == "held", AppealFact.held_reason == "verification"
+    ),
+    exclusions="held appeals filed or rejected since (the decision replaces the hold).",
+)
+
+HELD_CLASSIFICATION = Indicator(
+    key="held_classification",
+    label="待分类",
+    subject="appeal",
+    article="Art. 8",
+    numerator="appeals waiting for a center operator to classify them before their "
+    "filing decision (appeal.held, reason classification; latest hold).",
+    condition=and_(
+        AppealFact.decision == "held", AppealFact.held_reason == "classification"
+    ),
+    exclusions="held appeals filed or rejected since (the decision replaces the hold).",
+)
+
+
+def _level(number: int, label: str, meaning: str) -> Indicator:
+    return Indicator(
+        key=f"level_{number}",
+        label=label,
+        subject="appeal",
+        article="Art. 9",
+        numerator=f"appeals whose level is {number} ({meaning}): the latest "
+        "appeal.graded, else the level appeal.filed carried.",
+        condition=AppealFact.level == number,
+        exclusions="appeals not filed and never graded (no level).",
+    )
+
+
+LEVEL_1 = _level(1, "一级", "may endanger public safety or cause major social impact")
+LEVEL_2 = _level(2, "二级", "possible safety hazard, high-frequency or hotspot")
+LEVEL_3 = _level(3, "三级", "ordinary")
 
 DISPATCHED = Indicator(
     key="dispatched",
@@ -219,7 +266,33 @@ SIGN_OFF_WITHIN_LIMIT = Indicator(
     exclusions="work orders not signed yet.",
 )
 
-APPEAL_COUNTS: tuple[Indicator, ...] = (RECEIVED, FILED, REJECTED)
+INSTANT_ANSWER = Indicator(
+    key="instant_answer",
+    label="秒回率",
+    subject="appeal",
+    article="Art. 43–44",
+    numerator="consultations answered at once from the knowledge base "
+    "(appeal.answered seen).",
+    condition=AppealFact.answered_at.is_not(None),
+    denominator="consultations (appeal type consultation, from any appeal.* event; "
+    "appeal.answered implies it), whatever their filing decision.",
+    base=AppealFact.appeal_type == "consultation",
+    exclusions="complaints and suggestions; consultations answered later by a unit "
+    "are in the denominator only.",
+    # Art. 43: the one-time answer rate for consultations is at least 90%.
+    target=0.9,
+)
+
+APPEAL_COUNTS: tuple[Indicator, ...] = (
+    RECEIVED,
+    FILED,
+    REJECTED,
+    HELD_VERIFICATION,
+    HELD_CLASSIFICATION,
+    LEVEL_1,
+    LEVEL_2,
+    LEVEL_3,
+)
 WORK_ORDER_COUNTS: tuple[Indicator, ...] = (
     DISPATCHED,
     SIGNED,
@@ -228,7 +301,9 @@ WORK_ORDER_COUNTS: tuple[Indicator, ...] = (
     ACCEPTANCE_NOTICES_REQUESTED,
     ACCEPTANCE_NOTICES_SENT,
 )
-RATES: tuple[Indicator, ...] = (DISPATCH_WITHIN_LIMIT, SIGN_OFF_WITHIN_LIMIT)
+APPEAL_RATES: tuple[Indicator, ...] = (INSTANT_ANSWER,)
+WORK_ORDER_RATES: tuple[Indicator, ...] = (DISPATCH_WITHIN_LIMIT, SIGN_OFF_WITHIN_LIMIT)
+RATES: tuple[Indicator, ...] = APPEAL_RATES + WORK_ORDER_RATES
 ALL: tuple[Indicator, ...] = APPEAL_COUNTS + WORK_ORDER_COUNTS + RATES
 BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in ALL}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, false
+from sqlalchemy import Boolean, Index, Integer, SmallInteger, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -24,8 +24,10 @@ class Base(DeclarativeBase):
 
 
 class AppealFact(Base):
-    """An appeal as the appeals topic told it: received, then filed (立案) or
-    rejected (不予立案)."""
+    """An appeal as the appeals topic told it: received, perhaps held for
+    verification or classification (待核实/待分类), then filed (立案) or rejected
+    (不予立案); its level (Art. 9) and whether it was answered at once (秒回,
+    Art. 44)."""
 
     __tablename__ = "appeal_facts"
     __table_args__ = (
@@ -46,6 +48,12 @@ class AppealFact(Base):
     reason_article: Mapped[str | None] = mapped_column(String(30))
     filed_at: Mapped[datetime | None]
     rejected_at: Mapped[datetime | None]
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    level_graded_at: Mapped[datetime | None]
+    cluster_id: Mapped[str | None] = mapped_column(String(64))
+    held_reason: Mapped[str | None] = mapped_column(String(20))
+    held_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]
 
 

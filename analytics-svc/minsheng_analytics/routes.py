@@ -43,8 +43,9 @@ _DEFINITIONS = "\n".join(
 @router.get(
     "/kpis",
     response_model=KpiReport,
-    description="Counts by state, type, channel, unit and rejection reason, and the "
-    "dispatch and sign-off rates (Art. 12, 13, 33), from analytics' own projection "
+    description="Counts by state, level, type, channel, unit and rejection reason, "
+    "the dispatch and sign-off rates (Art. 12, 13, 33) and the instant-answer rate "
+    "of consultations (Art. 43–44), from analytics' own projection "
     "of every event. A time without offset is read as Asia/Shanghai. Needs the "
     f"scope analytics:read.\n\n{indicators.WINDOW}\n\n{_DEFINITIONS}",
 )

@@ -21,13 +21,21 @@ class Rate(BaseModel):
         return cls(numerator=numerator, denominator=denominator, rate=rate)
 
 
-class Rates(BaseModel):
+class WorkOrderRates(BaseModel):
+    """The time-limit rates of work orders (Art. 12, 13)."""
+
     dispatch_within_limit: Rate = Field(
         description=ind.DISPATCH_WITHIN_LIMIT.describe()
     )
     sign_off_within_limit: Rate = Field(
         description=ind.SIGN_OFF_WITHIN_LIMIT.describe()
     )
+
+
+class Rates(WorkOrderRates):
+    """The time-limit rates and the instant-answer rate of consultations."""
+
+    instant_answer: Rate = Field(description=ind.INSTANT_ANSWER.describe())
 
 
 class WorkOrderCounts(BaseModel):
@@ -44,11 +52,16 @@ class WorkOrderCounts(BaseModel):
 
 
 class Counts(WorkOrderCounts):
-    """Appeals by filing state and work orders by progress."""
+    """Appeals by filing state and level, and work orders by progress."""
 
     received: int = Field(description=ind.RECEIVED.describe())
     filed: int = Field(description=ind.FILED.describe())
     rejected: int = Field(description=ind.REJECTED.describe())
+    held_verification: int = Field(description=ind.HELD_VERIFICATION.describe())
+    held_classification: int = Field(description=ind.HELD_CLASSIFICATION.describe())
+    level_1: int = Field(description=ind.LEVEL_1.describe())
+    level_2: int = Field(description=ind.LEVEL_2.describe())
+    level_3: int = Field(description=ind.LEVEL_3.describe())
 
 
 class Slice(Counts):
@@ -61,7 +74,7 @@ class UnitSlice(WorkOrderCounts):
     """One unit's work orders: how many it got, signed, was signed for by default."""
 
     name: str = Field(description="the unit's name from the reference data")
-    rates: Rates
+    rates: WorkOrderRates
 
 
 class Window(BaseModel):
@@ -72,8 +85,8 @@ class Window(BaseModel):
 
 
 class KpiReport(BaseModel):
-    """Counts by state, type, channel, unit and rejection reason, and the two
-    time-limit rates, as of the newest event applied."""
+    """Counts by state, level, type, channel, unit and rejection reason, the two
+    time-limit rates and the instant-answer rate, as of the newest event applied."""
 
     as_of: AwareDatetime | None = Field(
         description="occurred_at of the newest event applied to the projection"
@@ -102,6 +115,9 @@ class IndicatorOut(BaseModel):
     numerator: str
     denominator: str | None
     exclusions: str
+    target: float | None = Field(
+        default=None, description="the rate the rules require, 0 to 1, if any"
+    )
 
 
 class Definitions(BaseModel):

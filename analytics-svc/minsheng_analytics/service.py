@@ -1,5 +1,6 @@
 """The KPIs: fold the grouped counts of the projection into totals and slices by type,
-channel, unit and rejection reason (Art. 33)."""
+channel, unit and rejection reason (Art. 33); levels (Art. 9), holds (Art. 11) and the
+instant-answer rate (Art. 43) come with the appeal counts."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from minsheng_analytics.schemas import (
     Slice,
     UnitSlice,
     Window,
+    WorkOrderRates,
 )
 from minsheng_common.clock import Clock
 from minsheng_common.reference import ReferenceData
@@ -106,7 +108,7 @@ async def kpis(
         by_unit={
             key: UnitSlice(
                 name=context.unit_name(key),
-                rates=_rates(by_unit[key]),
+                rates=_work_order_rates(by_unit[key]),
                 **_work_order_counts(by_unit[key]),
             )
             for key in sorted(by_unit)
@@ -131,6 +133,7 @@ def definitions(*, context: AnalyticsContext) -> Definitions:
                 numerator=indicator.numerator,
                 denominator=indicator.denominator,
                 exclusions=indicator.exclusions,
+                target=indicator.target,
             )
             for indicator in indicators.ALL
         ],
@@ -161,15 +164,23 @@ def _work_order_counts(tally: Mapping[str, int]) -> dict[str, int]:
 
 
 def _rates(tally: Mapping[str, int]) -> Rates:
-    return Rates(
-        **{
-            indicator.key: Rate.of(
-                tally.get(indicator.numerator_key, 0),
-                tally.get(indicator.denominator_key, 0),
-            )
-            for indicator in indicators.RATES
-        }
-    )
+    return Rates(**_rates_of(tally, indicators.RATES))
+
+
+def _work_order_rates(tally: Mapping[str, int]) -> WorkOrderRates:
+    return WorkOrderRates(**_rates_of(tally, indicators.WORK_ORDER_RATES))
+
+
+def _rates_of(
+    tally: Mapping[str, int], chosen: Sequence[indicators.Indicator]
+) -> dict[str, Rate]:
+    return {
+        indicator.key: Rate.of(
+            tally.get(indicator.numerator_key, 0),
+            tally.get(indicator.denominator_key, 0),
+        )
+        for indicator in chosen
+    }
 
 
 def _slice(tally: Mapping[str, int]) -> Slice:

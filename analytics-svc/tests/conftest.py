@@ -28,7 +28,10 @@ from minsheng_common.clock import FixedClock
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
+    AppealAnswered,
     AppealFiled,
+    AppealGraded,
+    AppealHeld,
     AppealReceived,
     AppealRejected,
     DeadlineMet,
@@ -129,7 +132,9 @@ class Story:
             self.at(self.received + 1),
         )
 
-    def appeal_filed(self, *, minutes: float = 1) -> Step:
+    def appeal_filed(
+        self, *, minutes: float = 1, level: int = 3, cluster_id: str | None = None
+    ) -> Step:
         filed_at = self.at(self.received + minutes)
         return (
             AppealFiled(
@@ -147,8 +152,57 @@ class Story:
                 filed_at=filed_at,
                 contact_kind="phone",
                 contact_encrypted="gAAAA-ciphertext-of-the-contact",
+                level=level,
+                cluster_id=cluster_id,
             ),
             filed_at,
+        )
+
+    def appeal_held(self, reason: str = "verification", *, minutes: float = 1) -> Step:
+        held_at = self.at(self.received + minutes)
+        return (
+            AppealHeld(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                channel=self.channel,
+                reason=reason,
+                held_at=held_at,
+            ),
+            held_at,
+        )
+
+    def appeal_graded(
+        self, level: int, *, minutes: float = 2, previous: int | None = None
+    ) -> Step:
+        graded_at = self.at(self.received + minutes)
+        return (
+            AppealGraded(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                level=level,
+                previous_level=previous,
+                basis="危险边坡，可能危及公共安全",
+                graded_at=graded_at,
+                graded_by="operator-1",
+            ),
+            graded_at,
+        )
+
+    def appeal_answered(self, *, minutes: float = 0.5) -> Step:
+        answered_at = self.at(self.received + minutes)
+        return (
+            AppealAnswered(
+                appeal_id=self.appeal_id,
+                tracking_code=self.tracking_code,
+                channel=self.channel,
+                knowledge_entry_id="kb-social-security-card",
+                answer="社保卡补办可在坪山区政务服务中心一楼办理，需携带身份证。",
+                confidence=0.93,
+                answered_at=answered_at,
+                contact_kind="phone",
+                contact_encrypted="gAAAA-ciphertext-of-the-contact",
+            ),
+            answered_at,
         )
 
     def appeal_rejected(self, reason: str = "missing_contact") -> Step:

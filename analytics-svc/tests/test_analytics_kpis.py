@@ -57,6 +57,11 @@ async def test_analytics_kpis_count_the_story_by_state(
         "received": 6,
         "filed": 3,
         "rejected": 2,
+        "held_verification": 0,
+        "held_classification": 0,
+        "level_1": 0,
+        "level_2": 0,
+        "level_3": 3,
         "dispatched": 3,
         "signed": 3,
         "signed_manual": 2,
@@ -67,6 +72,7 @@ async def test_analytics_kpis_count_the_story_by_state(
     assert body["rates"] == {
         "dispatch_within_limit": {"numerator": 2, "denominator": 3, "rate": 0.6667},
         "sign_off_within_limit": {"numerator": 1, "denominator": 3, "rate": 0.3333},
+        "instant_answer": {"numerator": 0, "denominator": 2, "rate": 0.0},
     }
     newest = max(occurred_at for _data, occurred_at in steps)
     assert body["as_of"] == newest.isoformat().replace("+00:00", "Z")

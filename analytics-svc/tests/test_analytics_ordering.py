@@ -24,11 +24,13 @@ from minsheng_common.bus.tables import bus_metadata
 
 
 def scenario(story: Callable[..., Any]) -> list[Any]:
-    """Three appeals with every event type, including a recomputed deadline and a
-    second acceptance request."""
+    """Five appeals with every event type, including a recomputed deadline, a
+    second acceptance request, a hold and two gradings around the filing."""
     on_time = story("a-1")
     auto = story("a-2", channel="wechat", appeal_type="consultation", unit_id="swj")
     rejected = story("a-3", channel="mailbox")
+    held_then_filed = story("a-4", channel="wechat")
+    answered = story("a-5", appeal_type="consultation")
     return [
         *on_time.full_life(),
         on_time.deadline_set(
@@ -46,6 +48,13 @@ def scenario(story: Callable[..., Any]) -> list[Any]:
         auto.notice_sent(minutes=330, request="2"),
         rejected.appeal_received(),
         rejected.appeal_rejected("no_place_in_district"),
+        held_then_filed.appeal_received(),
+        held_then_filed.appeal_held("classification", minutes=1),
+        held_then_filed.appeal_graded(2, minutes=3),
+        held_then_filed.appeal_graded(1, minutes=5, previous=2),
+        held_then_filed.appeal_filed(minutes=4, level=2, cluster_id="cl-1"),
+        answered.appeal_received(),
+        answered.appeal_answered(),
     ]
 
 

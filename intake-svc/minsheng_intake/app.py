@@ -10,10 +10,14 @@ from fastapi import FastAPI
 from minsheng_common import pii, web
 from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_intake import consumers, retention, routes
+from minsheng_intake import consumers, retention, routes, routes_filing
+from minsheng_intake.classification import routes as classification_routes
+from minsheng_intake.context import IntakeContext
+from minsheng_intake.intake_rules import load_intake_rules
+from minsheng_intake.knowledge import routes as knowledge_routes
 from minsheng_intake.places import Gazetteer
-from minsheng_intake.service import IntakeContext
 from minsheng_intake.settings import IntakeSettings
+from minsheng_intake.status import WrongTries
 
 MIGRATIONS = "minsheng_intake:migrations"
 
@@ -34,12 +38,20 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     for spec in consumers.specs():
         runtime.add_consumer(spec)
     reference = load_reference(settings.reference_file)
+    # Read before anything starts: a broken rules file stops the service here.
+    rules = load_intake_rules(settings.rules_file)
     app = web.create_app(
         title="Minsheng intake",
         description="The one entry point for citizens' appeals from every channel: "
         "validation, filing (立案) or not filing with the reason (Art. 11).",
         runtime=runtime,
-        routers=[routes.router],
+        routers=[
+            # The filing routes first: /v1/appeals/search before /v1/appeals/{id}.
+            routes_filing.router,
+            routes.router,
+            knowledge_routes.router,
+            classification_routes.router,
+        ],
     )
     app.state.context = IntakeContext(
         reference=reference,
@@ -52,5 +64,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         max_title_chars=settings.max_title_chars,
         max_content_chars=settings.max_content_chars,
         attachment_types=settings.attachment_type_set(),
+        rules=rules,
     )
+    app.state.status_wrong_tries = WrongTries()
     return app

@@ -53,3 +53,30 @@ class AttachmentNotAllowed(InvalidInput):
     """An attachment of a kind the platform does not take."""
 
     code = "attachment_not_allowed"
+
+
+class NotPendingVerification(Conflict):
+    """A verification for an appeal that is not waiting for one."""
+
+    code = "not_pending_verification"
+
+
+class NotGradable(Conflict):
+    """A grade for an appeal that was not filed."""
+
+    code = "not_gradable"
+
+
+class TooManyAttempts(MinshengError):
+    """Too many wrong tries on one tracking code; wait a minute."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+
+class InvalidGradingRules(InvalidInput):
+    code = "invalid_grading_rules"
+
+
+class InvalidSearch(InvalidInput):
+    code = "invalid_search"

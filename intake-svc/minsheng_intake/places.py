@@ -29,12 +29,15 @@ class Gazetteer:
     district_names: tuple[str, ...]
     subdistricts: dict[str, str]
     communities: dict[str, str]
+    wider_names: tuple[str, ...] = ()
+    """The city and province: masked with the district's names, never a road."""
 
     @classmethod
     def from_reference(cls, reference: ReferenceData) -> Gazetteer:
         district = reference.district
         return cls(
             district_names=(district.name, district.city + district.name),
+            wider_names=(district.province, district.city),
             subdistricts={s.name: s.id for s in reference.subdistricts},
             communities={
                 community: s.id
@@ -53,6 +56,30 @@ class Gazetteer:
             name in (address or "") or name in text for name in self.district_names
         )
         return PlaceMatch(district_named=district_named)
+
+    def subdistrict_name(self, subdistrict_id: str | None) -> str | None:
+        for name, known_id in self.subdistricts.items():
+            if known_id == subdistrict_id:
+                return name
+        return None
+
+    def mask_names(self, source: str, mask: str) -> str:
+        """The source with every name of the gazetteer (and the city and province)
+        replaced by `mask` characters, longest names first."""
+        names = sorted(
+            {
+                *self.district_names,
+                *self.wider_names,
+                *self.subdistricts,
+                *self.communities,
+            },
+            key=len,
+            reverse=True,
+        )
+        for name in names:
+            if name:
+                source = source.replace(name, mask * len(name))
+        return source
 
     def _match(self, source: str, found_in: str) -> PlaceMatch:
         # A community is more precise than a subdistrict; the earliest mention wins

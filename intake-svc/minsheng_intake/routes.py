@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from minsheng_common import redaction
 from minsheng_common.auth.roles import Scope
-from minsheng_intake import repository, service
+from minsheng_intake import grading, repository, service
 from minsheng_intake.deps import (
     CenterReader,
     Context,
@@ -19,6 +19,7 @@ from minsheng_intake.deps import (
 )
 from minsheng_intake.models import Appeal, ContactDisclosure
 from minsheng_intake.schemas import (
+    AddressParts,
     AppealCounts,
     AppealIn,
     AppealOut,
@@ -31,6 +32,8 @@ from minsheng_intake.schemas import (
     DisclosureList,
     DisclosureOut,
     DisclosureRecord,
+    Evidence,
+    GradeOut,
     Place,
 )
 
@@ -96,13 +99,16 @@ async def list_appeals(
     session: Session,
     context: Context,
     principal: CenterReader,
-    decision: Literal["filed", "rejected"] | None = Query(default=None),
+    decision: Literal["filed", "rejected", "pending_verification"] | None = Query(
+        default=None
+    ),
     channel: str | None = Query(default=None, max_length=50),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> AppealPage:
-    """Appeals in the order received, optionally only filed or only rejected;
-    personal data masked in the texts and the contact masked."""
+    """Appeals in the order received, optionally only filed, only rejected or only
+    those waiting for verification; personal data masked in the texts and the
+    contact masked."""
     rows, total = await repository.page(
         session, status=decision, channel=channel, limit=limit, offset=offset
     )
@@ -111,16 +117,20 @@ async def list_appeals(
 
 @router.get("/appeal-counts", response_model=AppealCounts)
 async def count_appeals(session: Session, principal: CenterReader) -> AppealCounts:
-    """How many appeals were filed and rejected, by reason and by channel."""
+    """How many appeals were filed, rejected and are pending (held before their
+    decision), by reason, by state and by channel."""
     counts = AppealCounts(total=0, filed=0, rejected=0, by_reason={}, by_channel={})
     for decided, reason, channel, count in await repository.counts(session):
         counts.total += count
         if decided == "filed":
             counts.filed += count
-        else:
+        elif decided == "rejected":
             counts.rejected += count
             key = reason or "unknown"
             counts.by_reason[key] = counts.by_reason.get(key, 0) + count
+        elif decided.startswith("pending"):
+            counts.pending += count
+        counts.by_status[decided] = counts.by_status.get(decided, 0) + count
         counts.by_channel[channel] = counts.by_channel.get(channel, 0) + count
     return counts
 
@@ -197,6 +207,13 @@ def present(appeal: Appeal, context: service.IntakeContext) -> AppealOut:
             community=appeal.community,
             found_in=appeal.place_found_in,
         ),
+        address_parts=_address_parts(appeal),
+        grade=(
+            GradeOut(level=grading.as_level(appeal.level), basis=appeal.grade_basis)
+            if appeal.level is not None and appeal.grade_basis
+            else None
+        ),
+        cluster_id=appeal.cluster_id,
         contact=contact,
         received_at=appeal.received_at,
         received_zone_assumed=appeal.received_zone_assumed,
@@ -213,7 +230,8 @@ def present_status(appeal: Appeal) -> AppealStatusOut:
         channel=appeal.channel,
         channel_ref=appeal.channel_ref,
         type=appeal.appeal_type,
-        decision=_decision(appeal),
+        # The evidence quotes the texts; the channel reads the decision only.
+        decision=_decision(appeal).model_copy(update={"evidence": None}),
         received_at=appeal.received_at,
     )
 
@@ -231,10 +249,31 @@ def present_disclosure(row: ContactDisclosure) -> DisclosureRecord:
 
 
 def _decision(appeal: Appeal) -> Decision:
+    evidence = appeal.reason_evidence
     return Decision(
         status=appeal.status,
         reason_code=appeal.reason_code,
         article=appeal.reason_article,
         detail=appeal.reason_detail,
+        evidence=Evidence.model_validate(evidence) if evidence else None,
+        advice=appeal.advice,
+        repeat_of=appeal.repeat_of,
+        held_reason=appeal.held_reason,
+        rules_edition=appeal.rules_edition,
         decided_at=appeal.decided_at,
     )
+
+
+def _address_parts(appeal: Appeal) -> AddressParts | None:
+    """The parsed address; its values pass the same masking as the texts, as a
+    number written in an address may be a phone number."""
+    if not appeal.address_parts:
+        return None
+    parts = AddressParts.model_validate(appeal.address_parts)
+    for name in ("road", "junction", "estate", "landmark", "building", "room"):
+        value = getattr(parts, name)
+        if value:
+            setattr(parts, name, redaction.redact(value))
+    if parts.component is not None:
+        parts.component.number = redaction.redact(parts.component.number)
+    return parts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -73,14 +73,69 @@ class Place(BaseModel):
     found_in: str | None = Field(description="address or text")
 
 
-class Decision(BaseModel):
-    """The filing decision; `reason_code` and `article` only when not filed."""
+class Evidence(BaseModel):
+    """What a decision rests on: the field read and what was found there."""
 
-    status: Literal["filed", "rejected"]
+    field: str
+    found: str
+
+
+class Decision(BaseModel):
+    """The filing decision; `reason_code`, `article`, `evidence` and `advice` only
+    when not filed. `pending_verification` waits for a grid worker's check."""
+
+    status: str = Field(description="filed, rejected or pending_verification")
     reason_code: str | None = None
     article: str | None = None
     detail: str | None = None
+    evidence: Evidence | None = None
+    advice: str | None = Field(
+        default=None, description="where the citizen can turn instead"
+    )
+    repeat_of: str | None = Field(
+        default=None, description="the earlier appeal this one repeats"
+    )
+    held_reason: str | None = None
+    rules_edition: str | None = Field(
+        default=None, description="intake's rule edition in force at receipt"
+    )
     decided_at: AwareDatetime
+
+
+class ComponentOut(BaseModel):
+    kind: str = Field(description="lamp_post, manhole_cover, hydrant, elevator…")
+    number: str
+
+
+class AddressParts(BaseModel):
+    """The address read into its parts, and where each was found (address, text,
+    coordinates)."""
+
+    district: str | None = None
+    subdistrict_id: str | None = None
+    subdistrict: str | None = None
+    community: str | None = None
+    road: str | None = None
+    junction: str | None = None
+    number: str | None = None
+    estate: str | None = None
+    landmark: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    component: ComponentOut | None = None
+    coordinates: bool = False
+    found: list[str] = Field(default_factory=list)
+    found_in: dict[str, str] = Field(default_factory=dict)
+    precise: bool = False
+
+
+class GradeOut(BaseModel):
+    """The level (Art. 9): 1 public safety or major social impact, 2 possible
+    hazard, 3 ordinary; and what it rests on."""
+
+    level: Literal[1, 2, 3]
+    basis: str
 
 
 class ContactOut(BaseModel):
@@ -103,6 +158,9 @@ class AppealOut(BaseModel):
     content: str
     address: str | None
     place: Place
+    address_parts: AddressParts | None = None
+    grade: GradeOut | None = None
+    cluster_id: str | None = None
     contact: ContactOut | None
     received_at: AwareDatetime
     received_zone_assumed: bool
@@ -132,8 +190,10 @@ class AppealCounts(BaseModel):
     total: int
     filed: int
     rejected: int
+    pending: int = Field(default=0, description="held before the decision")
     by_reason: dict[str, int]
     by_channel: dict[str, int]
+    by_status: dict[str, int] = Field(default_factory=dict)
 
 
 class DisclosureIn(BaseModel):
@@ -180,3 +240,91 @@ class DisclosureRecord(BaseModel):
 
 class DisclosureList(BaseModel):
     items: list[DisclosureRecord]
+
+
+class VerificationIn(BaseModel):
+    """A grid worker's finding on site (Art. 11): true files the appeal; the others
+    reject it with the verification reason (Art. 11(3)6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["true", "address_untrue", "content_untrue", "invented"]
+    note: str = Field(min_length=1, max_length=1000, description="what was seen")
+
+
+class GradeIn(BaseModel):
+    """An operator's grade and why, in words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Literal[1, 2, 3]
+    reason: str = Field(min_length=4, max_length=200)
+
+
+class GradeChangeOut(BaseModel):
+    appeal_id: str
+    level: Literal[1, 2, 3]
+    previous_level: Literal[1, 2, 3] | None
+    basis: str
+    graded_by: str
+    graded_at: AwareDatetime
+
+
+Keyword = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^\S(.*\S)?$")]
+"""A word to look for, without surrounding spaces."""
+
+
+class GradingRulesIn(BaseModel):
+    """A new version of the grading keywords; it grades appeals received from now
+    on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level_1: list[Keyword] = Field(min_length=1, max_length=500)
+    level_2: list[Keyword] = Field(min_length=1, max_length=500)
+    hypothetical_markers: list[Keyword] = Field(default_factory=list, max_length=100)
+    note: str = Field(min_length=1, max_length=200, description="why it changed")
+
+
+class GradingRulesOut(BaseModel):
+    """One version of the grading keywords; `version` is None for the rule
+    edition's own."""
+
+    version: int | None
+    source: str
+    level_1: list[str]
+    level_2: list[str]
+    hypothetical_markers: list[str]
+    note: str | None = None
+    changed_by: str | None = None
+    changed_at: AwareDatetime | None = None
+
+
+class GradingRulesPage(BaseModel):
+    current: GradingRulesOut
+    history: list[GradingRulesOut] = Field(description="saved versions, newest first")
+
+
+StatusState = Literal[
+    "received", "pending_verification", "filed", "rejected", "dispatched"
+]
+
+
+class StatusStep(BaseModel):
+    """One dated step of an appeal's handling, in plain Chinese."""
+
+    step: StatusState
+    at: AwareDatetime
+    summary: str
+    reason: str | None = None
+    advice: str | None = None
+    unit: str | None = Field(default=None, description="the unit's public name")
+
+
+class CitizenStatus(BaseModel):
+    """Where an appeal stands, for the citizen: no personal data, no notes."""
+
+    tracking_code: str
+    type: AppealType
+    state: StatusState
+    steps: list[StatusStep]

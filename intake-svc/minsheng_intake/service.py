@@ -16,18 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from minsheng_common import ids, pii, redaction
 from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import Scope
-from minsheng_common.bus.outbox import Outbox
-from minsheng_common.clock import Clock
 from minsheng_common.errors import InvalidInput
-from minsheng_common.events import (
-    AppealFiled,
-    AppealReceived,
-    AppealRejected,
-    WorkOrderDispatched,
-)
+from minsheng_common.events import AppealReceived, WorkOrderDispatched
 from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
-from minsheng_intake import filing, normalise, repository
+from minsheng_intake import (
+    address,
+    announce,
+    filing,
+    grading,
+    normalise,
+    repository,
+    verification,
+)
+from minsheng_intake.context import IntakeContext, citizen_name
 from minsheng_intake.errors import (
     AppealNotFound,
     AttachmentNotAllowed,
@@ -39,9 +41,11 @@ from minsheng_intake.errors import (
     UnknownCategory,
     UnknownChannel,
 )
+from minsheng_intake.intake_rules import IntakeRuleEdition
 from minsheng_intake.models import Appeal, AppealUnit, ContactDisclosure
-from minsheng_intake.places import Gazetteer
 from minsheng_intake.schemas import AppealIn, ContactIn
+
+__all__ = ["IntakeContext", "citizen_name"]
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +53,6 @@ _ATTEMPTS = 3
 # How far ahead of our clock a channel's clock may run before its times are refused.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class IntakeContext:
-    """What the intake rules need besides the store."""
-
-    reference: ReferenceData
-    gazetteer: Gazetteer
-    vault: pii.PiiVault
-    hash_key: str
-    outbox: Outbox
-    clock: Clock
-    tracking_prefix: str
-    max_title_chars: int
-    max_content_chars: int
-    attachment_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,7 +86,11 @@ async def submit(
         if existing is not None:
             return Submission(existing, created=False)
 
-        appeal, decision, name = _build(context, incoming, channel_ref, received_at)
+        edition = context.rule_book().in_force(received_at)
+        active_grading = await grading.rules_in_force(session, edition, received_at)
+        appeal, decision, name = _build(
+            context, incoming, channel_ref, received_at, edition, active_grading
+        )
         try:
             session.add(appeal)
             await _stage_events(session, context, appeal, name)
@@ -173,28 +165,58 @@ def _check_received_at(given: datetime, now: datetime) -> datetime:
 
 
 def _build(
-    context: IntakeContext, incoming: AppealIn, channel_ref: str, received_at: datetime
+    context: IntakeContext,
+    incoming: AppealIn,
+    channel_ref: str,
+    received_at: datetime,
+    edition: IntakeRuleEdition,
+    active_grading: grading.ActiveRules,
 ) -> tuple[Appeal, filing.FilingDecision, str | None]:
     """The appeal to store, its filing decision and the citizen's name in clear (to
     mask it in what leaves intake)."""
     title = normalise.text(incoming.title)
     content = normalise.text(incoming.content)
-    address = normalise.text(incoming.address) or None
+    address_text = normalise.text(incoming.address) or None
     _check_length("title", title, context.max_title_chars)
     _check_length("content", content, context.max_content_chars)
 
     contact, contact_error = _read_contact(
         incoming.contact, context.reference.district.phone_area_code
     )
-    place = context.gazetteer.locate(address=address, text=f"{title}\n{content}")
-    decision = filing.decide(
-        has_contact=incoming.contact is not None,
-        contact_error=contact_error,
-        content=content if normalise.has_substance(content) else "",
+    text = f"{title}\n{content}"
+    place = context.gazetteer.locate(address=address_text, text=text)
+    parsed = address.parse(
+        gazetteer=context.gazetteer,
+        address=address_text,
+        text=text,
+        coordinates=incoming.coordinates is not None,
         place=place,
     )
+    facts = filing.Facts(
+        appeal_type=incoming.type,
+        title=title,
+        content=content,
+        has_contact=incoming.contact is not None,
+        contact_error=contact_error,
+        place=place,
+        address=parsed,
+        address_text=address_text,
+    )
+    decision = filing.decide(facts, edition.filing)
+    # Integration point (repeats, Art. 11(3)5): a decision that would file may
+    # become Reason.REPEAT here, with appeal.repeat_of set.
+    held_for = None
+    if decision.filed:
+        held_for = verification.needs_verification(
+            appeal_type=incoming.type, text=text, rules=edition.verification
+        )
+    grade = grading.grade(text, active_grading)
 
+    name = normalise.text(incoming.name) or None
     now = context.clock.now()
+    status = "rejected"
+    if decision.filed:
+        status = verification.PENDING if held_for else "filed"
     appeal = Appeal(
         id=ids.new_id(),
         tracking_code=ids.tracking_code(context.tracking_prefix, now),
@@ -204,27 +226,44 @@ def _build(
         category_id=incoming.category_hint,
         title=title,
         content=content,
-        address=address,
+        address=address_text,
         subdistrict_id=place.subdistrict_id,
         community=place.community,
         place_found_in=place.found_in,
+        address_parts=parsed.as_json(),
         latitude=incoming.coordinates.latitude if incoming.coordinates else None,
         longitude=incoming.coordinates.longitude if incoming.coordinates else None,
         attachments=[str(url) for url in incoming.attachments],
         consent_to_disclose=incoming.consent_to_disclose,
         received_at=received_at,
         received_zone_assumed=incoming.received_at.tzinfo is None,
-        status="filed" if decision.filed else "rejected",
+        status=status,
         reason_code=decision.reason.value if decision.reason else None,
         reason_article=decision.article,
-        reason_detail=decision.detail,
+        # The evidence may quote the texts: the citizen's name is masked in it too.
+        reason_detail=redaction.redact_optional(decision.detail, name=name),
+        reason_evidence=_masked_evidence(decision, name),
+        advice=edition.advice_for(decision.reason.value) if decision.reason else None,
+        rules_edition=edition.id,
+        held_reason="verification" if held_for else None,
+        held_at=now if held_for else None,
+        level=grade.level if decision.filed else None,
+        grade_basis=grade.basis,
         decided_at=now,
         # A rejected appeal is closed at rejection. A filed one closes when its work
         # order closes. TODO(closure events arrive with the dispatch issue): set
         # closed_at for filed appeals from the work order's closure event.
         closed_at=None if decision.filed else now,
     )
-    name = normalise.text(incoming.name) or None
+    if held_for:
+        log.info("appeal %s held for on-site verification (%s)", appeal.id, held_for)
+    if not decision.filed and grade.level == 1:
+        log.warning(
+            "appeal %s is not filed (%s) but reads as level 1: %s",
+            appeal.id,
+            appeal.reason_code,
+            grade.basis,
+        )
     if name is not None:
         appeal.name_encrypted = context.vault.encrypt(name)
     if contact is not None:
@@ -233,6 +272,17 @@ def _build(
         appeal.contact_hash = pii.keyed_hash(context.hash_key, contact.lookup_key())
         appeal.contact_masked = pii.mask(contact.value)
     return appeal, decision, name
+
+
+def _masked_evidence(
+    decision: filing.FilingDecision, name: str | None
+) -> dict[str, str] | None:
+    if decision.evidence is None:
+        return None
+    return {
+        "field": decision.evidence.field,
+        "found": redaction.redact(decision.evidence.found, name=name),
+    }
 
 
 def _check_length(field: str, value: str, limit: int) -> None:
@@ -257,6 +307,8 @@ def _read_contact(
 async def _stage_events(
     session: AsyncSession, context: IntakeContext, appeal: Appeal, name: str | None
 ) -> None:
+    """appeal.received, then the decision: filed (and graded), held, or not
+    filed."""
     await context.outbox.stage(
         session,
         AppealReceived(
@@ -272,44 +324,12 @@ async def _stage_events(
         ),
         occurred_at=appeal.decided_at,
     )
-    # A filed appeal always has a contact: filing requires one (Art. 11(2)1). The
-    # texts and attachment links leave intake with personal data masked (Art. 41);
-    # the contact and name only encrypted.
-    if appeal.status == "filed" and appeal.contact_kind and appeal.contact_encrypted:
-        decided: AppealFiled | AppealRejected = AppealFiled(
-            appeal_id=appeal.id,
-            tracking_code=appeal.tracking_code,
-            channel=appeal.channel,
-            appeal_type=appeal.appeal_type,
-            category_id=appeal.category_id,
-            subdistrict_id=appeal.subdistrict_id,
-            community=appeal.community,
-            title=redaction.redact(appeal.title, name=name),
-            content=redaction.redact(appeal.content, name=name),
-            address=redaction.redact_optional(appeal.address, name=name),
-            received_at=appeal.received_at,
-            filed_at=appeal.decided_at,
-            contact_kind=appeal.contact_kind,
-            contact_encrypted=appeal.contact_encrypted,
-            name_encrypted=appeal.name_encrypted,
-            consent_to_disclose=appeal.consent_to_disclose,
-            attachments=[redaction.redact_url(url) for url in appeal.attachments],
-        )
+    if appeal.status == "filed":
+        await announce.filed(session, context, appeal, name=name, at=appeal.decided_at)
+    elif appeal.status == "rejected":
+        await announce.rejected(session, context, appeal, at=appeal.decided_at)
     else:
-        decided = AppealRejected(
-            appeal_id=appeal.id,
-            tracking_code=appeal.tracking_code,
-            channel=appeal.channel,
-            appeal_type=appeal.appeal_type,
-            reason_code=appeal.reason_code or "",
-            article=appeal.reason_article or "",
-            detail=appeal.reason_detail or "",
-            received_at=appeal.received_at,
-            rejected_at=appeal.decided_at,
-            contact_kind=appeal.contact_kind,
-            contact_encrypted=appeal.contact_encrypted,
-        )
-    await context.outbox.stage(session, decided, occurred_at=appeal.decided_at)
+        await announce.held(session, context, appeal, at=appeal.decided_at)
 
 
 class Sight(StrEnum):
@@ -350,13 +370,6 @@ async def read(
         ):
             return appeal, Sight.STATUS
     raise _not_found(appeal_id)
-
-
-def citizen_name(context: IntakeContext, appeal: Appeal) -> str | None:
-    """The citizen's name in clear, for masking it in texts; None if not given."""
-    if appeal.name_encrypted is None:
-        return None
-    return context.vault.decrypt(appeal.name_encrypted)
 
 
 # A disclosure's reason says something: this many letters or Chinese characters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
@@ -29,6 +30,12 @@ class IntakeSettings(PiiSettingsMixin, ServiceSettings):
             for ending in self.attachment_types.split(",")
             if ending.strip()
         )
+
+    rules_file: Path | None = Field(
+        default=None,
+        description="intake's rule editions (keywords, thresholds, advice); the "
+        "packaged file when not set (INTAKE_RULES_FILE)",
+    )
 
     pii_retention_days: int = Field(
         default=730,

@@ -124,7 +124,7 @@ def appeal_body(**overrides: Any) -> dict[str, Any]:
         "title": "垃圾桶满了没人清理",
         "content": "坑梓街道秀新社区某小区门口垃圾桶三天没人清理，气味很大。",
         "contact": {"kind": "phone", "value": "13800012345"},
-        "address": "坑梓街道秀新社区",
+        "address": "坑梓街道秀新社区秀新路12号",
         "received_at": "2026-12-04T10:00:00+08:00",
     }
     body.update(overrides)

@@ -24,7 +24,7 @@ def appeal(**overrides: Any) -> dict[str, Any]:
         "title": "垃圾桶满了没人清理",
         "content": "坑梓街道秀新社区某小区门口垃圾桶三天没人清理，气味很大。",
         "contact": {"kind": "phone", "value": "13800012345"},
-        "address": "坑梓街道秀新社区",
+        "address": "坑梓街道秀新社区秀新路12号",
         "received_at": "2026-12-04T10:00:00+08:00",
     }
     body.update(overrides)
@@ -171,8 +171,10 @@ async def test_get_and_list_and_count(client: httpx.AsyncClient) -> None:
         "total": 2,
         "filed": 1,
         "rejected": 1,
+        "pending": 0,
         "by_reason": {"missing_contact": 1},
         "by_channel": {"hotline-12345": 2},
+        "by_status": {"filed": 1, "rejected": 1},
     }
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from minsheng_common.reference import load_reference
 from minsheng_intake import filing
+from minsheng_intake.address import Component, ParsedAddress
+from minsheng_intake.intake_rules import load_intake_rules
 from minsheng_intake.places import Gazetteer, PlaceMatch
 
 GAZETTEER = Gazetteer.from_reference(load_reference())
@@ -41,10 +43,28 @@ def test_no_place_at_all() -> None:
 
 
 PLACE = PlaceMatch(subdistrict_id="maluan-jd", district_named=True, found_in="text")
+RULES = load_intake_rules().editions[-1].filing
+
+
+def facts(**changes: object) -> filing.Facts:
+    """A complaint meeting every requirement, with the changes given."""
+    given: dict[str, object] = {
+        "appeal_type": "complaint",
+        "title": "路灯不亮",
+        "content": "马峦街道江岭社区路灯编号 ML-0032 不亮，晚上很黑。",
+        "has_contact": True,
+        "contact_error": None,
+        "place": PLACE,
+        "address": ParsedAddress(
+            subdistrict_id="maluan-jd", component=Component("lamp_post", "ML-0032")
+        ),
+    }
+    given.update(changes)
+    return filing.Facts(**given)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "reason"),
+    ("changes", "reason"),
     [
         ({"has_contact": False}, filing.Reason.MISSING_CONTACT),
         (
@@ -52,21 +72,17 @@ PLACE = PlaceMatch(subdistrict_id="maluan-jd", district_named=True, found_in="te
             filing.Reason.INVALID_CONTACT,
         ),
         ({"content": ""}, filing.Reason.MISSING_CONTENT),
-        ({"place": PlaceMatch(district_named=True)}, filing.Reason.ADDRESS_NOT_PRECISE),
+        (
+            {"place": PlaceMatch(district_named=True)},
+            filing.Reason.ADDRESS_NOT_PRECISE,
+        ),
         ({"place": PlaceMatch()}, filing.Reason.NO_PLACE_IN_DISTRICT),
     ],
 )
 def test_each_missing_requirement_has_its_own_reason_and_article(
-    kwargs: dict[str, object], reason: filing.Reason
+    changes: dict[str, object], reason: filing.Reason
 ) -> None:
-    given: dict[str, object] = {
-        "has_contact": True,
-        "contact_error": None,
-        "content": "路灯不亮",
-        "place": PLACE,
-    }
-    given.update(kwargs)
-    decision = filing.decide(**given)  # type: ignore[arg-type]
+    decision = filing.decide(facts(**changes), RULES)
     assert not decision.filed
     assert decision.reason is reason
     assert decision.article is not None and decision.article.startswith("Art. 11")
@@ -74,8 +90,6 @@ def test_each_missing_requirement_has_its_own_reason_and_article(
 
 
 def test_an_appeal_meeting_every_requirement_is_filed() -> None:
-    decision = filing.decide(
-        has_contact=True, contact_error=None, content="路灯不亮", place=PLACE
-    )
+    decision = filing.decide(facts(), RULES)
     assert decision.filed
     assert decision.reason is None and decision.article is None

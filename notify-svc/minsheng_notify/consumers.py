@@ -1,5 +1,6 @@
-"""Events notify applies: who to tell (appeal.filed) and what to tell them
-(work_order.acceptance_notice_requested).
+"""Events notify applies: intake's decisions, which say who to tell and are told
+themselves (appeal.filed, appeal.rejected, appeal.answered), and the acceptance
+notices units ask for (work_order.acceptance_notice_requested).
 
 Handlers change the store and never commit: the consumer loop owns the transaction,
 together with the inbox row that keeps an event from being applied twice.
@@ -10,7 +11,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.bus.consumer import Handler
-from minsheng_common.events import AcceptanceNoticeRequested, AppealFiled, Envelope
+from minsheng_common.events import (
+    AcceptanceNoticeRequested,
+    AppealAnswered,
+    AppealFiled,
+    AppealRejected,
+    Envelope,
+)
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
 from minsheng_notify import service
@@ -26,9 +33,24 @@ class NotifyConsumers:
     async def on_appeal_filed(
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled
     ) -> None:
-        """Keep the citizen of a filed appeal as the recipient of its notices."""
-        await service.record_recipient(
-            session=session, context=self.context, filed=data
+        """Keep the citizen of a filed appeal as the recipient of its notices, and
+        tell them the tracking code."""
+        await service.notify_filed(session=session, context=self.context, filed=data)
+
+    async def on_appeal_rejected(
+        self, session: AsyncSession, envelope: Envelope, data: AppealRejected
+    ) -> None:
+        """Tell the citizen why the appeal is not filed and where to turn instead."""
+        await service.notify_rejected(
+            session=session, context=self.context, rejected=data
+        )
+
+    async def on_appeal_answered(
+        self, session: AsyncSession, envelope: Envelope, data: AppealAnswered
+    ) -> None:
+        """Send the instant answer to a consultation as a notice (Art. 44)."""
+        await service.notify_answered(
+            session=session, context=self.context, answered=data
         )
 
     async def on_acceptance_notice_requested(
@@ -45,6 +67,8 @@ class NotifyConsumers:
     def handlers(self) -> dict[str, Handler]:
         return {
             AppealFiled.event_type: self.on_appeal_filed,
+            AppealRejected.event_type: self.on_appeal_rejected,
+            AppealAnswered.event_type: self.on_appeal_answered,
             AcceptanceNoticeRequested.event_type: self.on_acceptance_notice_requested,
         }
 

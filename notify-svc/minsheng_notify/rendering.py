@@ -20,6 +20,47 @@ from minsheng_common.reference import ReferenceData
 from minsheng_notify.errors import UnknownTemplate
 
 ACCEPTANCE = "acceptance"
+FILED = "filed"
+REJECTED = "rejected"
+INSTANT_ANSWER = "instant_answer"
+
+# Intake's reason codes for not filing (Art. 11), as the citizen should read them;
+# a code not listed here is explained by the event's own `detail`.
+REJECTION_REASONS: dict[str, str] = {
+    "missing_contact": "未留下真实有效的联系方式",
+    "invalid_contact": "所留联系方式无效",
+    "missing_content": "未写明具体诉求内容",
+    "description_unclear": "所反映的问题描述不清",
+    "no_evident_request": "未提出明确的诉求",
+    "complaint_subject_missing": "投诉未写明被投诉对象、时间、地点或基本事实",
+    "address_not_precise": "地址不够具体，未写明街道、社区、小区或门牌号等",
+    "no_place_in_district": "未写明本区范围内的具体地点",
+    "outside_powers": "所反映事项不属于本区职权范围",
+    "outside_territory": "所反映事项不在本区辖区范围内",
+    "law_litigation": "所反映事项涉及法律诉讼",
+    "repeat": "与您此前反映的同一诉求重复，该诉求仍在办理中",
+    "verification_address_untrue": "经现场核实，所反映的地址不存在或不属实",
+    "verification_content_untrue": "经现场核实，所反映的情况与实际不符",
+    "verification_invented": "经现场核实，所反映的情况并不存在",
+}
+
+# What to do instead, when intake sends no `advice` of its own.
+REJECTION_ADVICE: dict[str, str] = {
+    "missing_contact": "请留下真实有效的联系电话后重新反映。",
+    "invalid_contact": "请留下真实有效的联系电话后重新反映。",
+    "missing_content": "请写明需要解决的问题后重新反映。",
+    "description_unclear": "请写清具体问题、时间和地点后重新反映。",
+    "no_evident_request": "请写明希望解决的问题后重新反映。",
+    "complaint_subject_missing": "请写明被投诉对象、时间、地点和基本情况后重新反映。",
+    "address_not_precise": "请补充街道、社区、小区及门牌号（或路灯杆号）后重新反映。",
+    "no_place_in_district": "请写明问题发生的具体地点后重新反映。",
+    "law_litigation": "涉法涉诉事项请通过司法途径依法解决。",
+    "repeat": "请凭原编号查询办理进度，无需重复反映。",
+}
+
+# Intake's `detail` may end with the fields it looked at, e.g. "（address, content）":
+# clerk's evidence, not words for the citizen.
+_FIELD_EVIDENCE = re.compile(r"\s*[（(][\x20-\x7e]*[）)]\s*[。.]?\s*$")
 
 # What ends a sentence (before any closing quote or bracket); a message ending
 # otherwise gets a full stop.
@@ -78,6 +119,48 @@ class NoticeTexts:
             message=_as_sentence(printable(message)),
         )
 
+    def filed(self, *, tracking_code: str, contact_kind: str) -> str:
+        """The notice that the appeal is filed, with its tracking code (Art. 11)."""
+        return self.render(
+            FILED,
+            tracking_code=tracking_code,
+            by_phone=contact_kind == "phone",
+        )
+
+    def rejected(
+        self,
+        *,
+        tracking_code: str,
+        reason_code: str,
+        detail: str,
+        advice: str | None,
+        earlier_code: str | None = None,
+    ) -> str:
+        """The notice that the appeal is not filed (不予立案, Art. 11): the reason in
+        plain words, the tracking code of the earlier appeal a repeat follows, and
+        where to turn instead."""
+        reason = REJECTION_REASONS.get(reason_code) or _FIELD_EVIDENCE.sub(
+            "", printable(detail).strip()
+        )
+        instead = advice if advice and advice.strip() else None
+        return self.render(
+            REJECTED,
+            tracking_code=tracking_code,
+            reason=_as_clause(reason),
+            earlier_code=earlier_code,
+            advice=_as_sentence(
+                printable(instead or REJECTION_ADVICE.get(reason_code, ""))
+            ),
+        )
+
+    def instant_answer(self, *, tracking_code: str, answer: str) -> str:
+        """The knowledge base's answer to a consultation (秒回, Art. 44)."""
+        return self.render(
+            INSTANT_ANSWER,
+            tracking_code=tracking_code,
+            answer=_as_sentence(printable(answer)),
+        )
+
 
 def without_contact(body: str, contact: str) -> str:
     """`body` with every occurrence of the citizen's contact masked: as given, and
@@ -114,3 +197,8 @@ def _as_sentence(message: str) -> str:
     if message and (not core or core[-1] not in _SENTENCE_ENDS):
         message += "。"
     return message
+
+
+def _as_clause(text: str) -> str:
+    # A reason is followed by the template's own full stop.
+    return text.strip().rstrip("。.；;，,").strip()

@@ -13,7 +13,10 @@ class AttemptOut(BaseModel):
     """One try to deliver a notice, or the decision to stop trying."""
 
     at: AwareDatetime
-    outcome: str = Field(description="sent, failed or recipient_unknown")
+    outcome: str = Field(
+        description="sent, failed, recipient_unknown, or no_contact (the appeal "
+        "carries no contact, so the notice could not be sent at all)"
+    )
     channel: str | None
     provider_ref: str | None
     detail: str | None
@@ -28,7 +31,11 @@ class NoticeOut(BaseModel):
     appeal_id: str
     work_order_id: str | None
     unit_id: str | None
-    kind: str = Field(description="acceptance: 受理告知 (Art. 28)")
+    kind: str = Field(
+        description="acceptance: 受理告知 (Art. 28); filed: 立案 with the tracking "
+        "code; rejected: 不予立案 with the reason (Art. 11); instant_answer: 秒回 "
+        "(Art. 44)"
+    )
     body: str
     status: NoticeStatus
     channel: str | None = Field(description="the channel it was sent through")

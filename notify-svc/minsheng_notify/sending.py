@@ -26,7 +26,7 @@ from minsheng_common.runtime import ServiceRuntime
 from minsheng_notify import rendering, repository
 from minsheng_notify.models import Notice, NoticeAttempt
 from minsheng_notify.senders import OutgoingNotice, SendResult
-from minsheng_notify.service import NotifyContext
+from minsheng_notify.service import NO_CHANNEL, NO_CONTACT, NotifyContext
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ CONTEXT_KEY = "notify_context"
 RECIPIENT_UNKNOWN = "recipient_unknown"
 CONTACT_ERASED = "contact_erased"
 ATTEMPTS_EXHAUSTED = "attempts_exhausted"
-NO_CHANNEL = "none"
 
 
 class Outcome(StrEnum):
@@ -45,6 +44,8 @@ class Outcome(StrEnum):
     RETRYING = "retrying"
     FAILED = "failed"
     RECIPIENT_UNKNOWN = RECIPIENT_UNKNOWN
+    # Decided when the notice is asked for, never by a sender: no contact at all.
+    NO_CONTACT = NO_CONTACT
 
 
 @dataclass

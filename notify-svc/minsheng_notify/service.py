@@ -1,19 +1,31 @@
 """Notices asked for, and the citizens they go to: what notify decides when an event
-arrives or a clerk asks."""
+arrives or a clerk asks.
+
+Intake's decisions reach the citizen too (issue 4, rules §7): a filed appeal gets its
+tracking code, a rejected one its reason and where to turn instead, a consultation
+answered at once the answer. Each is one notice per appeal and kind, however
+often its event is delivered: its request id is "<kind>:<appeal id>".
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids, pii, redaction
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
-from minsheng_common.events import AcceptanceNoticeRequested, AppealFiled
+from minsheng_common.events import (
+    AcceptanceNoticeRequested,
+    AppealAnswered,
+    AppealFiled,
+    AppealRejected,
+    NoticeFailed,
+)
 from minsheng_notify import rendering, repository
 from minsheng_notify.errors import FilterRequired, NoticeNotFound
 from minsheng_notify.models import Notice, NoticeAttempt, Recipient
@@ -21,6 +33,9 @@ from minsheng_notify.rendering import NoticeTexts
 from minsheng_notify.senders import SenderChoice
 
 log = logging.getLogger(__name__)
+
+NO_CONTACT = "no_contact"
+NO_CHANNEL = "none"
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,6 @@ async def record_recipient(
     A second appeal.filed for the same appeal replaces what was kept, unless the
     contact was erased after the retention period.
     """
-    now = context.clock.now()
     recipient = await repository.recipient(session, filed.appeal_id)
     if recipient is not None and recipient.contact_erased_at is not None:
         # A replayed filing must not bring back a contact erased for retention.
@@ -72,24 +86,298 @@ async def record_recipient(
             recipient.contact_erased_at.isoformat(),
         )
         return recipient
+    return await _keep_recipient(
+        session,
+        context,
+        recipient,
+        appeal_id=filed.appeal_id,
+        tracking_code=filed.tracking_code,
+        channel=filed.channel,
+        contact_kind=filed.contact_kind,
+        contact_encrypted=filed.contact_encrypted,
+        decided_at=filed.filed_at,
+    )
+
+
+async def _keep_recipient(
+    session: AsyncSession,
+    context: NotifyContext,
+    recipient: Recipient | None,
+    *,
+    appeal_id: str,
+    tracking_code: str,
+    channel: str,
+    contact_kind: str,
+    contact_encrypted: str,
+    decided_at: datetime,
+) -> Recipient:
+    # `filed_at` is when intake decided: filed, not filed or answered at once; the
+    # retention period runs from it.
     if recipient is None:
-        recipient = Recipient(appeal_id=filed.appeal_id)
+        recipient = Recipient(appeal_id=appeal_id)
         session.add(recipient)
-    recipient.tracking_code = filed.tracking_code
-    recipient.channel = filed.channel
-    recipient.contact_kind = filed.contact_kind
-    recipient.contact_encrypted = filed.contact_encrypted
-    recipient.filed_at = filed.filed_at
-    recipient.updated_at = now
+    recipient.tracking_code = tracking_code
+    recipient.channel = channel
+    recipient.contact_kind = contact_kind
+    recipient.contact_encrypted = contact_encrypted
+    recipient.filed_at = decided_at
+    recipient.updated_at = context.clock.now()
     await session.flush()
 
-    log.info(
-        "appeal %s: recipient kept (%s, via %s)",
-        filed.appeal_id,
-        filed.contact_kind,
-        filed.channel,
-    )
+    log.info("appeal %s: recipient kept (%s, via %s)", appeal_id, contact_kind, channel)
     return recipient
+
+
+async def notify_filed(
+    *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
+) -> Notice | None:
+    """Keep the recipient of a filed appeal and queue the notice with its tracking
+    code (立案, Art. 11); None when the contact was erased already (a replay)."""
+    recipient = await record_recipient(session=session, context=context, filed=filed)
+    if recipient.contact_encrypted is None:
+        return None
+
+    body = context.texts.filed(
+        tracking_code=filed.tracking_code, contact_kind=filed.contact_kind
+    )
+    return await _queue(
+        session,
+        context,
+        kind=rendering.FILED,
+        appeal_id=filed.appeal_id,
+        body=body,
+        contact_encrypted=filed.contact_encrypted,
+    )
+
+
+async def notify_rejected(
+    *, session: AsyncSession, context: NotifyContext, rejected: AppealRejected
+) -> Notice:
+    """Queue the notice that the appeal is not filed (不予立案, Art. 11), with the
+    reason and where to turn instead; the event carries the recipient.
+
+    An appeal rejected without a contact (often the very reason) cannot be told:
+    its notice is kept failed at once with reason `no_contact`, so its notices say
+    why the citizen was not told, and notice.failed tells the center.
+    """
+    earlier = (
+        await repository.recipient(session, rejected.repeat_of)
+        if rejected.repeat_of
+        else None
+    )
+    body = context.texts.rejected(
+        tracking_code=rejected.tracking_code,
+        reason_code=rejected.reason_code,
+        detail=rejected.detail,
+        advice=rejected.advice,
+        earlier_code=earlier.tracking_code if earlier else None,
+    )
+    return await _queue_to_event_contact(
+        session,
+        context,
+        kind=rendering.REJECTED,
+        appeal_id=rejected.appeal_id,
+        tracking_code=rejected.tracking_code,
+        channel=rejected.channel,
+        contact_kind=rejected.contact_kind,
+        contact_encrypted=rejected.contact_encrypted,
+        decided_at=rejected.rejected_at,
+        body=body,
+    )
+
+
+async def notify_answered(
+    *, session: AsyncSession, context: NotifyContext, answered: AppealAnswered
+) -> Notice:
+    """Queue the instant answer to a consultation as a notice (秒回, Art. 44); the
+    event carries the recipient. Without a contact the notice is kept failed with
+    reason `no_contact`, as for a rejection."""
+    body = context.texts.instant_answer(
+        tracking_code=answered.tracking_code, answer=answered.answer
+    )
+    return await _queue_to_event_contact(
+        session,
+        context,
+        kind=rendering.INSTANT_ANSWER,
+        appeal_id=answered.appeal_id,
+        tracking_code=answered.tracking_code,
+        channel=answered.channel,
+        contact_kind=answered.contact_kind,
+        contact_encrypted=answered.contact_encrypted,
+        decided_at=answered.answered_at,
+        body=body,
+    )
+
+
+async def _queue_to_event_contact(
+    session: AsyncSession,
+    context: NotifyContext,
+    *,
+    kind: str,
+    appeal_id: str,
+    tracking_code: str,
+    channel: str,
+    contact_kind: str | None,
+    contact_encrypted: str | None,
+    decided_at: datetime,
+    body: str,
+) -> Notice:
+    existing = await repository.notice_by_request(session, request_id(kind, appeal_id))
+    if existing is not None:
+        log.debug(
+            "appeal %s: %s notice already queued as notice %s",
+            appeal_id,
+            kind,
+            existing.id,
+        )
+        return existing
+
+    if contact_kind is None or contact_encrypted is None:
+        return await _fail_without_contact(
+            session, context, kind=kind, appeal_id=appeal_id, body=body
+        )
+
+    # appeal.filed is the authority on a filed appeal's recipient; these events
+    # only supply one that is not kept yet, and never one erased for retention.
+    recipient = await repository.recipient(session, appeal_id)
+    if recipient is None:
+        await _keep_recipient(
+            session,
+            context,
+            None,
+            appeal_id=appeal_id,
+            tracking_code=tracking_code,
+            channel=channel,
+            contact_kind=contact_kind,
+            contact_encrypted=contact_encrypted,
+            decided_at=decided_at,
+        )
+    return await _queue(
+        session,
+        context,
+        kind=kind,
+        appeal_id=appeal_id,
+        body=body,
+        contact_encrypted=contact_encrypted,
+    )
+
+
+def request_id(kind: str, appeal_id: str) -> str:
+    """The request id of the one notice of `kind` an appeal gets from intake's
+    decisions: the same on every delivery of the event."""
+    return f"{kind}:{appeal_id}"
+
+
+async def _queue(
+    session: AsyncSession,
+    context: NotifyContext,
+    *,
+    kind: str,
+    appeal_id: str,
+    body: str,
+    contact_encrypted: str,
+) -> Notice:
+    key = request_id(kind, appeal_id)
+    existing = await repository.notice_by_request(session, key)
+    if existing is not None:
+        log.debug(
+            "appeal %s: %s notice already queued as notice %s",
+            appeal_id,
+            kind,
+            existing.id,
+        )
+        return existing
+
+    now = context.clock.now()
+    notice = Notice(
+        id=ids.new_id(),
+        request_id=key,
+        appeal_id=appeal_id,
+        work_order_id=None,
+        unit_id=None,
+        kind=kind,
+        body=redaction.redact(_masked(context, appeal_id, body, contact_encrypted)),
+        status=repository.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(notice)
+    await session.flush()
+
+    log.info("appeal %s: %s notice %s queued", appeal_id, kind, notice.id)
+    return notice
+
+
+async def _fail_without_contact(
+    session: AsyncSession,
+    context: NotifyContext,
+    *,
+    kind: str,
+    appeal_id: str,
+    body: str,
+) -> Notice:
+    now = context.clock.now()
+    detail = f"{NO_CONTACT}: the appeal carries no contact to send the notice to"
+    notice = Notice(
+        id=ids.new_id(),
+        request_id=request_id(kind, appeal_id),
+        appeal_id=appeal_id,
+        work_order_id=None,
+        unit_id=None,
+        kind=kind,
+        body=redaction.redact(body),
+        status=repository.FAILED,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        failed_at=now,
+        last_error=detail,
+    )
+    session.add(notice)
+    session.add(
+        NoticeAttempt(notice_id=notice.id, at=now, outcome=NO_CONTACT, detail=detail)
+    )
+    await session.flush()
+
+    await context.outbox.stage(
+        session,
+        NoticeFailed(
+            notice_id=notice.id,
+            request_id=notice.request_id,
+            appeal_id=appeal_id,
+            work_order_id=None,
+            kind=kind,
+            channel=NO_CHANNEL,
+            failed_at=now,
+            reason=NO_CONTACT,
+            attempts=0,
+        ),
+        occurred_at=now,
+    )
+    log.info(
+        "appeal %s: %s notice %s not sent: the appeal has no contact",
+        appeal_id,
+        kind,
+        notice.id,
+    )
+    return notice
+
+
+def _masked(
+    context: NotifyContext, appeal_id: str, body: str, contact_encrypted: str
+) -> str:
+    # The body may quote the citizen (an answer echoing the question, a detail):
+    # mask the contact in it. The sender masks it again in any case.
+    try:
+        contact = context.vault.decrypt(contact_encrypted)
+    except pii.PiiKeyError:
+        log.warning(
+            "appeal %s: the recipient's contact cannot be opened with any key",
+            appeal_id,
+        )
+        return body
+    return rendering.without_contact(body, contact)
 
 
 async def request_acceptance_notice(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from minsheng_common import db, ids, migrations, pii
@@ -89,8 +89,15 @@ class Harness:
         self.applied.append(envelope.event_id)
 
     async def file_appeal(
-        self, appeal_id: str, *, contact: str = PHONE, contact_kind: str = "phone"
+        self,
+        appeal_id: str,
+        *,
+        contact: str = PHONE,
+        contact_kind: str = "phone",
+        told: bool = True,
     ) -> AppealFiled:
+        """Apply appeal.filed; with `told` the filing notice it queues counts as
+        sent already, so a test of later notices sees only its own go out."""
         filed = AppealFiled(
             appeal_id=appeal_id,
             tracking_code="MS20261204000123",
@@ -107,6 +114,16 @@ class Harness:
             contact_encrypted=self.vault.encrypt(contact),
         )
         await self.apply(filed, self.consumers.on_appeal_filed)
+        if told:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(Notice)
+                    .where(
+                        Notice.request_id == f"filed:{appeal_id}",
+                        Notice.status == "pending",
+                    )
+                    .values(status="sent", sent_at=filed.filed_at)
+                )
         return filed
 
     async def request_acceptance(
@@ -136,15 +153,18 @@ class Harness:
     async def send(self) -> SendReport:
         return await send_due(sessions=self.sessions, context=self.context)
 
-    async def notices(self, appeal_id: str) -> list[Notice]:
+    async def notices(self, appeal_id: str, kind: str = "acceptance") -> list[Notice]:
+        """The appeal's notices of one kind (acceptance unless named)."""
         async with self.sessions() as session:
             result = await session.scalars(
-                select(Notice).where(Notice.appeal_id == appeal_id)
+                select(Notice)
+                .where(Notice.appeal_id == appeal_id, Notice.kind == kind)
+                .order_by(Notice.created_at, Notice.id)
             )
             return list(result)
 
-    async def notice(self, appeal_id: str) -> Notice:
-        (only,) = await self.notices(appeal_id)
+    async def notice(self, appeal_id: str, kind: str = "acceptance") -> Notice:
+        (only,) = await self.notices(appeal_id, kind)
         return only
 
     async def recipient(self, appeal_id: str) -> Recipient | None:

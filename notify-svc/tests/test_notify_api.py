@@ -88,13 +88,15 @@ class Service:
         async with self.runtime.sessions() as session, session.begin():
             await handler(session, envelope, read(envelope))
 
-    async def wait_until_sent(self, appeal_id: str) -> dict[str, Any]:
+    async def wait_until_sent(
+        self, appeal_id: str, kind: str = "acceptance"
+    ) -> dict[str, Any]:
         async with asyncio.timeout(10):
             while True:
                 answer = await self.client.get(
                     "/v1/notices", params={"appeal_id": appeal_id}
                 )
-                items = answer.json()["items"]
+                items = [i for i in answer.json()["items"] if i["kind"] == kind]
                 if items and items[0]["status"] == "sent":
                     return dict(items[0])
                 await asyncio.sleep(0.02)

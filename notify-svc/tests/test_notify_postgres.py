@@ -41,7 +41,7 @@ async def test_notify_store_on_postgres_sends_once(
     assert event["request_id"] == "req-1"
     async with notify.sessions() as session:
         (record,) = await service.list_notices(
-            session=session, appeal_id="a-1", work_order_id=None, unit_id=None
+            session=session, appeal_id=None, work_order_id="wo-1", unit_id=None
         )
     assert [attempt.outcome for attempt in record.attempts] == ["sent"]
 

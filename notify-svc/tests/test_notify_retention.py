@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
@@ -18,7 +19,7 @@ from minsheng_common.events import AppealFiled, read, seal
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_notify.app import create_app
 from minsheng_notify.consumers import NotifyConsumers
-from minsheng_notify.models import Recipient
+from minsheng_notify.models import Notice, Recipient
 from minsheng_notify.retention import erase_expired
 from minsheng_notify.sending import CONTEXT_KEY
 from minsheng_notify.settings import NotifySettings
@@ -184,6 +185,7 @@ async def test_notify_background_loop_erases_by_the_service_clock(
         clock_file=clock.path,
         pii_retention_days=30,
         retention_check_seconds=0.05,
+        send_poll_ms=20,
     )
     app = create_app(settings)
     runtime: ServiceRuntime = app.state.runtime
@@ -213,6 +215,19 @@ async def test_notify_background_loop_erases_by_the_service_clock(
                 assert recipient is not None
                 return recipient.contact_encrypted is not None
 
+        async def filing_notice_sent() -> bool:
+            async with runtime.sessions() as session:
+                status = await session.scalar(
+                    select(Notice.status).where(Notice.request_id == "filed:a-1")
+                )
+                return status == "sent"
+
+        # The filing notice goes out first; the retention period runs from it.
+        async with asyncio.timeout(10):
+            while True:
+                if await filing_notice_sent():
+                    break
+                await asyncio.sleep(0.02)
         await asyncio.sleep(0.2)
         assert await contact_kept()
 
