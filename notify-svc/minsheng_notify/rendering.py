@@ -15,7 +15,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from minsheng_common import pii
+from minsheng_common import pii, redaction
 from minsheng_common.reference import ReferenceData
 from minsheng_notify.errors import UnknownTemplate
 
@@ -202,3 +202,10 @@ def _as_sentence(message: str) -> str:
 def _as_clause(text: str) -> str:
     # A reason is followed by the template's own full stop.
     return text.strip().rstrip("。.；;，,").strip()
+
+
+def scrub(kind: str, body: str) -> str:
+    """Mask personal data in a notice body, except in an instant answer: its text is
+    the knowledge base's public answer (a unit's hotline, an office's number), and the
+    citizen's own contact is taken out separately."""
+    return body if kind == INSTANT_ANSWER else redaction.redact(body)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from minsheng_common import redaction
-from minsheng_notify import access, service
+from minsheng_notify import access, rendering, service
 from minsheng_notify.deps import NoticesReader, Session
 from minsheng_notify.schemas import AttemptOut, NoticeList, NoticeOut
 from minsheng_notify.service import NoticeRecord
@@ -62,7 +61,7 @@ def present(record: NoticeRecord) -> NoticeOut:
         unit_id=notice.unit_id,
         kind=notice.kind,
         # Stored masked; masked again as shown, for notices kept before (Art. 41).
-        body=redaction.redact(notice.body),
+        body=rendering.scrub(notice.kind, notice.body),
         status=notice.status,
         channel=notice.channel,
         recipient_masked=notice.recipient_masked,

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from minsheng_common import pii, redaction
+from minsheng_common import pii
 from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.events import NoticeFailed, NoticeSent
@@ -173,7 +173,9 @@ def _message(
         kind=notice.kind,
         contact_kind=contact_kind,
         contact=contact,
-        body=redaction.redact(rendering.without_contact(notice.body, contact)),
+        body=rendering.scrub(
+            notice.kind, rendering.without_contact(notice.body, contact)
+        ),
         at=context.clock.now(),
     )
 

@@ -296,7 +296,9 @@ async def _queue(
         work_order_id=None,
         unit_id=None,
         kind=kind,
-        body=redaction.redact(_masked(context, appeal_id, body, contact_encrypted)),
+        body=rendering.scrub(
+            kind, _masked(context, appeal_id, body, contact_encrypted)
+        ),
         status=repository.PENDING,
         attempts=0,
         created_at=now,
@@ -326,7 +328,7 @@ async def _fail_without_contact(
         work_order_id=None,
         unit_id=None,
         kind=kind,
-        body=redaction.redact(body),
+        body=rendering.scrub(kind, body),
         status=repository.FAILED,
         attempts=0,
         created_at=now,
