@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,10 +28,21 @@ from minsheng_common.events import (
     DeadlineSet,
     Envelope,
     EventData,
+    HandlingNoticeRequested,
     NoticeFailed,
     NoticeSent,
     UnreadableEvent,
+    WorkOrderClosed,
+    WorkOrderClosureRejected,
+    WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderExtensionDecided,
+    WorkOrderExtensionRequested,
+    WorkOrderMerged,
+    WorkOrderProgressAdded,
+    WorkOrderReopened,
+    WorkOrderReturnDecided,
+    WorkOrderReturnRequested,
     WorkOrderSigned,
     model_for,
     open_envelope,
@@ -236,7 +247,88 @@ def _appeal_answered() -> AppealAnswered:
     )
 
 
+def _order(**fields: Any) -> dict[str, Any]:
+    return {
+        "work_order_id": WORK_ORDER,
+        "appeal_id": APPEAL,
+        "unit_id": "cgj",
+        **fields,
+    }
+
+
+LIFECYCLE: dict[type[EventData], Callable[[], EventData]] = {
+    WorkOrderReturnRequested: lambda: WorkOrderReturnRequested(
+        **_order(reason="不属于本单位职责", requested_at=AT, requested_by="clerk")
+    ),
+    WorkOrderReturnDecided: lambda: WorkOrderReturnDecided(
+        **_order(
+            approved=True,
+            reason="同意退回，改派水务局",
+            decided_at=AT,
+            decided_by="operator",
+            redispatched_to="wo-2",
+        )
+    ),
+    WorkOrderProgressAdded: lambda: WorkOrderProgressAdded(
+        **_order(note="已安排人员现场查看", added_at=AT, added_by="clerk")
+    ),
+    WorkOrderExtensionRequested: lambda: WorkOrderExtensionRequested(
+        **_order(
+            working_days=5, reason="需协调施工单位", requested_at=AT, requested_by="c"
+        )
+    ),
+    WorkOrderExtensionDecided: lambda: WorkOrderExtensionDecided(
+        **_order(
+            approved=True, working_days=5, reason="同意", decided_at=AT, decided_by="op"
+        )
+    ),
+    HandlingNoticeRequested: lambda: HandlingNoticeRequested(
+        **_order(
+            request_id="handling:wo-1",
+            tracking_code="PS20261009000123",
+            message="路灯已修复。",
+            requested_at=AT,
+            requested_by="clerk",
+        )
+    ),
+    WorkOrderClosureRequested: lambda: WorkOrderClosureRequested(
+        **_order(
+            handled_at=AT,
+            staged=True,
+            check_date=date(2026, 11, 2),
+            attachments=["sha256:ab12"],
+            requested_at=AT,
+            requested_by="clerk",
+        )
+    ),
+    WorkOrderClosed: lambda: WorkOrderClosed(
+        **_order(
+            outcome="staged",
+            handled_at=AT,
+            closed_at=AT,
+            closed_by="operator",
+            check_date=date(2026, 11, 2),
+        )
+    ),
+    WorkOrderClosureRejected: lambda: WorkOrderClosureRejected(
+        **_order(reason="缺少整改前后照片", rejected_at=AT, rejected_by="operator")
+    ),
+    WorkOrderReopened: lambda: WorkOrderReopened(
+        **_order(round=2, reason="回访不满意", reopened_at=AT, reopened_by="operator")
+    ),
+    WorkOrderMerged: lambda: WorkOrderMerged(
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        merged_work_order_ids=["wo-2"],
+        merged_appeal_ids=["ap-2"],
+        merged_at=AT,
+        merged_by="operator",
+    ),
+}
+
+
 FACTORIES: dict[type[EventData], Callable[[], EventData]] = {
+    **LIFECYCLE,
     AppealHeld: _appeal_held,
     AppealGraded: _appeal_graded,
     AppealAnswered: _appeal_answered,

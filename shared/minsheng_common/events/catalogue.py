@@ -8,6 +8,7 @@ removing one is a major version and a new class.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -16,8 +17,11 @@ from minsheng_common.events import topics
 from minsheng_common.events.envelope import Envelope, EventData, UnreadableEvent
 from minsheng_common.rules import AppealType
 
-DeadlineKind = Literal["sign_off", "handling", "acceptance_notice"]
+DeadlineKind = Literal[
+    "sign_off", "handling", "acceptance_notice", "handling_notice", "staged_check"
+]
 Level = Literal[1, 2, 3]
+OrderRole = Literal["sole", "lead", "cooperating", "candidate"]
 SignMode = Literal["manual", "auto"]
 
 
@@ -147,6 +151,7 @@ class WorkOrderDispatched(EventData):
     Art. 12)."""
 
     event_type = "work_order.dispatched"
+    schema_version = "1.1"
     topic = topics.WORK_ORDERS
 
     work_order_id: str
@@ -161,6 +166,194 @@ class WorkOrderDispatched(EventData):
     dispatched_at: AwareDatetime
     route_basis: str
     rules_edition: str
+    round: int = Field(default=1, ge=1, description="reopened orders count up (重办)")
+    role: OrderRole = "sole"
+    parallel_group_id: str | None = None
+    split_from: str | None = Field(
+        default=None, description="the appeal's first order when it was split"
+    )
+    clock_from: Literal["created", "dispatched"] = Field(
+        default="created",
+        description="where the handling period starts: creation for ordinary orders "
+        "(Art. 15), dispatch for split and parallel ones (Art. 19, 22)",
+    )
+
+
+class WorkOrderReturnRequested(EventData):
+    """The unit asks to give the order back (申请退件, Art. 13), before signing."""
+
+    event_type = "work_order.return_requested"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    reason: str
+    requested_at: AwareDatetime
+    requested_by: str
+
+
+class WorkOrderReturnDecided(EventData):
+    """The center approved a return (the order ends; `redispatched_to` is the new
+    order) or refused it (the unit keeps it)."""
+
+    event_type = "work_order.return_decided"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    approved: bool
+    reason: str
+    decided_at: AwareDatetime
+    decided_by: str
+    redispatched_to: str | None = None
+
+
+class WorkOrderProgressAdded(EventData):
+    """The unit recorded how the handling is going."""
+
+    event_type = "work_order.progress_added"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    note: str
+    added_at: AwareDatetime
+    added_by: str
+
+
+class WorkOrderExtensionRequested(EventData):
+    """The unit asks for more time (Art. 16): once, at most 5 working days; more
+    only with the district leader's written approval."""
+
+    event_type = "work_order.extension_requested"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    working_days: int = Field(ge=1)
+    reason: str
+    leader_approval: str | None = None
+    requested_at: AwareDatetime
+    requested_by: str
+
+
+class WorkOrderExtensionDecided(EventData):
+    """The center approved or refused an extension; sla moves the handling deadline
+    by `working_days` when approved."""
+
+    event_type = "work_order.extension_decided"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    approved: bool
+    working_days: int = Field(ge=0)
+    reason: str
+    decided_at: AwareDatetime
+    decided_by: str
+
+
+class HandlingNoticeRequested(EventData):
+    """The unit tells the citizen the result (办理告知, Art. 29); the platform sends
+    it, and closure waits until it is sent."""
+
+    event_type = "work_order.handling_notice_requested"
+    topic = topics.WORK_ORDERS
+
+    request_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    tracking_code: str
+    message: str
+    requested_at: AwareDatetime
+    requested_by: str
+
+
+class WorkOrderClosureRequested(EventData):
+    """The unit asks the center to close the order (Art. 17) with its reply."""
+
+    event_type = "work_order.closure_requested"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    handled_at: AwareDatetime
+    staged: bool = False
+    check_date: date | None = None
+    attachments: list[str] = Field(default_factory=list)
+    requested_at: AwareDatetime
+    requested_by: str
+
+
+class WorkOrderClosed(EventData):
+    """The center closed the order: on time, overdue, or staged (阶段性办结) with a
+    date when the handling is checked again (Art. 17)."""
+
+    event_type = "work_order.closed"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    outcome: Literal["on_time", "overdue", "staged"]
+    handled_at: AwareDatetime
+    closed_at: AwareDatetime
+    closed_by: str
+    check_date: date | None = None
+    appeal_closed: bool = Field(
+        default=True, description="false while other orders of the appeal are open"
+    )
+
+
+class WorkOrderClosureRejected(EventData):
+    """The center sent the closure request back to the unit with the reason."""
+
+    event_type = "work_order.closure_rejected"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    reason: str
+    rejected_at: AwareDatetime
+    rejected_by: str
+
+
+class WorkOrderReopened(EventData):
+    """A closed order is handled again (重办) as a new round with its own clock."""
+
+    event_type = "work_order.reopened"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    round: int = Field(ge=2)
+    reason: str
+    reopened_at: AwareDatetime
+    reopened_by: str
+
+
+class WorkOrderMerged(EventData):
+    """Orders about the same event became one (并案, Art. 18); the merged ones end and
+    every citizen is told the surviving order's result."""
+
+    event_type = "work_order.merged"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    merged_work_order_ids: list[str]
+    merged_appeal_ids: list[str]
+    merged_at: AwareDatetime
+    merged_by: str
 
 
 class WorkOrderSigned(EventData):
@@ -291,6 +484,17 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     WorkOrderDispatched,
     WorkOrderSigned,
     AcceptanceNoticeRequested,
+    WorkOrderReturnRequested,
+    WorkOrderReturnDecided,
+    WorkOrderProgressAdded,
+    WorkOrderExtensionRequested,
+    WorkOrderExtensionDecided,
+    HandlingNoticeRequested,
+    WorkOrderClosureRequested,
+    WorkOrderClosed,
+    WorkOrderClosureRejected,
+    WorkOrderReopened,
+    WorkOrderMerged,
     DeadlineSet,
     DeadlineReached,
     DeadlineMet,
