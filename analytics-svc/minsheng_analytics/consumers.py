@@ -11,8 +11,14 @@ whatever the order:
 - the authoritative event of a field overwrites it (`appeal.filed` for the category,
   `work_order.dispatched` for the unit and type);
 - times of things that happen once keep the earliest value (signed, requested, sent);
-- a deadline keeps the value from the newest `deadline.set` (sla may recompute it);
+- a deadline keeps the value from the newest `deadline.set` (sla may recompute it,
+  and moves the handling deadline for an extension);
 - flags only ever turn on (reached);
+- counters (progress notes, extensions, closure rejections, merged appeals) add one
+  per event, which the inbox applies once;
+- among decisions that may be taken again (a return decided, a closure request, a
+  closure, a merger), the latest by its own time stands; a staged closure and a
+  final one at the same instant leave the final one;
 - a decision is taken once: `appeal.held` marks an appeal still undecided, and a
   filing or a rejection replaces it whenever it arrives;
 - an appeal's level is the filing's until a grading arrives; among gradings the
@@ -51,9 +57,20 @@ from minsheng_common.events import (
     DeadlineReached,
     DeadlineSet,
     Envelope,
+    HandlingNoticeRequested,
     NoticeFailed,
     NoticeSent,
+    WorkOrderClosed,
+    WorkOrderClosureRejected,
+    WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderExtensionDecided,
+    WorkOrderExtensionRequested,
+    WorkOrderMerged,
+    WorkOrderProgressAdded,
+    WorkOrderReopened,
+    WorkOrderReturnDecided,
+    WorkOrderReturnRequested,
     WorkOrderSigned,
 )
 from minsheng_common.rules import RuleBook, RuleEdition
@@ -62,6 +79,9 @@ log = logging.getLogger(__name__)
 
 # The dashboard lists titles; a longer one is cut for the table, never stored whole.
 _TITLE_CHARS = 200
+
+# notify's kind for the handling notice (办理告知, Art. 29).
+_HANDLING_NOTICE = "handling"
 
 
 async def on_appeal_received(
@@ -206,6 +226,11 @@ async def on_work_order_dispatched(
     order.created_at = data.created_at
     order.dispatched_at = data.dispatched_at
     order.rules_edition = data.rules_edition
+    order.round = data.round
+    order.role = data.role
+    order.parallel_group_id = data.parallel_group_id
+    order.split_from = data.split_from
+    order.clock_from = data.clock_from
 
     elapsed = data.dispatched_at - data.filed_at
     edition = _edition(rule_book, data)
@@ -269,6 +294,236 @@ async def on_acceptance_notice_requested(
         "work order %s: acceptance notice %s requested (event %s)",
         data.work_order_id,
         data.request_id,
+        envelope.event_id,
+    )
+
+
+async def on_return_requested(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderReturnRequested
+) -> None:
+    """The unit asked to give the order back (申请退件, Art. 13)."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.return_requested_at = _earliest(order.return_requested_at, data.requested_at)
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: return requested by unit %s (event %s)",
+        data.work_order_id,
+        data.unit_id,
+        envelope.event_id,
+    )
+
+
+async def on_return_decided(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderReturnDecided
+) -> None:
+    """The center approved the return (退件; the order ends) or refused it."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    current = order.return_decided_at
+    # The latest decision stands; at the same instant an approval outranks a refusal.
+    if current is None or (data.decided_at, data.approved) > (
+        current,
+        bool(order.return_approved),
+    ):
+        order.return_decided_at = data.decided_at
+        order.return_approved = data.approved
+        order.redispatched_to = data.redispatched_to
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: return %s (event %s)",
+        data.work_order_id,
+        "approved" if data.approved else "refused",
+        envelope.event_id,
+    )
+
+
+async def on_progress_added(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderProgressAdded
+) -> None:
+    """The unit recorded progress; the note itself is not kept."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.progress_notes = (order.progress_notes or 0) + 1
+    order.last_progress_at = _latest(order.last_progress_at, data.added_at)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: progress added (event %s)",
+        data.work_order_id,
+        envelope.event_id,
+    )
+
+
+async def on_extension_requested(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderExtensionRequested
+) -> None:
+    """The unit asked for more time (延期, Art. 16)."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.extension_requested_at = _earliest(
+        order.extension_requested_at, data.requested_at
+    )
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: extension of %d working days requested (event %s)",
+        data.work_order_id,
+        data.working_days,
+        envelope.event_id,
+    )
+
+
+async def on_extension_decided(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderExtensionDecided
+) -> None:
+    """The center approved an extension (its working days add up) or refused it;
+    sla's deadline.set carries the moved due time."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    if data.approved:
+        order.extensions_approved = (order.extensions_approved or 0) + 1
+        order.extension_working_days = (
+            order.extension_working_days or 0
+        ) + data.working_days
+    else:
+        order.extensions_refused = (order.extensions_refused or 0) + 1
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: extension %s (event %s)",
+        data.work_order_id,
+        "approved" if data.approved else "refused",
+        envelope.event_id,
+    )
+
+
+async def on_handling_notice_requested(
+    session: AsyncSession, envelope: Envelope, data: HandlingNoticeRequested
+) -> None:
+    """The unit asked to tell the citizen the result (办理告知, Art. 29); the message
+    is not kept."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.handling_notice_requested_at = _earliest(
+        order.handling_notice_requested_at, data.requested_at
+    )
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: handling notice %s requested (event %s)",
+        data.work_order_id,
+        data.request_id,
+        envelope.event_id,
+    )
+
+
+async def on_closure_requested(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderClosureRequested
+) -> None:
+    """The unit asked the center to close the order (Art. 17); the latest request
+    and its handling time stand."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    if order.closure_requested_at is None or data.requested_at > (
+        order.closure_requested_at
+    ):
+        order.closure_requested_at = data.requested_at
+        order.handled_at = data.handled_at
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: closure requested (event %s)",
+        data.work_order_id,
+        envelope.event_id,
+    )
+
+
+async def on_closure_rejected(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderClosureRejected
+) -> None:
+    """The center sent the closure request back to the unit (Art. 17)."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.closure_rejections = (order.closure_rejections or 0) + 1
+    order.closure_rejected_at = _latest(order.closure_rejected_at, data.rejected_at)
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s: closure rejected (event %s)",
+        data.work_order_id,
+        envelope.event_id,
+    )
+
+
+async def on_closed(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderClosed
+) -> None:
+    """The center closed the order on time, overdue or staged (办结, Art. 17). A
+    staged closure closed again later (verified, or overdue) takes the new
+    outcome."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    final = data.outcome != "staged"
+    current = order.closed_at
+    if current is None or (data.closed_at, final) > (
+        current,
+        order.closure_outcome != "staged",
+    ):
+        order.closed_at = data.closed_at
+        order.closure_outcome = data.outcome
+        order.check_date = data.check_date
+    # The request's handling time stands; this one fills it if the request is unseen.
+    if order.closure_requested_at is None:
+        order.handled_at = data.handled_at
+    _set_status(order)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s closed %s (event %s)",
+        data.work_order_id,
+        data.outcome,
+        envelope.event_id,
+    )
+
+
+async def on_reopened(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderReopened
+) -> None:
+    """The order was reopened (重办, round `round`); the new round's own
+    work_order.dispatched carries its round number."""
+    order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+    _fill_order(order, data.appeal_id, data.unit_id)
+    order.reopened_at = _earliest(order.reopened_at, data.reopened_at)
+    _touch(order, envelope)
+    log.debug(
+        "work order %s reopened, round %d (event %s)",
+        data.work_order_id,
+        data.round,
+        envelope.event_id,
+    )
+
+
+async def on_merged(
+    session: AsyncSession, envelope: Envelope, data: WorkOrderMerged
+) -> None:
+    """Orders merged into one (并案, Art. 18): the merged ones end, the surviving one
+    counts the appeals it took in."""
+    ended = sorted(set(data.merged_work_order_ids) - {data.work_order_id})
+    # Rows are locked in id order, so two mergers touching the same orders queue
+    # rather than deadlock.
+    for work_order_id in sorted([*ended, data.work_order_id]):
+        order = await repository.locked(session, WorkOrderFact, work_order_id)
+        if work_order_id == data.work_order_id:
+            order.appeal_id = order.appeal_id or data.appeal_id
+            absorbed = set(data.merged_appeal_ids) - {data.appeal_id}
+            order.absorbed_appeals = (order.absorbed_appeals or 0) + len(absorbed)
+        elif order.merged_at is None or data.merged_at > order.merged_at:
+            order.merged_into = data.work_order_id
+            order.merged_at = data.merged_at
+        _set_status(order)
+        _touch(order, envelope)
+    log.debug(
+        "work orders %s merged into %s (event %s)",
+        ", ".join(ended),
+        data.work_order_id,
         envelope.event_id,
     )
 
@@ -347,6 +602,21 @@ async def on_notice_sent(
     notice.status = "sent"
     _touch(notice, envelope)
 
+    if data.kind == _HANDLING_NOTICE and data.work_order_id is not None:
+        # A handling notice (Art. 29), also one sent to a merged appeal's citizen,
+        # belongs to its work order; the order's time is left alone as below.
+        order = await repository.locked(session, WorkOrderFact, data.work_order_id)
+        order.handling_notice_sent_at = _earliest(
+            order.handling_notice_sent_at, data.sent_at
+        )
+        log.debug(
+            "handling notice %s for work order %s sent (event %s)",
+            data.notice_id,
+            data.work_order_id,
+            envelope.event_id,
+        )
+        return
+
     # The request row may not exist yet: it is created empty here and locked, so the
     # acceptance request, arriving later or concurrently, finds this notice.
     request = await repository.locked(session, AcceptanceRequestFact, data.request_id)
@@ -404,6 +674,17 @@ def handlers(rule_book: RuleBook) -> dict[str, Handler]:
         DeadlineMet.event_type: on_deadline_met,
         NoticeSent.event_type: on_notice_sent,
         NoticeFailed.event_type: on_notice_failed,
+        WorkOrderReturnRequested.event_type: on_return_requested,
+        WorkOrderReturnDecided.event_type: on_return_decided,
+        WorkOrderProgressAdded.event_type: on_progress_added,
+        WorkOrderExtensionRequested.event_type: on_extension_requested,
+        WorkOrderExtensionDecided.event_type: on_extension_decided,
+        HandlingNoticeRequested.event_type: on_handling_notice_requested,
+        WorkOrderClosureRequested.event_type: on_closure_requested,
+        WorkOrderClosed.event_type: on_closed,
+        WorkOrderClosureRejected.event_type: on_closure_rejected,
+        WorkOrderReopened.event_type: on_reopened,
+        WorkOrderMerged.event_type: on_merged,
     }
 
 
@@ -435,10 +716,32 @@ def _fill_notice(
 
 
 def _set_status(order: WorkOrderFact) -> None:
-    if order.signed_at is not None:
+    # Derived from the columns alone, so every order of arrival gives one status.
+    if order.merged_into is not None:
+        order.status = "merged"
+    elif order.return_approved:
+        order.status = "returned"
+    elif order.closed_at is not None:
+        order.status = "closed"
+    elif order.closure_requested_at is not None and (
+        order.closure_rejected_at is None
+        or order.closure_requested_at > order.closure_rejected_at
+    ):
+        order.status = "closure_requested"
+    elif order.signed_at is not None:
         order.status = "signed"
+    elif order.return_requested_at is not None and order.return_decided_at is None:
+        order.status = "return_requested"
     elif order.dispatched_at is not None:
         order.status = "dispatched"
+
+
+def _earliest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate < current else current
+
+
+def _latest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
 
 
 async def _refresh_acceptance(session: AsyncSession, order: WorkOrderFact) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, true
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, true
 from sqlalchemy.sql.elements import Label
 
 from minsheng_analytics.models import AppealFact, WorkOrderFact
@@ -283,6 +283,177 @@ INSTANT_ANSWER = Indicator(
     target=0.9,
 )
 
+# Orders that ended without being handled by their unit: the return was approved
+# (the appeal goes on in a new order) or they were merged into another order.
+_ENDED_UNHANDLED = or_(
+    WorkOrderFact.return_approved.is_(true()),
+    WorkOrderFact.merged_into.is_not(None),
+)
+_HANDLED_BY_UNIT = and_(
+    WorkOrderFact.dispatched_at.is_not(None), not_(_ENDED_UNHANDLED)
+)
+# A staged closure whose check date came (deadline.reached, staged_check) and that
+# was not closed again since counts as overdue (Art. 17).
+_STAGED_CHECK_FAILED = and_(
+    WorkOrderFact.staged_check_reached.is_(true()),
+    WorkOrderFact.staged_check_met_at.is_(None),
+)
+
+RETURN_REQUESTED = Indicator(
+    key="return_requested",
+    label="申请退件",
+    subject="work_order",
+    article="Art. 13",
+    numerator="work orders whose unit asked to give them back "
+    "(work_order.return_requested), whatever the decision.",
+    condition=WorkOrderFact.return_requested_at.is_not(None),
+)
+
+RETURNED = Indicator(
+    key="returned",
+    label="退件",
+    subject="work_order",
+    article="Art. 13, 33",
+    numerator="work orders whose return the center approved (the latest "
+    "work_order.return_decided approves); the appeal goes on in a new order.",
+    condition=WorkOrderFact.return_approved.is_(true()),
+    exclusions="returns refused or not decided yet.",
+)
+
+EXTENDED = Indicator(
+    key="extended",
+    label="延期",
+    subject="work_order",
+    article="Art. 16",
+    numerator="work orders with at least one extension approved "
+    "(work_order.extension_decided, approved).",
+    condition=WorkOrderFact.extensions_approved > 0,
+    exclusions="extensions refused or only requested.",
+)
+
+CLOSED = Indicator(
+    key="closed",
+    label="已办结",
+    subject="work_order",
+    article="Art. 17",
+    numerator="work orders the center closed, on time, overdue or staged "
+    "(work_order.closed).",
+    condition=WorkOrderFact.closed_at.is_not(None),
+)
+
+CLOSED_ON_TIME = Indicator(
+    key="closed_on_time",
+    label="按期办结",
+    subject="work_order",
+    article="Art. 17",
+    numerator="work orders whose latest closure is on time (outcome on_time).",
+    condition=WorkOrderFact.closure_outcome == "on_time",
+)
+
+CLOSED_OVERDUE = Indicator(
+    key="closed_overdue",
+    label="超期办结",
+    subject="work_order",
+    article="Art. 17",
+    numerator="work orders whose latest closure is overdue (outcome overdue).",
+    condition=WorkOrderFact.closure_outcome == "overdue",
+)
+
+CLOSED_STAGED = Indicator(
+    key="closed_staged",
+    label="阶段性办结",
+    subject="work_order",
+    article="Art. 17",
+    numerator="work orders whose latest closure is staged (outcome staged), waiting "
+    "for the check on their check date.",
+    condition=WorkOrderFact.closure_outcome == "staged",
+    exclusions="staged closures closed again since (the new outcome counts).",
+)
+
+CLOSURE_REJECTED = Indicator(
+    key="closure_rejected",
+    label="办结退回",
+    subject="work_order",
+    article="Art. 17",
+    numerator="work orders whose closure request the center sent back at least once "
+    "(work_order.closure_rejected), closed since or not.",
+    condition=WorkOrderFact.closure_rejections > 0,
+)
+
+MERGED = Indicator(
+    key="merged",
+    label="并案",
+    subject="work_order",
+    article="Art. 18",
+    numerator="work orders merged into another order (work_order.merged names them "
+    "among the merged orders); the surviving order is not counted here.",
+    condition=WorkOrderFact.merged_into.is_not(None),
+)
+
+REOPENED = Indicator(
+    key="reopened",
+    label="重办",
+    subject="work_order",
+    article="Art. 17, 30",
+    numerator="work orders of a reopened round (work_order.dispatched with round 2 "
+    "or more): each round is a work order of its own.",
+    condition=WorkOrderFact.round > 1,
+    exclusions="the first round, whose closure the reopening questioned.",
+)
+
+ON_TIME_CLOSURE = Indicator(
+    key="on_time_closure",
+    label="按期办结率",
+    subject="work_order",
+    article="Art. 17, 33",
+    numerator="work orders whose latest closure is on time, or staged (阶段性办结) "
+    "with its check not failed: a staged closure counts as overdue once its check "
+    "date has come (deadline.reached, staged_check) and the order was not closed "
+    "again since.",
+    condition=or_(
+        WorkOrderFact.closure_outcome == "on_time",
+        and_(WorkOrderFact.closure_outcome == "staged", not_(_STAGED_CHECK_FAILED)),
+    ),
+    denominator="work orders closed (any outcome) plus work orders still open whose "
+    "handling deadline has run out (deadline.reached, handling): what was due.",
+    base=and_(
+        _HANDLED_BY_UNIT,
+        or_(
+            WorkOrderFact.closed_at.is_not(None),
+            WorkOrderFact.handling_reached.is_(true()),
+        ),
+    ),
+    exclusions="work orders still open and not yet due (their handling deadline "
+    "not reached); orders returned (approved) or merged into another; an open order "
+    "whose deadline was reached and later extended still counts as due.",
+)
+
+TOTAL_CLOSURE = Indicator(
+    key="total_closure",
+    label="总办结率",
+    subject="work_order",
+    article="Art. 17, 33",
+    numerator="work orders closed, on time, overdue or staged (work_order.closed).",
+    condition=WorkOrderFact.closed_at.is_not(None),
+    denominator="work orders dispatched and handled by their unit: all "
+    "work_order.dispatched, each reopened round counted as an order of its own.",
+    base=_HANDLED_BY_UNIT,
+    exclusions="work orders returned (approved) or merged into another: they end "
+    "without a closure and the appeal goes on in another order.",
+)
+
+RETURN_RATE = Indicator(
+    key="return_rate",
+    label="退件率",
+    subject="work_order",
+    article="Art. 13, 33",
+    numerator="work orders whose return the center approved.",
+    condition=WorkOrderFact.return_approved.is_(true()),
+    denominator="work orders dispatched (work_order.dispatched seen).",
+    base=WorkOrderFact.dispatched_at.is_not(None),
+    exclusions="returns refused or still undecided count in the denominator only.",
+)
+
 APPEAL_COUNTS: tuple[Indicator, ...] = (
     RECEIVED,
     FILED,
@@ -300,9 +471,25 @@ WORK_ORDER_COUNTS: tuple[Indicator, ...] = (
     SIGNED_AUTO,
     ACCEPTANCE_NOTICES_REQUESTED,
     ACCEPTANCE_NOTICES_SENT,
+    RETURN_REQUESTED,
+    RETURNED,
+    EXTENDED,
+    CLOSED,
+    CLOSED_ON_TIME,
+    CLOSED_OVERDUE,
+    CLOSED_STAGED,
+    CLOSURE_REJECTED,
+    MERGED,
+    REOPENED,
 )
 APPEAL_RATES: tuple[Indicator, ...] = (INSTANT_ANSWER,)
-WORK_ORDER_RATES: tuple[Indicator, ...] = (DISPATCH_WITHIN_LIMIT, SIGN_OFF_WITHIN_LIMIT)
+WORK_ORDER_RATES: tuple[Indicator, ...] = (
+    DISPATCH_WITHIN_LIMIT,
+    SIGN_OFF_WITHIN_LIMIT,
+    ON_TIME_CLOSURE,
+    TOTAL_CLOSURE,
+    RETURN_RATE,
+)
 RATES: tuple[Indicator, ...] = APPEAL_RATES + WORK_ORDER_RATES
 ALL: tuple[Indicator, ...] = APPEAL_COUNTS + WORK_ORDER_COUNTS + RATES
 BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in ALL}

@@ -10,10 +10,10 @@ the masked recipient in `notice.sent` are left out on purpose.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, SmallInteger, String, Text, false
+from sqlalchemy import Boolean, Date, Index, Integer, SmallInteger, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -59,7 +59,10 @@ class AppealFact(Base):
 
 class WorkOrderFact(Base):
     """A work order: dispatched (已派单), signed (已签收, by hand or by default), its
-    acceptance notice (受理告知) and its deadlines."""
+    acceptance notice (受理告知) and its deadlines; returned (退件), extended (延期),
+    handled and told (办理告知), closed on time, overdue or staged (办结, Art. 17),
+    its closures rejected, merged into another order (并案) or a reopened round
+    (重办)."""
 
     __tablename__ = "work_order_facts"
     __table_args__ = (
@@ -109,6 +112,72 @@ class WorkOrderFact(Base):
     acceptance_notice_met_at: Mapped[datetime | None]
     acceptance_notice_met_late: Mapped[bool | None] = mapped_column(Boolean)
 
+    handling_notice_deadline_at: Mapped[datetime | None]
+    handling_notice_provisional: Mapped[bool | None] = mapped_column(Boolean)
+    handling_notice_deadline_version: Mapped[datetime | None]
+    handling_notice_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    handling_notice_met_at: Mapped[datetime | None]
+    handling_notice_met_late: Mapped[bool | None] = mapped_column(Boolean)
+
+    staged_check_deadline_at: Mapped[datetime | None]
+    staged_check_provisional: Mapped[bool | None] = mapped_column(Boolean)
+    staged_check_deadline_version: Mapped[datetime | None]
+    staged_check_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    staged_check_met_at: Mapped[datetime | None]
+    staged_check_met_late: Mapped[bool | None] = mapped_column(Boolean)
+
+    # How it was dispatched (work_order.dispatched 1.1).
+    round: Mapped[int | None] = mapped_column(SmallInteger)
+    role: Mapped[str | None] = mapped_column(String(20))
+    parallel_group_id: Mapped[str | None] = mapped_column(String(36))
+    split_from: Mapped[str | None] = mapped_column(String(36))
+    clock_from: Mapped[str | None] = mapped_column(String(20))
+
+    # Return (退件, Art. 13): the latest decision stands.
+    return_requested_at: Mapped[datetime | None]
+    return_decided_at: Mapped[datetime | None]
+    return_approved: Mapped[bool | None] = mapped_column(Boolean)
+    redispatched_to: Mapped[str | None] = mapped_column(String(36))
+
+    # Handling: progress notes and extensions (Art. 16) are counted.
+    progress_notes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_progress_at: Mapped[datetime | None]
+    extension_requested_at: Mapped[datetime | None]
+    extensions_approved: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    extensions_refused: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    extension_working_days: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    handling_notice_requested_at: Mapped[datetime | None]
+    handling_notice_sent_at: Mapped[datetime | None]
+
+    # Closure (Art. 17): the latest request and rejection, and the latest closure.
+    closure_requested_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    closure_rejections: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    closure_rejected_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closure_outcome: Mapped[str | None] = mapped_column(String(20))
+    check_date: Mapped[date | None] = mapped_column(Date)
+
+    # Reopened (重办) and merged (并案, Art. 18).
+    reopened_at: Mapped[datetime | None]
+    merged_into: Mapped[str | None] = mapped_column(String(36))
+    merged_at: Mapped[datetime | None]
+    absorbed_appeals: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+
     last_event_at: Mapped[datetime | None]
 
 
@@ -121,7 +190,8 @@ class AcceptanceRequestFact(Base):
         Index("ix_acceptance_request_facts_work_order_id", "work_order_id"),
     )
 
-    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # notify's request ids reach 100 characters ("<request>:<merged appeal>").
+    request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     work_order_id: Mapped[str | None] = mapped_column(String(36))
     appeal_id: Mapped[str | None] = mapped_column(String(36))
     unit_id: Mapped[str | None] = mapped_column(String(50))
@@ -138,7 +208,7 @@ class NoticeFact(Base):
     __table_args__ = (Index("ix_notice_facts_request_id", "request_id"),)
 
     notice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    request_id: Mapped[str | None] = mapped_column(String(36))
+    request_id: Mapped[str | None] = mapped_column(String(100))
     appeal_id: Mapped[str | None] = mapped_column(String(36))
     work_order_id: Mapped[str | None] = mapped_column(String(36))
     kind: Mapped[str | None] = mapped_column(String(50))

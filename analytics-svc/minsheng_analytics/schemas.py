@@ -22,7 +22,8 @@ class Rate(BaseModel):
 
 
 class WorkOrderRates(BaseModel):
-    """The time-limit rates of work orders (Art. 12, 13)."""
+    """The time-limit rates of work orders (Art. 12, 13) and the assessment rates of
+    closure and returns (Art. 33)."""
 
     dispatch_within_limit: Rate = Field(
         description=ind.DISPATCH_WITHIN_LIMIT.describe()
@@ -30,6 +31,9 @@ class WorkOrderRates(BaseModel):
     sign_off_within_limit: Rate = Field(
         description=ind.SIGN_OFF_WITHIN_LIMIT.describe()
     )
+    on_time_closure: Rate = Field(description=ind.ON_TIME_CLOSURE.describe())
+    total_closure: Rate = Field(description=ind.TOTAL_CLOSURE.describe())
+    return_rate: Rate = Field(description=ind.RETURN_RATE.describe())
 
 
 class Rates(WorkOrderRates):
@@ -49,6 +53,16 @@ class WorkOrderCounts(BaseModel):
     acceptance_notices_sent: int = Field(
         description=ind.ACCEPTANCE_NOTICES_SENT.describe()
     )
+    return_requested: int = Field(description=ind.RETURN_REQUESTED.describe())
+    returned: int = Field(description=ind.RETURNED.describe())
+    extended: int = Field(description=ind.EXTENDED.describe())
+    closed: int = Field(description=ind.CLOSED.describe())
+    closed_on_time: int = Field(description=ind.CLOSED_ON_TIME.describe())
+    closed_overdue: int = Field(description=ind.CLOSED_OVERDUE.describe())
+    closed_staged: int = Field(description=ind.CLOSED_STAGED.describe())
+    closure_rejected: int = Field(description=ind.CLOSURE_REJECTED.describe())
+    merged: int = Field(description=ind.MERGED.describe())
+    reopened: int = Field(description=ind.REOPENED.describe())
 
 
 class Counts(WorkOrderCounts):

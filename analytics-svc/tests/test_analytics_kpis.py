@@ -68,11 +68,26 @@ async def test_analytics_kpis_count_the_story_by_state(
         "signed_auto": 1,
         "acceptance_notices_requested": 1,
         "acceptance_notices_sent": 1,
+        # Nothing of the story gets that far (see test_analytics_closure.py).
+        "return_requested": 0,
+        "returned": 0,
+        "extended": 0,
+        "closed": 0,
+        "closed_on_time": 0,
+        "closed_overdue": 0,
+        "closed_staged": 0,
+        "closure_rejected": 0,
+        "merged": 0,
+        "reopened": 0,
     }
     assert body["rates"] == {
         "dispatch_within_limit": {"numerator": 2, "denominator": 3, "rate": 0.6667},
         "sign_off_within_limit": {"numerator": 1, "denominator": 3, "rate": 0.3333},
         "instant_answer": {"numerator": 0, "denominator": 2, "rate": 0.0},
+        # Nothing closed and nothing due yet: no on-time rate to give.
+        "on_time_closure": {"numerator": 0, "denominator": 0, "rate": None},
+        "total_closure": {"numerator": 0, "denominator": 3, "rate": 0.0},
+        "return_rate": {"numerator": 0, "denominator": 3, "rate": 0.0},
     }
     newest = max(occurred_at for _data, occurred_at in steps)
     assert body["as_of"] == newest.isoformat().replace("+00:00", "Z")

@@ -34,7 +34,8 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime.extras[sending.CONTEXT_KEY] = context
     return web.create_app(
         title="Minsheng notify",
-        description="Notices to citizens (受理告知, Art. 28) sent through pluggable "
+        description="Notices to citizens (受理告知, Art. 28; 办理告知, Art. 29) sent "
+        "through pluggable "
         "senders, with the evidence of every attempt (Art. 36).",
         runtime=runtime,
         routers=[routes.router],

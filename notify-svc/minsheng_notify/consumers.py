@@ -1,6 +1,8 @@
 """Events notify applies: intake's decisions, which say who to tell and are told
-themselves (appeal.filed, appeal.rejected, appeal.answered), and the acceptance
-notices units ask for (work_order.acceptance_notice_requested).
+themselves (appeal.filed, appeal.rejected, appeal.answered), the acceptance and
+handling notices units ask for (work_order.acceptance_notice_requested,
+work_order.handling_notice_requested), and mergers (work_order.merged), whose
+citizens are told the surviving order's result.
 
 Handlers change the store and never commit: the consumer loop owns the transaction,
 together with the inbox row that keeps an event from being applied twice.
@@ -17,6 +19,8 @@ from minsheng_common.events import (
     AppealFiled,
     AppealRejected,
     Envelope,
+    HandlingNoticeRequested,
+    WorkOrderMerged,
 )
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
@@ -64,12 +68,32 @@ class NotifyConsumers:
             session=session, context=self.context, request=data
         )
 
+    async def on_handling_notice_requested(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: HandlingNoticeRequested,
+    ) -> None:
+        """Queue the handling notice a unit asked for (Art. 29), to the order's
+        citizen and to every citizen of an appeal merged into it."""
+        await service.request_handling_notice(
+            session=session, context=self.context, request=data
+        )
+
+    async def on_work_order_merged(
+        self, session: AsyncSession, envelope: Envelope, data: WorkOrderMerged
+    ) -> None:
+        """Keep the merged appeals, told later by the surviving order (Art. 18)."""
+        await service.record_merged(session=session, merged=data)
+
     def handlers(self) -> dict[str, Handler]:
         return {
             AppealFiled.event_type: self.on_appeal_filed,
             AppealRejected.event_type: self.on_appeal_rejected,
             AppealAnswered.event_type: self.on_appeal_answered,
             AcceptanceNoticeRequested.event_type: self.on_acceptance_notice_requested,
+            HandlingNoticeRequested.event_type: self.on_handling_notice_requested,
+            WorkOrderMerged.event_type: self.on_work_order_merged,
         }
 
     def spec(self) -> ConsumerSpec:

@@ -82,3 +82,14 @@ class NoticeAttempt(Base):
     channel: Mapped[str | None] = mapped_column(String(30))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class MergedAppeal(Base):
+    """An appeal whose order was merged into another (并案, Art. 18): its citizen is
+    told the result by the surviving order's handling notice (Art. 29)."""
+
+    __tablename__ = "merged_appeals"
+
+    work_order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    merged_at: Mapped[datetime]

@@ -20,6 +20,7 @@ from minsheng_common.reference import ReferenceData
 from minsheng_notify.errors import UnknownTemplate
 
 ACCEPTANCE = "acceptance"
+HANDLING = "handling"
 FILED = "filed"
 REJECTED = "rejected"
 INSTANT_ANSWER = "instant_answer"
@@ -116,6 +117,15 @@ class NoticeTexts:
             tracking_code=tracking_code,
             unit=self.unit_name(unit_id),
             accepted=accepted,
+            message=_as_sentence(printable(message)),
+        )
+
+    def handling(self, *, tracking_code: str, unit_id: str, message: str) -> str:
+        """The handling notice (办理告知, Art. 29): the result, in the unit's words."""
+        return self.render(
+            HANDLING,
+            tracking_code=tracking_code,
+            unit=self.unit_name(unit_id),
             message=_as_sentence(printable(message)),
         )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_notify.models import Notice, NoticeAttempt, Recipient
+from minsheng_notify.models import MergedAppeal, Notice, NoticeAttempt, Recipient
 
 PENDING = "pending"
 SENT = "sent"
@@ -129,3 +129,17 @@ async def attempts(
     for attempt in result:
         by_notice[attempt.notice_id].append(attempt)
     return by_notice
+
+
+async def merged_appeals(
+    session: AsyncSession, work_order_ids: Sequence[str]
+) -> list[MergedAppeal]:
+    """The appeals merged into any of the given work orders, oldest merger first."""
+    if not work_order_ids:
+        return []
+    result = await session.scalars(
+        select(MergedAppeal)
+        .where(MergedAppeal.work_order_id.in_(list(work_order_ids)))
+        .order_by(MergedAppeal.merged_at, MergedAppeal.appeal_id)
+    )
+    return list(result.all())

@@ -32,7 +32,9 @@ class NoticeOut(BaseModel):
     work_order_id: str | None
     unit_id: str | None
     kind: str = Field(
-        description="acceptance: 受理告知 (Art. 28); filed: 立案 with the tracking "
+        description="acceptance: 受理告知 (Art. 28); handling: 办理告知 with the "
+        "result (Art. 29), also to every citizen of a merged appeal (Art. 18); "
+        "filed: 立案 with the tracking "
         "code; rejected: 不予立案 with the reason (Art. 11); instant_answer: 秒回 "
         "(Art. 44)"
     )

@@ -24,11 +24,13 @@ from minsheng_common.events import (
     AppealAnswered,
     AppealFiled,
     AppealRejected,
+    HandlingNoticeRequested,
     NoticeFailed,
+    WorkOrderMerged,
 )
 from minsheng_notify import rendering, repository
 from minsheng_notify.errors import FilterRequired, NoticeNotFound
-from minsheng_notify.models import Notice, NoticeAttempt, Recipient
+from minsheng_notify.models import MergedAppeal, Notice, NoticeAttempt, Recipient
 from minsheng_notify.rendering import NoticeTexts
 from minsheng_notify.senders import SenderChoice
 
@@ -458,6 +460,137 @@ async def _without_known_contact(
         )
         return body
     return rendering.without_contact(body, contact)
+
+
+async def record_merged(
+    *, session: AsyncSession, merged: WorkOrderMerged
+) -> list[MergedAppeal]:
+    """Keep the appeals merged into a work order (并案, Art. 18), so its handling
+    notice reaches every one of their citizens; appeals merged earlier into the
+    orders that end now come along. Returns the appeals newly kept."""
+    known = {
+        row.appeal_id
+        for row in await repository.merged_appeals(session, [merged.work_order_id])
+    }
+    inherited = [
+        row.appeal_id
+        for row in await repository.merged_appeals(
+            session, merged.merged_work_order_ids
+        )
+    ]
+    added: list[MergedAppeal] = []
+    for appeal_id in [*merged.merged_appeal_ids, *inherited]:
+        if appeal_id == merged.appeal_id or appeal_id in known:
+            continue
+        known.add(appeal_id)
+        row = MergedAppeal(
+            work_order_id=merged.work_order_id,
+            appeal_id=appeal_id,
+            merged_at=merged.merged_at,
+        )
+        session.add(row)
+        added.append(row)
+    await session.flush()
+
+    log.info(
+        "work order %s (appeal %s): %d merged appeal(s) kept, to be told its result",
+        merged.work_order_id,
+        merged.appeal_id,
+        len(added),
+    )
+    return added
+
+
+async def request_handling_notice(
+    *,
+    session: AsyncSession,
+    context: NotifyContext,
+    request: HandlingNoticeRequested,
+) -> list[Notice]:
+    """Queue the handling notice a unit asked for (办理告知, Art. 29): one to the
+    order's own citizen, and one to the citizen of every appeal merged into the
+    order (Art. 18), each under that appeal's own tracking code.
+
+    The notices carry the work order, so dispatch sees them sent (notice.sent). The
+    order's own notice has the request's id; a merged appeal's has
+    "<request id>:<appeal id>". The same request again queues nothing new.
+    """
+    appeal_ids = [request.appeal_id] + [
+        row.appeal_id
+        for row in await repository.merged_appeals(session, [request.work_order_id])
+    ]
+    notices = []
+    for appeal_id in appeal_ids:
+        notices.append(
+            await _queue_handling(session, context, request, appeal_id=appeal_id)
+        )
+    return notices
+
+
+async def _queue_handling(
+    session: AsyncSession,
+    context: NotifyContext,
+    request: HandlingNoticeRequested,
+    *,
+    appeal_id: str,
+) -> Notice:
+    own = appeal_id == request.appeal_id
+    key = request.request_id if own else f"{request.request_id}:{appeal_id}"
+    existing = await repository.notice_by_request(session, key)
+    if existing is not None:
+        log.debug(
+            "work order %s: handling notice request %s already queued as notice %s",
+            request.work_order_id,
+            key,
+            existing.id,
+        )
+        return existing
+
+    recipient = await repository.recipient(session, appeal_id)
+    tracking_code = request.tracking_code
+    if not own:
+        if recipient is not None:
+            tracking_code = recipient.tracking_code
+        else:
+            log.warning(
+                "work order %s: merged appeal %s has no recipient yet; its handling "
+                "notice names the surviving order's tracking code",
+                request.work_order_id,
+                appeal_id,
+            )
+    body = context.texts.handling(
+        tracking_code=tracking_code, unit_id=request.unit_id, message=request.message
+    )
+    body = await _without_known_contact(session, context, appeal_id, body)
+    # Personal data in the unit's words is masked as in the acceptance notice
+    # (Art. 41).
+    body = redaction.redact(body)
+    now = context.clock.now()
+    notice = Notice(
+        id=ids.new_id(),
+        request_id=key,
+        appeal_id=appeal_id,
+        work_order_id=request.work_order_id,
+        unit_id=request.unit_id,
+        kind=rendering.HANDLING,
+        body=body,
+        status=repository.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(notice)
+    await session.flush()
+
+    log.info(
+        "appeal %s, work order %s: handling notice %s queued for unit %s%s",
+        appeal_id,
+        request.work_order_id,
+        notice.id,
+        request.unit_id,
+        "" if own else " (merged appeal)",
+    )
+    return notice
 
 
 @dataclass(frozen=True)

@@ -95,12 +95,13 @@ class Harness:
         contact: str = PHONE,
         contact_kind: str = "phone",
         told: bool = True,
+        tracking_code: str = "MS20261204000123",
     ) -> AppealFiled:
         """Apply appeal.filed; with `told` the filing notice it queues counts as
         sent already, so a test of later notices sees only its own go out."""
         filed = AppealFiled(
             appeal_id=appeal_id,
-            tracking_code="MS20261204000123",
+            tracking_code=tracking_code,
             channel="hotline-12345",
             appeal_type="complaint",
             category_id="city-sanitation",

@@ -38,13 +38,22 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
             handlers=consumers.WorkOrderEvents(context).handlers(),
         )
     )
+    runtime.add_consumer(
+        ConsumerSpec(
+            name="notices",
+            topics=[topics.NOTICES],
+            handlers=consumers.NoticeEvents(context).handlers(),
+        )
+    )
 
     app = web.create_app(
         title="Minsheng sla",
         description="The working calendar and the clocks on every work order: "
-        "sign-off within 2 working hours (Art. 13), handling by type (Art. 15), "
-        "acceptance notice after signing (Art. 28), as the rules edition in force "
-        "when the order was created sets them.",
+        "sign-off within 2 working hours (Art. 13), handling by type (Art. 15) "
+        "and its extensions (Art. 16), acceptance notice after signing (Art. 28), "
+        "handling notice after handling (Art. 29) and the check of a staged closure "
+        "(Art. 17), as the rules edition in force when the order was created sets "
+        "them.",
         runtime=runtime,
         routers=[routes.router],
     )

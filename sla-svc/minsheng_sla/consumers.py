@@ -1,4 +1,8 @@
-"""What SLA does with dispatch's work-order events.
+"""What SLA does with dispatch's work-order events and notify's notices.
+
+sla reads two topics, each in a consumer group of its own: `work-orders` (every
+clock starts, moves, stops or is cancelled there) and `notices`, because the
+handling-notice clock (Art. 29) stops only when the notice is actually sent.
 
 Each handler runs inside the consumer loop's transaction, after the event's inbox row:
 it changes clocks and stages events in that transaction and never commits.
@@ -14,7 +18,15 @@ from minsheng_common.bus.consumer import Handler
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
     Envelope,
+    HandlingNoticeRequested,
+    NoticeSent,
+    WorkOrderClosed,
+    WorkOrderClosureRejected,
+    WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderExtensionDecided,
+    WorkOrderMerged,
+    WorkOrderReturnDecided,
     WorkOrderSigned,
 )
 from minsheng_sla import service
@@ -35,6 +47,13 @@ class WorkOrderEvents:
             WorkOrderDispatched.event_type: self.on_dispatched,
             WorkOrderSigned.event_type: self.on_signed,
             AcceptanceNoticeRequested.event_type: self.on_acceptance_notice_requested,
+            WorkOrderExtensionDecided.event_type: self.on_extension_decided,
+            HandlingNoticeRequested.event_type: self.on_handling_notice_requested,
+            WorkOrderClosureRequested.event_type: self.on_closure_requested,
+            WorkOrderClosureRejected.event_type: self.on_closure_rejected,
+            WorkOrderClosed.event_type: self.on_closed,
+            WorkOrderReturnDecided.event_type: self.on_return_decided,
+            WorkOrderMerged.event_type: self.on_merged,
         }
 
     async def on_dispatched(
@@ -78,4 +97,136 @@ class WorkOrderEvents:
         )
         await service.record_acceptance_notice(
             session=session, context=self.context, requested=data
+        )
+
+    async def on_extension_decided(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: WorkOrderExtensionDecided,
+    ) -> None:
+        """Move the handling deadline by an approved extension (Art. 16)."""
+        log.debug(
+            "event %s: work order %s extension %s",
+            envelope.event_id,
+            data.work_order_id,
+            "approved" if data.approved else "refused",
+        )
+        await service.extend_handling(
+            session=session,
+            context=self.context,
+            event_id=envelope.event_id,
+            decided=data,
+        )
+
+    async def on_handling_notice_requested(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: HandlingNoticeRequested,
+    ) -> None:
+        """Note the handling notice asked for (Art. 29); no clock starts."""
+        log.debug(
+            "event %s: work order %s asks for handling notice %s",
+            envelope.event_id,
+            data.work_order_id,
+            data.request_id,
+        )
+        await service.record_handling_notice_requested(session=session, requested=data)
+
+    async def on_closure_requested(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: WorkOrderClosureRequested,
+    ) -> None:
+        """Meet the handling deadline; start the handling-notice clock (Art. 29)."""
+        log.debug(
+            "event %s: work order %s closure requested",
+            envelope.event_id,
+            data.work_order_id,
+        )
+        await service.record_closure_requested(
+            session=session, context=self.context, requested=data
+        )
+
+    async def on_closure_rejected(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: WorkOrderClosureRejected,
+    ) -> None:
+        """The handling deadline runs again (Art. 17)."""
+        log.debug(
+            "event %s: work order %s closure rejected",
+            envelope.event_id,
+            data.work_order_id,
+        )
+        await service.record_closure_rejected(
+            session=session, context=self.context, rejected=data
+        )
+
+    async def on_closed(
+        self, session: AsyncSession, envelope: Envelope, data: WorkOrderClosed
+    ) -> None:
+        """Start the staged-closure check, or meet it (Art. 17)."""
+        log.debug(
+            "event %s: work order %s closed (%s)",
+            envelope.event_id,
+            data.work_order_id,
+            data.outcome,
+        )
+        await service.record_closed(session=session, context=self.context, closed=data)
+
+    async def on_return_decided(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: WorkOrderReturnDecided,
+    ) -> None:
+        """An approved return cancels the order's pending deadlines."""
+        log.debug(
+            "event %s: work order %s return %s",
+            envelope.event_id,
+            data.work_order_id,
+            "approved" if data.approved else "refused",
+        )
+        await service.record_return_decided(session=session, decided=data)
+
+    async def on_merged(
+        self, session: AsyncSession, envelope: Envelope, data: WorkOrderMerged
+    ) -> None:
+        """The merged orders' pending deadlines are cancelled (Art. 18)."""
+        log.debug(
+            "event %s: work orders %s merged into %s",
+            envelope.event_id,
+            ", ".join(data.merged_work_order_ids),
+            data.work_order_id,
+        )
+        await service.record_merged(session=session, merged=data)
+
+
+class NoticeEvents:
+    """Handlers for the `notices` topic: a sent handling notice stops its clock."""
+
+    def __init__(self, context: SlaContext) -> None:
+        self.context = context
+
+    def handlers(self) -> dict[str, Handler]:
+        """Event type → handler, as the consumer group takes them."""
+        return {NoticeSent.event_type: self.on_notice_sent}
+
+    async def on_notice_sent(
+        self, session: AsyncSession, envelope: Envelope, data: NoticeSent
+    ) -> None:
+        """Meet the handling-notice deadline when its notice was sent (Art. 29)."""
+        log.debug(
+            "event %s: notice %s (%s) sent for work order %s",
+            envelope.event_id,
+            data.notice_id,
+            data.kind,
+            data.work_order_id,
+        )
+        await service.record_notice_sent(
+            session=session, context=self.context, sent=data
         )

@@ -1,21 +1,23 @@
-"""SLA's table: one row per clock on a work order."""
+"""SLA's tables: one row per clock on a work order, the history of every due time
+moved, and the handling notices seen for each work order."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from sqlalchemy import Boolean, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
 from minsheng_common.events import DeadlineKind
 
-DeadlineStatus = Literal["pending", "met", "reached"]
+DeadlineStatus = Literal["pending", "met", "reached", "cancelled"]
 
 PENDING: DeadlineStatus = "pending"
 MET: DeadlineStatus = "met"
 REACHED: DeadlineStatus = "reached"
+CANCELLED: DeadlineStatus = "cancelled"
 
 
 class Base(DeclarativeBase):
@@ -23,12 +25,16 @@ class Base(DeclarativeBase):
 
 
 class Deadline(Base):
-    """A clock on a work order: sign-off (签收, Art. 13), handling (办理, Art. 15) or
-    acceptance notice (受理告知, Art. 28).
+    """A clock on a work order: sign-off (签收, Art. 13), handling (办理, Art. 15,
+    extended under Art. 16), acceptance notice (受理告知, Art. 28), handling notice
+    (办理告知, Art. 29) or the check of a staged closure (阶段性办结, Art. 17).
 
     `pending` until what it measures happens (`met`) or its time runs out
     (`reached`); a reached clock that is met later becomes `met` and keeps
-    `reached_at`. At most one clock of each kind per work order.
+    `reached_at`. A clock of an order that ends without being handled (its return
+    approved, or merged into another) is `cancelled` and never reached. At most one
+    clock of each kind per work order: a reopened order (重办) is a new work order
+    with clocks of its own.
     """
 
     __tablename__ = "deadlines"
@@ -52,3 +58,35 @@ class Deadline(Base):
     status: Mapped[DeadlineStatus] = mapped_column(String(20), default=PENDING)
     met_at: Mapped[datetime | None]
     reached_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class DeadlineChange(Base):
+    """A due time moved: an extension approved by the center (延期, Art. 16), with
+    the event that decided it, so the same decision never moves it twice."""
+
+    __tablename__ = "deadline_changes"
+    __table_args__ = (Index("ix_deadline_changes_deadline_id", "deadline_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[str] = mapped_column(String(36))
+    from_due_at: Mapped[datetime]
+    to_due_at: Mapped[datetime]
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    changed_at: Mapped[datetime]
+
+
+class HandlingNotice(Base):
+    """What sla knows of a work order's handling notice (办理告知, Art. 29): when the
+    unit first asked for it and when one was first sent (notice.sent of kind
+    "handling"); either may arrive before the closure request that starts its
+    clock."""
+
+    __tablename__ = "handling_notices"
+
+    work_order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    requested_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    notice_id: Mapped[str | None] = mapped_column(String(36))

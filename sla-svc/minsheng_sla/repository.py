@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
-from minsheng_sla.models import PENDING, REACHED, Deadline
+from minsheng_sla.models import (
+    CANCELLED,
+    PENDING,
+    REACHED,
+    Deadline,
+    DeadlineChange,
+    HandlingNotice,
+)
 
 # The order a work order's clocks are listed in: the order of its life.
-KIND_ORDER = {"sign_off": 0, "handling": 1, "acceptance_notice": 2}
+KIND_ORDER = {
+    "sign_off": 0,
+    "handling": 1,
+    "acceptance_notice": 2,
+    "handling_notice": 3,
+    "staged_check": 4,
+}
 
 
 async def insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -128,6 +142,90 @@ async def claim_due(
         statement.returning(Deadline).execution_options(synchronize_session=False)
     )
     return sorted(claimed, key=lambda row: (row.due_at, row.id))
+
+
+async def cancel_pending(
+    session: AsyncSession, work_order_ids: Sequence[str], *, at: datetime
+) -> list[Deadline]:
+    """Cancel every pending clock of the given work orders and return them.
+
+    Only rows still pending change: on PostgreSQL a row the watcher has just claimed
+    is waited for and then, reached already, left alone; reached and met clocks
+    keep their outcome.
+    """
+    if not work_order_ids:
+        return []
+    rows = await session.scalars(
+        update(Deadline)
+        .where(
+            Deadline.work_order_id.in_(list(work_order_ids)),
+            Deadline.status == PENDING,
+        )
+        .values(status=CANCELLED, cancelled_at=at)
+        .returning(Deadline)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(rows, key=lambda row: (row.work_order_id, KIND_ORDER[row.kind]))
+
+
+async def change_by_event(
+    session: AsyncSession, event_id: str
+) -> DeadlineChange | None:
+    """The due-time change an event already made, if any."""
+    return await session.scalar(
+        select(DeadlineChange).where(DeadlineChange.event_id == event_id)
+    )
+
+
+async def changes_of(
+    session: AsyncSession, deadline_ids: Sequence[str]
+) -> dict[str, list[DeadlineChange]]:
+    """Every due-time change of the given clocks, oldest first, by clock id."""
+    by_deadline: dict[str, list[DeadlineChange]] = {key: [] for key in deadline_ids}
+    if not deadline_ids:
+        return by_deadline
+    rows = await session.scalars(
+        select(DeadlineChange)
+        .where(DeadlineChange.deadline_id.in_(list(deadline_ids)))
+        .order_by(DeadlineChange.id)
+    )
+    for row in rows:
+        by_deadline[row.deadline_id].append(row)
+    return by_deadline
+
+
+async def handling_notice(session: AsyncSession, work_order_id: str) -> HandlingNotice:
+    """The work order's handling-notice row, created empty when absent, locked until
+    the transaction ends.
+
+    Insert-if-absent, then read `FOR UPDATE`: the notices consumer and the
+    work-orders consumer queue on this row, so a notice sent while the closure
+    request starts its clock is seen by one of the two.
+    """
+    dialect = _dialect(session)
+    statement: Executable | None = None
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(HandlingNotice)
+            .values(work_order_id=work_order_id)
+            .on_conflict_do_nothing()
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(HandlingNotice)
+            .values(work_order_id=work_order_id)
+            .on_conflict_do_nothing()
+        )
+    if statement is not None:
+        await session.execute(statement)
+    row = await session.get(
+        HandlingNotice, work_order_id, with_for_update=True, populate_existing=True
+    )
+    if row is None:
+        row = HandlingNotice(work_order_id=work_order_id)
+        session.add(row)
+        await session.flush()
+    return row
 
 
 def _dialect(session: AsyncSession) -> str:

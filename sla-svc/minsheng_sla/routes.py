@@ -6,6 +6,7 @@ another unit's work order answers exactly as an unknown one (Art. 41).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated
 
@@ -15,10 +16,11 @@ from minsheng_common.events import DeadlineKind
 from minsheng_common.timeutil import as_utc, local
 from minsheng_sla import access, calendar_view, service
 from minsheng_sla.deps import CalendarReader, Context, DeadlinesReader, Session
-from minsheng_sla.models import Deadline
+from minsheng_sla.models import Deadline, DeadlineChange
 from minsheng_sla.schemas import (
     CalendarAnswer,
     CalendarDay,
+    DeadlineChangeOut,
     DeadlineOut,
     DeadlinePage,
     DeadlineStatus,
@@ -36,15 +38,17 @@ router = APIRouter(prefix="/v1")
 async def work_order_deadlines(
     work_order_id: str, session: Session, principal: DeadlinesReader
 ) -> list[DeadlineOut]:
-    """Every clock on a work order (sign-off, handling, acceptance notice), each with
-    its due time, status and legal basis. 404 `work_order_not_found` for an order
-    that is not the calling unit's."""
+    """Every clock on a work order (sign-off, handling, acceptance notice, handling
+    notice, staged-closure check), each with its due time, status, legal basis and
+    the extensions that moved it. 404 `work_order_not_found` for an order that is
+    not the calling unit's."""
     deadlines = await service.deadlines_of(
         session=session,
         work_order_id=work_order_id,
         unit_id=access.visible_unit(principal),
     )
-    return [present(deadline) for deadline in deadlines]
+    changes = await service.changes_of(session=session, deadlines=deadlines)
+    return [present(deadline, changes[deadline.id]) for deadline in deadlines]
 
 
 @router.get("/deadlines", response_model=DeadlinePage, tags=["deadlines"])
@@ -132,7 +136,7 @@ async def add_period(
     )
 
 
-def present(deadline: Deadline) -> DeadlineOut:
+def present(deadline: Deadline, changes: Sequence[DeadlineChange] = ()) -> DeadlineOut:
     late = deadline.met_at > deadline.due_at if deadline.met_at is not None else None
     return DeadlineOut(
         id=deadline.id,
@@ -147,8 +151,19 @@ def present(deadline: Deadline) -> DeadlineOut:
         status=deadline.status,
         met_at=deadline.met_at,
         reached_at=deadline.reached_at,
+        cancelled_at=deadline.cancelled_at,
         late=late,
         article=deadline.article,
         period=deadline.period,
         rules_edition=deadline.rules_edition,
+        changes=[
+            DeadlineChangeOut(
+                from_due_at=change.from_due_at,
+                to_due_at=change.to_due_at,
+                working_days=change.working_days,
+                reason=change.reason,
+                changed_at=change.changed_at,
+            )
+            for change in changes
+        ],
     )

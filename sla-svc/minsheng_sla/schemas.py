@@ -11,6 +11,16 @@ from minsheng_common.events import DeadlineKind
 from minsheng_sla.models import DeadlineStatus
 
 
+class DeadlineChangeOut(BaseModel):
+    """A due time moved by an approved extension (延期, Art. 16)."""
+
+    from_due_at: AwareDatetime
+    to_due_at: AwareDatetime
+    working_days: int
+    reason: str
+    changed_at: AwareDatetime = Field(description="when the center decided it")
+
+
 class DeadlineOut(BaseModel):
     """A clock on a work order (时限): when it started, when it runs out, and on which
     article and rules edition that rests."""
@@ -20,8 +30,9 @@ class DeadlineOut(BaseModel):
     appeal_id: str
     unit_id: str
     kind: DeadlineKind = Field(
-        description="sign_off 签收 (Art. 13), handling 办理 (Art. 15), "
-        "acceptance_notice 受理告知 (Art. 28)"
+        description="sign_off 签收 (Art. 13), handling 办理 (Art. 15, extended "
+        "under Art. 16), acceptance_notice 受理告知 (Art. 28), handling_notice "
+        "办理告知 (Art. 29), staged_check 阶段性办结核查 (Art. 17)"
     )
     starts_at: AwareDatetime
     due_at: AwareDatetime = Field(description="UTC")
@@ -30,15 +41,24 @@ class DeadlineOut(BaseModel):
         description="the count crossed a year without an official holiday schedule; "
         "computed from weekends and fixed holidays (rules.md §11)"
     )
-    status: DeadlineStatus
+    status: DeadlineStatus = Field(
+        description="pending, met, reached, or cancelled (the order was returned or "
+        "merged into another before the clock ran out)"
+    )
     met_at: AwareDatetime | None = None
     reached_at: AwareDatetime | None = None
+    cancelled_at: AwareDatetime | None = None
     late: bool | None = Field(
         default=None, description="met after the due time; null until met"
     )
     article: str
     period: str = Field(description='the length, e.g. "2 working hours"')
     rules_edition: str
+    changes: list[DeadlineChangeOut] = Field(
+        default_factory=list,
+        description="every extension that moved the due time, oldest first (shown "
+        "on a work order's clocks; empty in lists)",
+    )
 
 
 class DeadlinePage(BaseModel):

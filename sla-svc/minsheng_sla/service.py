@@ -20,13 +20,31 @@ from minsheng_common.events import (
     DeadlineMet,
     DeadlineReached,
     DeadlineSet,
+    HandlingNoticeRequested,
+    NoticeSent,
+    WorkOrderClosed,
+    WorkOrderClosureRejected,
+    WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderExtensionDecided,
+    WorkOrderMerged,
+    WorkOrderReturnDecided,
     WorkOrderSigned,
 )
 from minsheng_common.rules import RuleBook, RuleEdition
 from minsheng_sla import periods, repository
 from minsheng_sla.errors import NoRuleEdition, WorkOrderNotFound
-from minsheng_sla.models import MET, PENDING, REACHED, Deadline
+from minsheng_sla.models import (
+    CANCELLED,
+    MET,
+    PENDING,
+    REACHED,
+    Deadline,
+    DeadlineChange,
+)
+
+# notify's kind for the handling notice (办理告知, Art. 29).
+HANDLING_NOTICE_KIND = "handling"
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +72,13 @@ async def start_on_dispatch(
     *, session: AsyncSession, context: SlaContext, dispatched: WorkOrderDispatched
 ) -> None:
     """Start the sign-off (Art. 13) and handling (Art. 15) clocks of a dispatched
-    work order; a clock that already runs is left alone."""
+    work order; a clock that already runs is left alone.
+
+    The handling clock starts where dispatch says (`clock_from`): at creation for
+    ordinary orders, at dispatch for split and parallel ones (Art. 19, 22). Every
+    round of a reopened order (重办) is a work order of its own, so it gets fresh
+    clocks here like any other.
+    """
     edition = periods.edition_for(context.rules, dispatched.created_at)
     if edition.id != dispatched.rules_edition:
         log.warning(
@@ -81,8 +105,18 @@ async def start_on_dispatch(
             edition=edition,
             created_at=dispatched.created_at,
             appeal_type=dispatched.appeal_type,
+            dispatched_at=dispatched.dispatched_at,
+            clock_from=dispatched.clock_from,
         ),
     ]
+    if dispatched.round > 1:
+        log.info(
+            "work order %s (appeal %s) is round %d of a reopened appeal; its clocks "
+            "start afresh",
+            dispatched.work_order_id,
+            dispatched.appeal_id,
+            dispatched.round,
+        )
     for plan in plans:
         await _start(session, context, order, plan)
 
@@ -146,6 +180,287 @@ async def record_acceptance_notice(
     await _meet(session, context, deadline, met_at=requested.requested_at)
 
 
+async def extend_handling(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    event_id: str,
+    decided: WorkOrderExtensionDecided,
+) -> DeadlineChange | None:
+    """Move the handling clock by an approved extension (延期, Art. 16): the new due
+    time is `working_days` working days after the day of the current one. The change
+    is kept with the event that decided it and announced as a new deadline.set (the
+    newest one stands); the same decision never moves the clock twice.
+
+    A clock already reached whose new due time is still ahead runs again. A refused
+    extension, or one of zero days, changes nothing.
+    """
+    if not decided.approved or decided.working_days < 1:
+        log.info(
+            "work order %s: extension %s; handling deadline unchanged",
+            decided.work_order_id,
+            "refused" if not decided.approved else "of 0 working days",
+        )
+        return None
+    if await repository.change_by_event(session, event_id) is not None:
+        log.info(
+            "work order %s: extension of event %s already applied; nothing new",
+            decided.work_order_id,
+            event_id,
+        )
+        return None
+    deadline = await repository.by_kind(
+        session, decided.work_order_id, "handling", for_update=True
+    )
+    if deadline is None or deadline.status == CANCELLED:
+        log.warning(
+            "work order %s (appeal %s): extension approved, but sla has no running "
+            "handling deadline for it",
+            decided.work_order_id,
+            decided.appeal_id,
+        )
+        return None
+
+    moved = periods.extended(
+        calendar=context.calendar,
+        due_at=deadline.due_at,
+        working_days=decided.working_days,
+    )
+    change = DeadlineChange(
+        deadline_id=deadline.id,
+        from_due_at=deadline.due_at,
+        to_due_at=moved.at,
+        working_days=decided.working_days,
+        reason=decided.reason,
+        event_id=event_id,
+        changed_at=decided.decided_at,
+    )
+    session.add(change)
+    deadline.due_at = moved.at
+    deadline.provisional = deadline.provisional or moved.provisional
+    deadline.article = periods.EXTENDED_HANDLING_ARTICLE
+    if deadline.status == REACHED and moved.at > context.clock.now():
+        deadline.status = PENDING
+        deadline.reached_at = None
+    await session.flush()
+
+    await _announce(session, context, deadline)
+    log.info(
+        "work order %s (unit %s): handling deadline %s extended by %d working "
+        "days, from %s to %s",
+        deadline.work_order_id,
+        deadline.unit_id,
+        deadline.id,
+        decided.working_days,
+        change.from_due_at.isoformat(),
+        change.to_due_at.isoformat(),
+    )
+    return change
+
+
+async def record_handling_notice_requested(
+    *, session: AsyncSession, requested: HandlingNoticeRequested
+) -> None:
+    """Note that the unit asked to tell the citizen the result (Art. 29); its clock
+    starts with the closure request and stops when the notice is sent."""
+    notice = await repository.handling_notice(session, requested.work_order_id)
+    if notice.requested_at is None or requested.requested_at < notice.requested_at:
+        notice.requested_at = requested.requested_at
+    log.info(
+        "work order %s (appeal %s): handling notice %s requested",
+        requested.work_order_id,
+        requested.appeal_id,
+        requested.request_id,
+    )
+
+
+async def record_closure_requested(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    requested: WorkOrderClosureRequested,
+) -> None:
+    """The unit says it handled the order (Art. 17): the handling clock is met at
+    `handled_at` (late when after its due time), and the handling-notice clock starts
+    from `handled_at` (Art. 29). A handling notice sent already meets it at once, at
+    the time it was sent."""
+    order = Order(
+        work_order_id=requested.work_order_id,
+        appeal_id=requested.appeal_id,
+        unit_id=requested.unit_id,
+    )
+    # The notice row first, as `record_notice_sent` takes it: see there.
+    notice = await repository.handling_notice(session, requested.work_order_id)
+    handling = await repository.by_kind(
+        session, requested.work_order_id, "handling", for_update=True
+    )
+    if handling is None:
+        log.warning(
+            "work order %s (appeal %s): closure requested but sla has no handling "
+            "deadline for it",
+            requested.work_order_id,
+            requested.appeal_id,
+        )
+    elif handling.status == CANCELLED:
+        log.warning(
+            "work order %s (appeal %s): closure requested for an order that ended "
+            "(returned or merged); no clock changes",
+            requested.work_order_id,
+            requested.appeal_id,
+        )
+        return
+    else:
+        await _meet(session, context, handling, met_at=requested.handled_at)
+
+    edition = await _edition_of(
+        session, context, requested.work_order_id, requested.handled_at
+    )
+    plan = periods.handling_notice(
+        calendar=context.calendar, edition=edition, handled_at=requested.handled_at
+    )
+    await _start(session, context, order, plan)
+    if notice.sent_at is not None:
+        started = await repository.by_kind(
+            session, requested.work_order_id, "handling_notice", for_update=True
+        )
+        if started is not None:
+            await _meet(session, context, started, met_at=notice.sent_at)
+
+
+async def record_closure_rejected(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    rejected: WorkOrderClosureRejected,
+) -> None:
+    """The center sent the closure back (Art. 17): the handling clock the request met
+    runs again (reached again at once if its due time has passed) and is announced
+    again with deadline.set. A clock not met is left alone."""
+    handling = await repository.by_kind(
+        session, rejected.work_order_id, "handling", for_update=True
+    )
+    if handling is None or handling.status != MET:
+        log.info(
+            "work order %s: closure rejected; the handling deadline is not met, "
+            "nothing to undo",
+            rejected.work_order_id,
+        )
+        return
+
+    # A clock that had run out before the request met it reads reached again: the
+    # watcher announced that already and must not announce it twice.
+    handling.status = REACHED if handling.reached_at is not None else PENDING
+    handling.met_at = None
+    await session.flush()
+    await _announce(session, context, handling)
+    log.info(
+        "work order %s (unit %s): closure rejected; handling deadline %s %s again",
+        handling.work_order_id,
+        handling.unit_id,
+        handling.id,
+        handling.status,
+    )
+
+
+async def record_closed(
+    *, session: AsyncSession, context: SlaContext, closed: WorkOrderClosed
+) -> None:
+    """The center closed the order (Art. 17). A staged closure (阶段性办结) starts
+    the clock of its check, due when working hours end on the check date; reaching
+    it is dispatch's to judge. A later closure of the same order (on time or overdue)
+    meets that check."""
+    order = Order(
+        work_order_id=closed.work_order_id,
+        appeal_id=closed.appeal_id,
+        unit_id=closed.unit_id,
+    )
+    if closed.outcome == "staged":
+        if closed.check_date is None:
+            log.warning(
+                "work order %s (appeal %s): staged closure without a check date; "
+                "no check clock started",
+                closed.work_order_id,
+                closed.appeal_id,
+            )
+            return
+        edition = await _edition_of(
+            session, context, closed.work_order_id, closed.closed_at
+        )
+        plan = periods.staged_check(
+            calendar=context.calendar,
+            edition=edition,
+            closed_at=closed.closed_at,
+            check_date=closed.check_date,
+        )
+        await _start(session, context, order, plan)
+        return
+
+    check = await repository.by_kind(
+        session, closed.work_order_id, "staged_check", for_update=True
+    )
+    if check is not None:
+        await _meet(session, context, check, met_at=closed.closed_at)
+
+
+async def record_return_decided(
+    *, session: AsyncSession, decided: WorkOrderReturnDecided
+) -> list[Deadline]:
+    """An approved return (退件, Art. 13) ends the order: its pending clocks are
+    cancelled (the new order gets its own on dispatch). A refused one changes
+    nothing."""
+    if not decided.approved:
+        return []
+    return await _cancel(
+        session, [decided.work_order_id], at=decided.decided_at, why="returned"
+    )
+
+
+async def record_merged(
+    *, session: AsyncSession, merged: WorkOrderMerged
+) -> list[Deadline]:
+    """Merged orders (并案, Art. 18) end: their pending clocks are cancelled; the
+    surviving order's clocks run on."""
+    ended = [
+        work_order_id
+        for work_order_id in merged.merged_work_order_ids
+        if work_order_id != merged.work_order_id
+    ]
+    return await _cancel(
+        session,
+        ended,
+        at=merged.merged_at,
+        why=f"merged into work order {merged.work_order_id}",
+    )
+
+
+async def record_notice_sent(
+    *, session: AsyncSession, context: SlaContext, sent: NoticeSent
+) -> None:
+    """A handling notice reached its citizen (notice.sent of kind "handling"): the
+    handling-notice clock is met at the time it was sent (Art. 29). Other notices,
+    and a notice sent before the closure request started the clock, are noted only;
+    the closure request meets the clock with it later."""
+    if sent.kind != HANDLING_NOTICE_KIND or sent.work_order_id is None:
+        return
+    notice = await repository.handling_notice(session, sent.work_order_id)
+    if notice.sent_at is None or sent.sent_at < notice.sent_at:
+        notice.sent_at = sent.sent_at
+        notice.notice_id = sent.notice_id
+
+    deadline = await repository.by_kind(
+        session, sent.work_order_id, "handling_notice", for_update=True
+    )
+    if deadline is None:
+        log.info(
+            "work order %s: handling notice %s sent before the closure request; "
+            "it will meet the clock when that starts",
+            sent.work_order_id,
+            sent.notice_id,
+        )
+        return
+    await _meet(session, context, deadline, met_at=notice.sent_at)
+
+
 async def reach_due(
     *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int
 ) -> list[Deadline]:
@@ -175,6 +490,13 @@ async def reach_due(
             deadline.due_at.isoformat(),
         )
     return reached
+
+
+async def changes_of(
+    *, session: AsyncSession, deadlines: list[Deadline]
+) -> dict[str, list[DeadlineChange]]:
+    """How each clock's due time was moved, oldest change first, by clock id."""
+    return await repository.changes_of(session, [deadline.id for deadline in deadlines])
 
 
 async def deadlines_of(
@@ -281,14 +603,53 @@ async def _start(
     )
 
 
+async def _announce(
+    session: AsyncSession, context: SlaContext, deadline: Deadline
+) -> None:
+    """Say a clock's current due time again (deadline.set with the same id)."""
+    await context.outbox.stage(
+        session,
+        DeadlineSet(
+            deadline_id=deadline.id,
+            work_order_id=deadline.work_order_id,
+            appeal_id=deadline.appeal_id,
+            unit_id=deadline.unit_id,
+            kind=deadline.kind,
+            starts_at=deadline.starts_at,
+            due_at=deadline.due_at,
+            provisional=deadline.provisional,
+            article=deadline.article,
+            period=deadline.period,
+            rules_edition=deadline.rules_edition,
+        ),
+    )
+
+
+async def _cancel(
+    session: AsyncSession, work_order_ids: list[str], *, at: datetime, why: str
+) -> list[Deadline]:
+    cancelled = await repository.cancel_pending(session, work_order_ids, at=at)
+    for deadline in cancelled:
+        log.info(
+            "work order %s (unit %s): %s deadline %s cancelled: %s",
+            deadline.work_order_id,
+            deadline.unit_id,
+            deadline.kind,
+            deadline.id,
+            why,
+        )
+    return cancelled
+
+
 async def _meet(
     session: AsyncSession, context: SlaContext, deadline: Deadline, *, met_at: datetime
 ) -> None:
-    if deadline.status == MET:
+    if deadline.status in (MET, CANCELLED):
         log.info(
-            "work order %s: %s deadline already met; nothing new",
+            "work order %s: %s deadline already %s; nothing new",
             deadline.work_order_id,
             deadline.kind,
+            deadline.status,
         )
         return
 

@@ -38,7 +38,7 @@ from minsheng_common.rules import AppealType, RuleBook, load_rule_book
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_sla.app import MIGRATIONS, create_app
-from minsheng_sla.consumers import WorkOrderEvents
+from minsheng_sla.consumers import NoticeEvents, WorkOrderEvents
 from minsheng_sla.models import Deadline
 from minsheng_sla.service import SlaContext
 from minsheng_sla.settings import SlaSettings
@@ -68,6 +68,7 @@ def make_dispatched(rules: RuleBook) -> Callable[..., WorkOrderDispatched]:
         created_at: datetime,
         dispatched_at: datetime | None = None,
         appeal_type: AppealType = "complaint",
+        **extra: Any,
     ) -> WorkOrderDispatched:
         return WorkOrderDispatched(
             work_order_id=work_order_id,
@@ -80,6 +81,7 @@ def make_dispatched(rules: RuleBook) -> Callable[..., WorkOrderDispatched]:
             dispatched_at=dispatched_at or created_at,
             route_basis="category",
             rules_edition=rules.in_force(created_at).id,
+            **extra,
         )
 
     return make
@@ -187,12 +189,21 @@ def context(
 @pytest.fixture
 def deliver(
     sessions: async_sessionmaker[AsyncSession], context: SlaContext
-) -> Callable[[EventData], Awaitable[None]]:
-    """Apply one event as the consumer loop does: its handler in one transaction."""
-    handlers = WorkOrderEvents(context).handlers()
+) -> Callable[..., Awaitable[None]]:
+    """Apply one event as the consumer loop does: its handler in one transaction.
 
-    async def apply(data: EventData) -> None:
+    `event_id` gives the envelope a chosen id, to deliver the very same event twice
+    (as a redelivery the inbox missed would).
+    """
+    handlers = {
+        **WorkOrderEvents(context).handlers(),
+        **NoticeEvents(context).handlers(),
+    }
+
+    async def apply(data: EventData, *, event_id: str | None = None) -> None:
         envelope = seal(data, producer="dispatch", occurred_at=context.clock.now())
+        if event_id is not None:
+            envelope = envelope.model_copy(update={"event_id": event_id})
         async with sessions() as session, session.begin():
             await handlers[envelope.type](session, envelope, data)
 

@@ -14,7 +14,12 @@ from fastapi import FastAPI
 
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
-from minsheng_common.events import EventData, seal
+from minsheng_common.events import (
+    EventData,
+    WorkOrderExtensionDecided,
+    WorkOrderReturnDecided,
+    seal,
+)
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_sla.app import create_app
@@ -280,3 +285,54 @@ def test_sla_settings_read_the_sla_prefix(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.scan_batch_size == 7
     assert settings.port == 8003
     assert SlaSettings.model_fields["scan_interval_ms"].default == 500
+
+
+async def test_sla_a_work_orders_clocks_show_their_extensions_and_cancellation(
+    client: httpx.AsyncClient,
+    apply: Callable[[EventData], Awaitable[None]],
+    make_dispatched: Callable[..., Any],
+) -> None:
+    ids = {"appeal_id": "appeal-of-wo-1", "unit_id": "pingshan-urban-management"}
+    decided_at = datetime(2026, 12, 4, 17, 10, tzinfo=SHANGHAI)
+    await apply(make_dispatched("wo-1", created_at=CREATED, dispatched_at=DISPATCHED))
+    await apply(
+        WorkOrderExtensionDecided(
+            work_order_id="wo-1",
+            **ids,
+            approved=True,
+            working_days=2,
+            reason="需协调产权单位",
+            decided_at=decided_at,
+            decided_by="operator-1",
+        )
+    )
+    await apply(
+        WorkOrderReturnDecided(
+            work_order_id="wo-1",
+            **ids,
+            approved=True,
+            reason="不属本单位职责",
+            decided_at=decided_at + timedelta(minutes=5),
+            decided_by="operator-1",
+        )
+    )
+
+    answer = await client.get("/v1/work-orders/wo-1/deadlines")
+
+    assert answer.status_code == 200
+    sign_off, handling = answer.json()
+    assert handling["due_at_local"] == "2026-12-17T18:00:00+08:00"
+    [change] = handling["changes"]
+    assert change["working_days"] == 2
+    assert datetime.fromisoformat(change["from_due_at"]) == datetime(
+        2026, 12, 15, 18, 0, tzinfo=SHANGHAI
+    )
+    assert datetime.fromisoformat(change["to_due_at"]) == datetime(
+        2026, 12, 17, 18, 0, tzinfo=SHANGHAI
+    )
+    assert sign_off["changes"] == []
+    for clock in (sign_off, handling):
+        assert clock["status"] == "cancelled"
+        assert datetime.fromisoformat(clock["cancelled_at"]) == decided_at + timedelta(
+            minutes=5
+        )
