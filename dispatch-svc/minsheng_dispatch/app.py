@@ -9,8 +9,11 @@ from minsheng_common import web
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_dispatch import routes, seeding
+from minsheng_dispatch import admin, idempotency, routes, seeding
+from minsheng_dispatch.attachments import routes as attachment_routes
+from minsheng_dispatch.attachments.store import LocalStore
 from minsheng_dispatch.consumers import DispatchHandlers
+from minsheng_dispatch.lifecycle import routes as lifecycle_routes
 from minsheng_dispatch.service import DispatchContext
 from minsheng_dispatch.settings import DispatchSettings
 
@@ -26,12 +29,18 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
             f"fallback unit {settings.fallback_unit_id} is not in the reference data"
         )
 
-    runtime = ServiceRuntime(settings=settings, script_location=MIGRATIONS)
+    runtime = ServiceRuntime(
+        settings=settings,
+        script_location=MIGRATIONS,
+        background=[idempotency.purge_expired_keys],
+    )
     context = DispatchContext(
         rule_book=rule_book,
         outbox=runtime.outbox,
         clock=runtime.clock,
         fallback_unit_id=settings.fallback_unit_id,
+        component_categories=frozenset(settings.component_categories),
+        component_keywords=tuple(settings.component_keywords),
     )
     for spec in DispatchHandlers(context).specs():
         runtime.add_consumer(spec)
@@ -49,11 +58,21 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         title="Minsheng dispatch",
         description="Work orders (工单): each filed appeal routed to its responsible "
         "unit within the dispatch target (分拨, Art. 12), signed by the unit or by "
-        "default (签收 / 默认签收, Art. 13), and the unit's acceptance notice to the "
-        "citizen (受理告知, Art. 28).",
+        "default (签收 / 默认签收, Art. 13) or returned, the unit's acceptance notice "
+        "to the citizen (受理告知, Art. 28), progress, extensions (Art. 16), the "
+        "handling notice (Art. 29), closure and its review (Art. 17), reopening, "
+        "and attachments. Every POST that changes an order accepts an "
+        "`Idempotency-Key` header.",
         runtime=runtime,
-        routers=[routes.router],
+        routers=[
+            admin.router,
+            routes.router,
+            lifecycle_routes.router,
+            attachment_routes.router,
+        ],
         on_start=seed_reference,
     )
     app.state.context = context
+    app.state.attachment_store = LocalStore(settings.data_dir / "attachments")
+    app.state.attachment_max_bytes = settings.attachment_max_bytes
     return app

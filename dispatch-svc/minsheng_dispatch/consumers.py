@@ -8,10 +8,17 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.bus.consumer import Handler
-from minsheng_common.events import AppealFiled, DeadlineReached, DeadlineSet, Envelope
+from minsheng_common.events import (
+    AppealFiled,
+    DeadlineReached,
+    DeadlineSet,
+    Envelope,
+    NoticeSent,
+)
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
 from minsheng_dispatch import service
+from minsheng_dispatch.lifecycle import closure, handling
 from minsheng_dispatch.service import DispatchContext
 
 
@@ -33,10 +40,11 @@ class DispatchHandlers:
     async def on_deadline_set(
         self, session: AsyncSession, envelope: Envelope, data: DeadlineSet
     ) -> None:
-        """Remember the order's sign-off deadline (Art. 13); the latest set wins.
-        Other deadlines are sla's and analytics' business."""
-        if data.kind == "sign_off":
-            await service.note_sign_off_deadline(
+        """Remember the order's sign-off deadline (Art. 13) and handling deadline
+        (Art. 15, moved by extensions, Art. 16); the latest set wins. Other
+        deadlines are sla's and analytics' business."""
+        if data.kind in ("sign_off", "handling"):
+            await service.note_deadline(
                 session=session, deadline=data, set_at=envelope.occurred_at
             )
 
@@ -44,25 +52,43 @@ class DispatchHandlers:
         self, session: AsyncSession, envelope: Envelope, data: DeadlineReached
     ) -> None:
         """The sign-off time ran out: sign by default if still unsigned (Art. 13).
-        Other deadlines are sla's and analytics' business."""
+        A staged closure's check date came: unverified, it counts as overdue
+        (Art. 17). Other deadlines are sla's and analytics' business."""
         if data.kind == "sign_off":
             await service.auto_sign(
                 session=session, context=self.context, deadline=data
             )
+        elif data.kind == "staged_check":
+            await closure.staged_check_reached(
+                session=session, context=self.context, deadline=data
+            )
+
+    async def on_notice_sent(
+        self, session: AsyncSession, envelope: Envelope, data: NoticeSent
+    ) -> None:
+        """The platform sent an order's handling notice (Art. 29): its closure may
+        now be approved. Other notices are notify's business."""
+        await handling.note_handling_notice_sent(session=session, notice=data)
 
     def by_event_type(self) -> Mapping[str, Handler]:
         return {
             AppealFiled.event_type: self.on_appeal_filed,
             DeadlineSet.event_type: self.on_deadline_set,
             DeadlineReached.event_type: self.on_deadline_reached,
+            NoticeSent.event_type: self.on_notice_sent,
         }
 
     def specs(self) -> list[ConsumerSpec]:
-        """Dispatch's one consumer group, on the appeals and deadlines topics."""
+        """Dispatch's one consumer group, on the appeals, deadlines and notices
+        topics."""
         return [
             ConsumerSpec(
                 name="orders",
-                topics=[topic_names.APPEALS, topic_names.DEADLINES],
+                topics=[
+                    topic_names.APPEALS,
+                    topic_names.DEADLINES,
+                    topic_names.NOTICES,
+                ],
                 handlers=self.by_event_type(),
             )
         ]

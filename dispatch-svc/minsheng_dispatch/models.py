@@ -1,12 +1,23 @@
-"""Dispatch's tables: units, categories, the routing table, work orders and their
-audit trail."""
+"""Dispatch's tables: units, categories, the routing table, work orders, their
+audit trail, their extensions and the change log units poll."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -60,16 +71,29 @@ class RoutingRule(Base):
 
 
 class WorkOrder(Base):
-    """A filed appeal as an order to one unit (工单), from dispatch to sign-off."""
+    """A filed appeal as an order to one unit (工单), from dispatch to closure.
+
+    An appeal has one order per unit it was sent to: a return approved by the center
+    ends the order and sends the appeal to another unit as a new order. A reopened
+    order (重办) stays the same order in a new round.
+    """
 
     __tablename__ = "work_orders"
     __table_args__ = (
         Index("ix_work_orders_unit_status", "unit_id", "status"),
         Index("ix_work_orders_dispatched_at", "dispatched_at"),
+        Index("ix_work_orders_appeal", "appeal_id"),
+        Index("ix_work_orders_updated_at", "updated_at"),
+        UniqueConstraint("origin_key", name="uq_work_orders_origin_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    appeal_id: Mapped[str] = mapped_column(String(36), unique=True)
+    appeal_id: Mapped[str] = mapped_column(String(36))
+    # What made the order, unique: the appeal id for the order of a filed appeal, so
+    # two deliveries of one appeal.filed cannot make two orders; "redispatch:<order>"
+    # for the order that replaces a returned one.
+    origin_key: Mapped[str] = mapped_column(String(80))
+    redispatched_from: Mapped[str | None] = mapped_column(String(36))
     tracking_code: Mapped[str] = mapped_column(String(32))
     unit_id: Mapped[str] = mapped_column(String(50))
     appeal_type: Mapped[str] = mapped_column(String(20))
@@ -101,6 +125,30 @@ class WorkOrder(Base):
     sign_off_due_at: Mapped[datetime | None]
     sign_off_set_at: Mapped[datetime | None]
 
+    # Handling (Art. 15-17). A reopened order starts a new round (重办) with its own
+    # clock; the fields below are the current round's.
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    clock_from: Mapped[str] = mapped_column(String(20), default="created")
+    updated_at: Mapped[datetime]
+    # The handling deadline sla set (moved by approved extensions), as for sign-off.
+    handling_due_at: Mapped[datetime | None]
+    handling_set_at: Mapped[datetime | None]
+    extended_working_days: Mapped[int] = mapped_column(Integer, default=0)
+    progress_started_at: Mapped[datetime | None]
+    handling_notice_requested_at: Mapped[datetime | None]
+    handling_notice_sent_at: Mapped[datetime | None]
+    closure_requested_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    staged: Mapped[bool] = mapped_column(Boolean, default=False)
+    check_date: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # A staged closure's check (Art. 17): pending, done, not_done or unverified.
+    staged_check: Mapped[str | None] = mapped_column(String(20))
+    # A returned order names the order that took its place.
+    redispatched_to: Mapped[str | None] = mapped_column(String(36))
+
 
 class WorkOrderAction(Base):
     """One transition of a work order: who did what, when (the audit trail)."""
@@ -115,3 +163,52 @@ class WorkOrderAction(Base):
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WorkOrderExtension(Base):
+    """A unit's request for more handling time (延期, Art. 16) and the center's
+    decision on it."""
+
+    __tablename__ = "work_order_extensions"
+    __table_args__ = (Index("ix_work_order_extensions_order", "work_order_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    leader_approval: Mapped[str | None] = mapped_column(String(64))
+    # pending, approved or refused
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkOrderChange(Base):
+    """The change log units poll: one row per transition, numbered in commit order.
+
+    `seq` comes from `ChangeSequence`, whose one row every writing transaction locks
+    until it commits, so numbers are handed out in commit order and a reader never
+    sees a number before a smaller one is committed: a cursor never skips a change.
+    """
+
+    __tablename__ = "work_order_changes"
+    __table_args__ = (Index("ix_work_order_changes_unit_seq", "unit_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    work_order_id: Mapped[str] = mapped_column(String(36))
+    unit_id: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime]
+
+
+class ChangeSequence(Base):
+    """The last number given to a change (one row, id 1)."""
+
+    __tablename__ = "work_order_change_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -1,5 +1,6 @@
-"""Dispatch's HTTP API: units, their work orders, signing and acceptance notices, and
-the routing table.
+"""Dispatch's HTTP API: units' work orders (with the change log units poll), one
+order with its history, signing and acceptance notices. The life after signing is
+in `lifecycle.routes`, attachments in `attachments.routes`.
 
 Every route needs credentials. A unit sees and signs only its own orders; another
 unit's order answers exactly as a missing one (Art. 41). The signing unit is the
@@ -8,29 +9,31 @@ caller's, never one named in a request.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
-from minsheng_dispatch import access, repository, routing, service
+from minsheng_dispatch import access, repository, service
+from minsheng_dispatch.attachments import service as attachments
 from minsheng_dispatch.deps import (
     Context,
     OrdersReader,
-    RoutingReader,
     Session,
     UnitClerk,
-    UnitsReader,
 )
-from minsheng_dispatch.models import RoutingRule, WorkOrder, WorkOrderAction
+from minsheng_dispatch.idempotency import Idempotency
+from minsheng_dispatch.presenting import present, present_action, present_detail
 from minsheng_dispatch.schemas import (
     AcceptanceNoticeRequestIn,
     AcceptanceNoticeRequestOut,
     ActionOut,
-    RouteOut,
-    RoutingRuleOut,
+    ChangeOut,
     SignIn,
-    UnitOut,
+    UnitWorkOrderOut,
+    UnitWorkOrderPage,
+    WorkOrderDetail,
     WorkOrderOut,
     WorkOrderPage,
     WorkOrderStatus,
@@ -39,36 +42,85 @@ from minsheng_dispatch.schemas import (
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/units", response_model=list[UnitOut], tags=["units"])
-async def list_units(session: Session, principal: UnitsReader) -> list[UnitOut]:
-    """Every unit that can receive work orders."""
-    return [
-        UnitOut(id=unit.id, name=unit.name, kind=unit.kind)
-        for unit in await repository.units(session)
-    ]
-
-
 @router.get(
-    "/units/{unit_id}/work-orders", response_model=WorkOrderPage, tags=["units"]
+    "/units/{unit_id}/work-orders", response_model=UnitWorkOrderPage, tags=["units"]
 )
 async def list_unit_work_orders(
     unit_id: str,
     session: Session,
     principal: OrdersReader,
-    status: Annotated[WorkOrderStatus | None, Query()] = None,
+    state: Annotated[WorkOrderStatus | None, Query()] = None,
+    status: Annotated[
+        WorkOrderStatus | None, Query(description="the same as `state`")
+    ] = None,
+    due_before: Annotated[AwareDatetime | None, Query()] = None,
+    updated_after: Annotated[AwareDatetime | None, Query()] = None,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=2**62, description="a `next_cursor` from an earlier answer"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> WorkOrderPage:
-    """A unit's work orders, newest first; `status=dispatched` gives those still to
-    sign (待签收). A unit reads only its own list: another unit's answers 404
-    `unit_not_found`, as an unknown unit does."""
+) -> UnitWorkOrderPage:
+    """A unit's work orders. `state=dispatched` gives those still to sign (待签收);
+    `due_before` those whose handling deadline comes before a time;
+    `updated_after` those changed since a time.
+
+    Without `after`: the orders newest first (paged by `offset`), and
+    `next_cursor`, where polling starts. With `after=<cursor>`: the orders changed
+    after that cursor, in the order of their changes, each with its `changes`
+    (every change exactly once, across answers), and `next_cursor` for the next
+    poll; at most `limit` changes per answer. A unit system polling every minute
+    with the last `next_cursor` sees every change exactly once. Filters apply to
+    the orders as they are now. A unit reads only its own list: another unit's
+    answers 404 `unit_not_found`, as an unknown unit does."""
     await service.check_unit_visible(
         session=session, unit_id=unit_id, visible=access.visible_unit(principal)
     )
-    rows, total = await repository.page(
-        session, unit_id=unit_id, status=status, limit=limit, offset=offset
+    wanted = state or status
+    if after is None:
+        cursor = await repository.last_change(session, unit_id=unit_id)
+        rows, total = await repository.page(
+            session,
+            unit_id=unit_id,
+            status=wanted,
+            due_before=due_before,
+            updated_after=updated_after,
+            limit=limit,
+            offset=offset,
+        )
+        return UnitWorkOrderPage(
+            items=[UnitWorkOrderOut(**present(row).model_dump()) for row in rows],
+            total=total,
+            next_cursor=cursor,
+        )
+
+    changes = await repository.changes_after(
+        session, unit_id=unit_id, after=after, limit=limit
     )
-    return WorkOrderPage(items=[present(row) for row in rows], total=total)
+    orders = await repository.orders_by_id(
+        session,
+        list(dict.fromkeys(change.work_order_id for change in changes)),
+        status=wanted,
+        due_before=due_before,
+        updated_after=updated_after,
+    )
+    items: dict[str, UnitWorkOrderOut] = {}
+    for change in changes:
+        order = orders.get(change.work_order_id)
+        if order is None:
+            continue
+        item = items.get(order.id)
+        if item is None:
+            item = items[order.id] = UnitWorkOrderOut(**present(order).model_dump())
+        item.changes.append(
+            ChangeOut(seq=change.seq, action=change.action, at=change.at)
+        )
+    return UnitWorkOrderPage(
+        items=list(items.values()),
+        total=len(items),
+        next_cursor=changes[-1].seq if changes else after,
+    )
 
 
 @router.get("/work-orders", response_model=WorkOrderPage, tags=["work orders"])
@@ -94,19 +146,33 @@ async def list_work_orders(
 
 
 @router.get(
-    "/work-orders/{work_order_id}", response_model=WorkOrderOut, tags=["work orders"]
+    "/work-orders/{work_order_id}",
+    response_model=WorkOrderDetail,
+    tags=["work orders"],
 )
 async def get_work_order(
     work_order_id: str, session: Session, principal: OrdersReader
-) -> WorkOrderOut:
-    """One work order with its route, dispatch time and sign-off. 404
-    `work_order_not_found` for an order that is not the calling unit's."""
+) -> WorkOrderDetail:
+    """One work order with its route, dispatch time, sign-off, handling and
+    closure, and its whole history: every transition with who did it, when and
+    why, its attachments and its extensions. 404 `work_order_not_found` for an
+    order that is not the calling unit's."""
     order = await service.visible_order(
         session=session,
         work_order_id=work_order_id,
         unit_id=access.visible_unit(principal),
     )
-    return present(order)
+    links = await attachments.of_order(session, order.id)
+    stored = {
+        link.attachment_id: await attachments.stored(session, link.attachment_id)
+        for link in links
+    }
+    return present_detail(
+        order,
+        actions=await repository.actions(session, order.id),
+        attachments=[(link, stored[link.attachment_id]) for link in links],
+        extensions=await repository.extensions(session, order.id),
+    )
 
 
 @router.get(
@@ -140,7 +206,8 @@ async def sign_work_order(
     session: Session,
     context: Context,
     principal: UnitClerk,
-) -> WorkOrderOut:
+    idempotency: Idempotency,
+) -> JSONResponse:
     """Sign for an order of your unit (签收, Art. 13); the unit is the one your
     credentials belong to.
 
@@ -153,14 +220,19 @@ async def sign_work_order(
     (默认签收) because the sign-off time ran out: a sign arriving at or after the
     deadline finds the order signed by default at the deadline.
     """
-    order = await service.sign(
-        session=session,
-        context=context,
-        principal=principal,
-        work_order_id=work_order_id,
-        incoming=incoming,
-    )
-    return present(order)
+
+    async def act() -> WorkOrderOut:
+        return present(
+            await service.sign(
+                session=session,
+                context=context,
+                principal=principal,
+                work_order_id=work_order_id,
+                incoming=incoming,
+            )
+        )
+
+    return await idempotency.run(principal, act, session=session)
 
 
 @router.post(
@@ -175,7 +247,8 @@ async def request_acceptance_notice(
     session: Session,
     context: Context,
     principal: UnitClerk,
-) -> AcceptanceNoticeRequestOut:
+    idempotency: Idempotency,
+) -> JSONResponse:
     """Ask the platform to send your unit's acceptance notice to the citizen
     (受理告知, Art. 28), once per order, after signing. Phone numbers, ID numbers
     and email addresses in the message are masked before it is kept, sent or shown
@@ -185,92 +258,26 @@ async def request_acceptance_notice(
     order is not your unit's; 409 `not_signed` before signing,
     409 `acceptance_notice_already_requested` the second time.
     """
-    notice = await service.request_acceptance_notice(
-        session=session,
-        context=context,
-        principal=principal,
-        work_order_id=work_order_id,
-        incoming=incoming,
-    )
-    return AcceptanceNoticeRequestOut(
-        request_id=notice.request_id,
-        work_order_id=notice.work_order_id,
-        appeal_id=notice.appeal_id,
-        unit_id=notice.unit_id,
-        accepted=notice.accepted,
-        message=notice.message,
-        requested_by=notice.requested_by,
-        requested_at=notice.requested_at,
-    )
 
+    async def act() -> AcceptanceNoticeRequestOut:
+        notice = await service.request_acceptance_notice(
+            session=session,
+            context=context,
+            principal=principal,
+            work_order_id=work_order_id,
+            incoming=incoming,
+        )
+        return AcceptanceNoticeRequestOut(
+            request_id=notice.request_id,
+            work_order_id=notice.work_order_id,
+            appeal_id=notice.appeal_id,
+            unit_id=notice.unit_id,
+            accepted=notice.accepted,
+            message=notice.message,
+            requested_by=notice.requested_by,
+            requested_at=notice.requested_at,
+        )
 
-@router.get("/routing-rules", response_model=list[RoutingRuleOut], tags=["routing"])
-async def list_routing_rules(
-    session: Session,
-    context: Context,
-    principal: RoutingReader,
-    category_id: Annotated[str | None, Query(max_length=50)] = None,
-) -> list[RoutingRuleOut]:
-    """The routing table (category × place × keyword → unit), current and closed
-    rules alike; `in_force` tells which apply now."""
-    now = context.clock.now()
-    rows = await repository.routing_rules(session, category_id=category_id)
-    return [present_rule(row, now=now) for row in rows]
-
-
-def present(order: WorkOrder) -> WorkOrderOut:
-    return WorkOrderOut(
-        id=order.id,
-        appeal_id=order.appeal_id,
-        tracking_code=order.tracking_code,
-        unit_id=order.unit_id,
-        appeal_type=order.appeal_type,
-        category_id=order.category_id,
-        subdistrict_id=order.subdistrict_id,
-        community=order.community,
-        title=order.title,
-        content=order.content,
-        address=order.address,
-        status=order.status,
-        filed_at=order.filed_at,
-        created_at=order.created_at,
-        dispatched_at=order.dispatched_at,
-        dispatch_seconds=order.dispatch_seconds,
-        dispatched_within_target=order.dispatched_within_target,
-        route=RouteOut(
-            rule_id=order.route_rule_id,
-            reason=order.route_reason,
-            basis=order.route_basis,
-        ),
-        rules_edition=order.rules_edition,
-        sign_off_due_at=order.sign_off_due_at,
-        signed_at=order.signed_at,
-        sign_mode=order.sign_mode,
-        signed_by=order.signed_by,
-        acceptance_notice_requested_at=order.acceptance_notice_requested_at,
-    )
-
-
-def present_action(action: WorkOrderAction) -> ActionOut:
-    return ActionOut(
-        id=action.id,
-        action=action.action,
-        actor=action.actor,
-        at=action.at,
-        detail=action.detail,
-    )
-
-
-def present_rule(rule: RoutingRule, *, now: datetime) -> RoutingRuleOut:
-    return RoutingRuleOut(
-        id=rule.id,
-        category_id=rule.category_id,
-        subdistrict_id=rule.subdistrict_id,
-        keyword=rule.keyword,
-        unit_id=rule.unit_id,
-        valid_from=rule.valid_from,
-        valid_to=rule.valid_to,
-        in_force=routing.in_force(rule.valid_from, rule.valid_to, at=now),
-        created_by=rule.created_by,
-        note=rule.note,
+    return await idempotency.run(
+        principal, act, session=session, status_code=status.HTTP_202_ACCEPTED
     )

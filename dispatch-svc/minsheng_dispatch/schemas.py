@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from minsheng_common.rules import AppealType
 
-WorkOrderStatus = Literal["dispatched", "signed"]
+WorkOrderStatus = Literal[
+    "dispatched",
+    "return_requested",
+    "returned",
+    "signed",
+    "in_progress",
+    "closure_requested",
+    "closed",
+]
+Outcome = Literal["on_time", "overdue", "staged"]
+StagedCheck = Literal["pending", "done", "not_done", "unverified"]
 
 Person = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
@@ -16,6 +27,14 @@ Person = Annotated[
 NoticeText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
 ]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+ReplyText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+AttachmentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class UnitOut(BaseModel):
@@ -51,7 +70,11 @@ class WorkOrderOut(BaseModel):
     title: str
     content: str
     address: str | None
-    status: WorkOrderStatus = Field(description="dispatched 已分拨, signed 已签收")
+    status: WorkOrderStatus = Field(
+        description="dispatched 已分拨, return_requested 申请退件, returned 已退件 "
+        "(ended; see redispatched_to), signed 已签收, in_progress 办理中, "
+        "closure_requested 申请办结, closed 已办结"
+    )
     filed_at: AwareDatetime
     created_at: AwareDatetime = Field(description="the order's start: the filing")
     dispatched_at: AwareDatetime
@@ -71,11 +94,72 @@ class WorkOrderOut(BaseModel):
     )
     signed_by: str | None
     acceptance_notice_requested_at: AwareDatetime | None
+    round: int = Field(description="1, then 2, 3, … after each reopening (重办)")
+    clock_from: Literal["created", "dispatched"] = Field(
+        description="where the handling period starts: creation (Art. 15), or this "
+        "unit's own dispatch for an order that replaced a returned one"
+    )
+    updated_at: AwareDatetime = Field(description="the order's latest transition")
+    handling_due_at: AwareDatetime | None = Field(
+        description="when the handling period runs out, extensions included; none "
+        "until sla has set it"
+    )
+    extended_working_days: int = Field(description="approved extensions (Art. 16)")
+    progress_started_at: AwareDatetime | None = Field(
+        description="the first progress note: the order is in progress from then"
+    )
+    handling_notice_requested_at: AwareDatetime | None
+    handling_notice_sent_at: AwareDatetime | None = Field(
+        description="when the platform sent the handling notice (Art. 29); closure "
+        "is approved only after it"
+    )
+    closure_requested_at: AwareDatetime | None
+    handled_at: AwareDatetime | None
+    staged: bool = Field(description="the closure asked for is staged (阶段性办结)")
+    check_date: date | None = Field(description="a staged closure's check date")
+    closed_at: AwareDatetime | None
+    closed_by: str | None
+    outcome: Outcome | None = Field(
+        description="on_time 按期办结, overdue 超期办结, staged 阶段性办结 (Art. 17)"
+    )
+    staged_check: StagedCheck | None = Field(
+        description="a staged closure's check: pending, done, not_done, or "
+        "unverified when the check date passed unchecked (counts as overdue)"
+    )
+    redispatched_from: str | None = Field(
+        description="the returned order this one replaced"
+    )
+    redispatched_to: str | None = Field(
+        description="for a returned order, the order that replaced it"
+    )
+
+
+class ChangeOut(BaseModel):
+    """One change of an order in the unit's change log."""
+
+    seq: int = Field(description="its place in the log; pass it back as `after`")
+    action: str
+    at: AwareDatetime
+
+
+class UnitWorkOrderOut(WorkOrderOut):
+    """An order in a unit's list; with `after`, the changes since that cursor."""
+
+    changes: list[ChangeOut] = Field(default_factory=list)
 
 
 class WorkOrderPage(BaseModel):
     items: list[WorkOrderOut]
     total: int
+
+
+class UnitWorkOrderPage(BaseModel):
+    """A unit's orders. `next_cursor` is the cursor to poll with next
+    (`after=next_cursor`): every change after it comes exactly once."""
+
+    items: list[UnitWorkOrderOut]
+    total: int
+    next_cursor: int
 
 
 class ActionOut(BaseModel):
@@ -86,6 +170,173 @@ class ActionOut(BaseModel):
     actor: str
     at: AwareDatetime
     detail: dict[str, Any]
+
+
+class OrderAttachmentOut(BaseModel):
+    """An attachment an order refers to; fetch it with GET /v1/attachments/{id}."""
+
+    id: str
+    role: str
+    content_type: str
+    size: int
+    round: int
+    added_by: str
+    added_at: AwareDatetime
+
+
+class ExtensionOut(BaseModel):
+    """An extension request (延期, Art. 16) and its decision."""
+
+    id: str
+    round: int
+    working_days: int
+    reason: str
+    leader_approval: str | None
+    status: Literal["pending", "approved", "refused"]
+    requested_at: AwareDatetime
+    requested_by: str
+    decided_at: AwareDatetime | None
+    decided_by: str | None
+    decision_reason: str | None
+
+
+class WorkOrderDetail(WorkOrderOut):
+    """One order with its whole history: every transition (who, when, why), its
+    attachments and extensions."""
+
+    history: list[ActionOut]
+    attachments: list[OrderAttachmentOut]
+    extensions: list[ExtensionOut]
+
+
+class AttachmentOut(BaseModel):
+    """An uploaded attachment; `id` is its SHA-256."""
+
+    id: str
+    content_type: str
+    size: int
+    filename: str | None
+    uploaded_at: AwareDatetime
+
+
+class ReturnRequestIn(BaseModel):
+    """The unit asks to give the order back (申请退件, Art. 13), before signing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason = Field(description="why the order is not the unit's")
+
+
+class ReturnApproveIn(BaseModel):
+    """The center approves a return and names the unit the appeal goes to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str = Field(min_length=1, max_length=50)
+    reason: Reason
+
+
+class DecisionIn(BaseModel):
+    """A decision of the center that needs its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class ApprovalIn(BaseModel):
+    """A decision of the center; the note is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason | None = None
+
+
+class ProgressIn(BaseModel):
+    """How the handling is going (办理进展)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note
+
+
+class ExtensionIn(BaseModel):
+    """A request for more handling time (延期, Art. 16)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    working_days: int = Field(ge=1, le=100)
+    reason: Reason
+    leader_approval: AttachmentId | None = Field(
+        default=None,
+        description="the district leader's written approval, an uploaded "
+        "attachment's id: needed beyond the first extension or its 5 working days",
+    )
+
+
+class HandlingNoticeIn(BaseModel):
+    """What the unit tells the citizen about the result (办理告知, Art. 29)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: NoticeText
+
+
+class ClosureAttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: AttachmentId
+    role: Literal["before", "after", "other"] = Field(
+        description="a photo before or after the handling, or another file"
+    )
+
+
+class ClosureIn(BaseModel):
+    """The unit asks the center to close the order (申请办结, Art. 17), with its
+    reply: when it was handled, what was done, the result. Staged closures
+    (阶段性办结) carry a supporting document and a check date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handled_at: AwareDatetime | None = None
+    actions: ReplyText | None = Field(default=None, description="what was done")
+    result: ReplyText | None = Field(default=None, description="the result")
+    attachments: list[ClosureAttachmentIn] = Field(default_factory=list, max_length=50)
+    staged: bool = False
+    check_date: date | None = Field(
+        default=None, description="a staged closure's check date (Art. 17)"
+    )
+    supporting_document: AttachmentId | None = Field(
+        default=None,
+        description="a staged closure's supporting document, e.g. a stamped "
+        "rectification notice: an uploaded attachment's id",
+    )
+    handling_notice: HandlingNoticeIn | None = Field(
+        default=None,
+        description="the handling notice to the citizen (Art. 29), if not sent "
+        "separately",
+    )
+
+
+class StagedCheckIn(BaseModel):
+    """The center's check of a staged closure (Art. 17)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    done: bool
+    note: Reason | None = None
+
+
+class HandlingNoticeOut(BaseModel):
+    """The handling notice accepted for sending; notify sends it."""
+
+    request_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    message: str
+    requested_by: str
+    requested_at: AwareDatetime
 
 
 class AcceptanceNoticeIn(BaseModel):

@@ -1,5 +1,10 @@
 """Seeding a new store from the reference data: units, categories and the routing
-table. Runs at every start and does nothing once the store holds units."""
+table. Runs at every start and does nothing once the store holds units.
+
+A territorial category's district-wide default unit is seeded as a fallback rule:
+it only catches appeals whose place is unknown, which an operator confirms (Art. 12,
+21). Every other seeded rule is a standard one.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from minsheng_common.reference import ReferenceData
 from minsheng_common.rules import RuleBook
 from minsheng_common.timeutil import SHANGHAI, as_utc
+from minsheng_dispatch.admin.models import RoutingRuleDetail
 from minsheng_dispatch.models import Category, RoutingRule, Unit
+from minsheng_dispatch.routing import RuleKind
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,16 @@ def routing_rules(
         for keyword, unit_id in category.examples.items():
             rule(category.id, unit_id, "keyword example", keyword=keyword)
     return rules
+
+
+def seeded_kind(reference: ReferenceData, rule: RoutingRule) -> RuleKind:
+    """The kind of a seeded rule: a territorial category's district-wide default is
+    a fallback (its place unknown, the appeal is not certain to be its unit's)."""
+    territorial = {c.id for c in reference.categories if c.territorial}
+    district_wide = rule.subdistrict_id is None and rule.keyword is None
+    if rule.category_id in territorial and district_wide:
+        return RuleKind.FALLBACK
+    return RuleKind.STANDARD
 
 
 async def seed(
@@ -137,5 +154,11 @@ async def _seed_once(
     )
     rules = routing_rules(reference, valid_from=valid_from)
     session.add_all(rules)
+    await session.flush()
+    session.add_all(
+        RoutingRuleDetail(rule_id=rule.id, kind=kind.value, community=None)
+        for rule in rules
+        if (kind := seeded_kind(reference, rule)) is not RuleKind.STANDARD
+    )
     await session.commit()
     return len(rules)

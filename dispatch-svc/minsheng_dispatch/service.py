@@ -1,11 +1,12 @@
 """Work orders: created from filed appeals (分拨, Art. 12), signed by their unit or
-by default (签收 / 默认签收, Art. 13), and the unit's acceptance notice (Art. 28)."""
+by default (签收 / 默认签收, Art. 13), and the unit's acceptance notice (Art. 28).
+What follows signing is in `minsheng_dispatch.lifecycle`."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -30,16 +31,20 @@ from minsheng_dispatch.errors import (
     AlreadySigned,
     NoRulesEdition,
     NotSigned,
+    OrderReturned,
     RoutingTableNotReady,
     UnitNotFound,
     WorkOrderNotFound,
 )
+from minsheng_dispatch.lifecycle import states
+from minsheng_dispatch.lifecycle.states import Step
 from minsheng_dispatch.models import WorkOrder
 from minsheng_dispatch.schemas import (
     AcceptanceNoticeIn,
     AcceptanceNoticeRequestIn,
     SignIn,
 )
+from minsheng_dispatch.settings import DEFAULT_COMPONENT_KEYWORDS
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,10 @@ class DispatchContext:
     outbox: Outbox
     clock: Clock
     fallback_unit_id: str
+    component_categories: frozenset[str] = frozenset({"municipal-facilities"})
+    component_keywords: tuple[str, ...] = field(
+        default_factory=lambda: DEFAULT_COMPONENT_KEYWORDS
+    )
 
 
 @dataclass(frozen=True)
@@ -98,23 +107,85 @@ async def dispatch_appeal(
     )
 
     order = _new_order(appeal, route, now, _edition(context.rule_book, appeal))
+    await send_order(session, context, order, actor=SYSTEM)
+    _log_dispatch(order, route)
+    return order
+
+
+async def send_order(
+    session: AsyncSession,
+    context: DispatchContext,
+    order: WorkOrder,
+    *,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Store a new order, audit its dispatch and stage work_order.dispatched, in the
+    caller's transaction."""
     session.add(order)
     await repository.add_action(
         session,
         order.id,
         action="dispatched",
-        actor=SYSTEM,
-        at=now,
+        actor=actor,
+        at=order.dispatched_at,
         detail={
             "unit_id": order.unit_id,
             "route_reason": order.route_reason,
             "route_rule_id": order.route_rule_id,
             "dispatch_seconds": order.dispatch_seconds,
+            **(detail or {}),
         },
     )
-    await context.outbox.stage(session, _dispatched_event(order), occurred_at=now)
-    _log_dispatch(order, route)
-    return order
+    await context.outbox.stage(
+        session, dispatched_event(order), occurred_at=order.dispatched_at
+    )
+
+
+def redispatched_order(
+    returned: WorkOrder,
+    *,
+    unit_id: str,
+    now: datetime,
+    edition: RuleEdition,
+    basis: str,
+    reason: str,
+) -> WorkOrder:
+    """The order that replaces a returned one: the same appeal, the unit the center
+    chose, its own clock from its dispatch (as each unit of a split or parallel
+    order is timed from its own, Art. 19, 22). The dispatch interval is still
+    counted from the filing: that is how long the appeal took to reach its unit."""
+    seconds = max(0.0, (now - returned.filed_at).total_seconds())
+    return WorkOrder(
+        id=ids.new_id(),
+        appeal_id=returned.appeal_id,
+        origin_key=f"redispatch:{returned.id}",
+        redispatched_from=returned.id,
+        tracking_code=returned.tracking_code,
+        unit_id=unit_id,
+        appeal_type=returned.appeal_type,
+        category_id=returned.category_id,
+        subdistrict_id=returned.subdistrict_id,
+        community=returned.community,
+        title=returned.title,
+        content=returned.content,
+        address=returned.address,
+        status=repository.DISPATCHED,
+        filed_at=returned.filed_at,
+        created_at=returned.created_at,
+        dispatched_at=now,
+        dispatch_seconds=seconds,
+        dispatched_within_target=seconds <= edition.dispatch_within.total_seconds(),
+        route_rule_id=None,
+        route_reason=reason,
+        route_basis=basis,
+        rules_edition=returned.rules_edition,
+        round=1,
+        clock_from="dispatched",
+        updated_at=now,
+        extended_working_days=0,
+        staged=False,
+    )
 
 
 def _edition(rule_book: RuleBook, appeal: AppealFiled) -> RuleEdition:
@@ -133,6 +204,7 @@ def _new_order(
     return WorkOrder(
         id=ids.new_id(),
         appeal_id=appeal.appeal_id,
+        origin_key=appeal.appeal_id,
         tracking_code=appeal.tracking_code,
         unit_id=route.unit_id,
         appeal_type=appeal.appeal_type,
@@ -154,10 +226,16 @@ def _new_order(
         route_reason=route.reason.value,
         route_basis=route.basis,
         rules_edition=edition.id,
+        round=1,
+        clock_from="created",
+        updated_at=now,
+        extended_working_days=0,
+        staged=False,
     )
 
 
-def _dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
+def dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
+    """work_order.dispatched for the order's current round."""
     return WorkOrderDispatched(
         work_order_id=order.id,
         appeal_id=order.appeal_id,
@@ -171,6 +249,8 @@ def _dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
         dispatched_at=order.dispatched_at,
         route_basis=order.route_basis,
         rules_edition=order.rules_edition,
+        round=order.round,
+        clock_from="dispatched" if order.clock_from == "dispatched" else "created",
     )
 
 
@@ -202,6 +282,57 @@ def _log_dispatch(order: WorkOrder, route: routing.Route) -> None:
         )
 
 
+async def note_deadline(
+    *, session: AsyncSession, deadline: DeadlineSet, set_at: datetime
+) -> bool:
+    """Remember when the order's sign-off time (Art. 13) or handling time (Art. 15,
+    moved by extensions, Art. 16) runs out; a deadline set later replaces one set
+    earlier. Other kinds are sla's business. Runs in the caller's transaction."""
+    if deadline.kind == "sign_off":
+        return await note_sign_off_deadline(
+            session=session, deadline=deadline, set_at=set_at
+        )
+    if deadline.kind != "handling":
+        return False
+
+    noted = await repository.set_handling_due(
+        session, deadline.work_order_id, due_at=deadline.due_at, set_at=set_at
+    )
+    if not noted:
+        log.info(
+            "work order %s: handling deadline %s not recorded: the order is unknown "
+            "or holds a deadline set later",
+            deadline.work_order_id,
+            deadline.deadline_id,
+        )
+        return False
+    await _deadline_changed(session, deadline, "handling_deadline_set", at=set_at)
+    log.info(
+        "work order %s for appeal %s: handling due at %s (deadline %s)",
+        deadline.work_order_id,
+        deadline.appeal_id,
+        deadline.due_at.isoformat(),
+        deadline.deadline_id,
+    )
+    return True
+
+
+async def _deadline_changed(
+    session: AsyncSession, deadline: DeadlineSet, action: str, *, at: datetime
+) -> None:
+    # Not a transition, but what a unit's system shows: it goes into the change
+    # log so a polling unit sees the new due time.
+    order = await repository.get(session, deadline.work_order_id)
+    if order is not None:
+        await repository.record_change(
+            session,
+            work_order_id=order.id,
+            unit_id=order.unit_id,
+            action=action,
+            at=at,
+        )
+
+
 async def note_sign_off_deadline(
     *, session: AsyncSession, deadline: DeadlineSet, set_at: datetime
 ) -> bool:
@@ -214,6 +345,8 @@ async def note_sign_off_deadline(
     noted = await repository.set_sign_off_due(
         session, deadline.work_order_id, due_at=deadline.due_at, set_at=set_at
     )
+    if noted:
+        await _deadline_changed(session, deadline, "sign_off_deadline_set", at=set_at)
     if not noted:
         log.info(
             "work order %s: sign-off deadline %s not recorded: the order is unknown "
@@ -241,8 +374,21 @@ async def auto_sign(
     caller's transaction."""
     if deadline.kind != "sign_off":
         return False
+    current = await repository.get(session, deadline.work_order_id)
+    if (
+        current is not None
+        and current.round > 1
+        and deadline.due_at < current.dispatched_at
+    ):
+        # A deadline of an earlier round (before a reopening): not this round's.
+        log.info(
+            "work order %s: sign-off deadline %s is of an earlier round; ignored",
+            deadline.work_order_id,
+            deadline.deadline_id,
+        )
+        return False
 
-    order = await _sign_by_default(
+    order = await sign_by_default(
         session,
         context,
         deadline.work_order_id,
@@ -260,7 +406,7 @@ async def auto_sign(
     return True
 
 
-async def _sign_by_default(
+async def sign_by_default(
     session: AsyncSession,
     context: DispatchContext,
     work_order_id: str,
@@ -278,7 +424,7 @@ async def _sign_by_default(
     ):
         return None
 
-    order = await _reloaded(session, work_order_id)
+    order = await reloaded(session, work_order_id)
     await repository.add_action(
         session,
         order.id,
@@ -328,12 +474,13 @@ async def sign(
         unit_id=access.acting_unit(principal),
     )
     actor = principal.label()
-    if order.status == repository.SIGNED:
+    if order.status != repository.DISPATCHED and order.signed_at is not None:
         return await _signed_again(session, context, order, incoming, actor=actor)
+    states.check(order, Step.SIGN)
 
     now = context.clock.now()
     if order.sign_off_due_at is not None and now >= order.sign_off_due_at:
-        await _refuse_late_sign(session, context, order, actor=actor)
+        await refuse_late_sign(session, context, order, actor=actor)
 
     signed = await repository.mark_signed(
         session, order.id, signed_at=now, mode="manual", signed_by=incoming.signed_by
@@ -342,15 +489,12 @@ async def sign(
         # The auto-sign (or another request) committed between our read and our
         # update.
         await session.rollback()
-        return await _signed_again(
-            session,
-            context,
-            await _reloaded(session, work_order_id),
-            incoming,
-            actor=actor,
-        )
+        current = await reloaded(session, work_order_id)
+        if current.signed_at is None:
+            states.refuse(current, Step.SIGN)
+        return await _signed_again(session, context, current, incoming, actor=actor)
 
-    order = await _reloaded(session, order.id)
+    order = await reloaded(session, order.id)
     await repository.add_action(
         session,
         order.id,
@@ -383,10 +527,10 @@ async def sign(
         order.unit_id,
         actor,
     )
-    return await _reloaded(session, order.id)
+    return await reloaded(session, order.id)
 
 
-async def _refuse_late_sign(
+async def refuse_late_sign(
     session: AsyncSession,
     context: DispatchContext,
     order: WorkOrder,
@@ -400,7 +544,7 @@ async def _refuse_late_sign(
     if due_at is None:
         raise RuntimeError(f"work order {work_order_id} has no sign-off deadline")
 
-    defaulted = await _sign_by_default(
+    defaulted = await sign_by_default(
         session,
         context,
         work_order_id,
@@ -414,7 +558,7 @@ async def _refuse_late_sign(
     if defaulted is None:
         # Signed meanwhile (by the deadline.reached handler or another request).
         await session.rollback()
-        current = await _reloaded(session, work_order_id)
+        current = await reloaded(session, work_order_id)
         raise AlreadySigned(_signed_message(current))
 
     await session.commit()
@@ -463,7 +607,7 @@ async def _signed_again(
             actor=actor,
         )
         await session.commit()
-        return await _reloaded(session, order.id)
+        return await reloaded(session, order.id)
 
     if not await _same_notice(
         session, order, notice=notice, requested_by=incoming.signed_by
@@ -575,7 +719,12 @@ def _redacted_sign(incoming: SignIn) -> SignIn:
 
 
 def _check_notice_allowed(order: WorkOrder) -> None:
-    if order.status != repository.SIGNED:
+    if order.status == repository.RETURNED:
+        raise OrderReturned(
+            f"work order {order.id} was returned and replaced by work order "
+            f"{order.redispatched_to} (Art. 13)"
+        )
+    if order.signed_at is None:
         raise NotSigned(
             f"work order {order.id} is not signed yet; sign it before the "
             "acceptance notice"
@@ -602,7 +751,7 @@ async def _request_notice(
     ):
         # Another request committed first: say why this one is refused.
         await session.rollback()
-        _check_notice_allowed(await _reloaded(session, order.id))
+        _check_notice_allowed(await reloaded(session, order.id))
         raise AcceptanceNoticeAlreadyRequested(
             f"work order {order.id} already has its acceptance notice"
         )
@@ -678,7 +827,7 @@ async def check_unit_visible(
         raise UnitNotFound(f"no unit {unit_id}", field="unit_id")
 
 
-async def _reloaded(session: AsyncSession, work_order_id: str) -> WorkOrder:
+async def reloaded(session: AsyncSession, work_order_id: str) -> WorkOrder:
     order = await repository.reload(session, work_order_id)
     if order is None:
         raise WorkOrderNotFound(f"no work order {work_order_id}")

@@ -5,33 +5,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng_common import db, migrations
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.bus.tables import outbox as outbox_table
-from minsheng_common.clock import FixedClock
+from minsheng_common.clock import FixedClock, SharedClock
+from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
     AppealFiled,
     DeadlineReached,
     DeadlineSet,
     Envelope,
     EventData,
+    NoticeSent,
     TopicNames,
     seal,
 )
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_dispatch import seeding
-from minsheng_dispatch.app import MIGRATIONS
+from minsheng_dispatch.app import MIGRATIONS, create_app
 from minsheng_dispatch.consumers import DispatchHandlers
 from minsheng_dispatch.service import DispatchContext
+from minsheng_dispatch.settings import DispatchSettings
 
 # Monday 9 March 2026, 10:00 in Shanghai: a working day under the fourth edition.
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
@@ -183,3 +190,203 @@ def outbox_events() -> Callable[[Sessions], Any]:
 @pytest.fixture
 def store_factory() -> Callable[[str], Any]:
     return migrated_store
+
+
+# The life of an order through the running API (test_dispatch_lifecycle_*.py).
+
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+PDF_HEAD = b"%PDF-1.7\n"
+
+
+class Life:
+    """A running dispatch app with clients of the center (operator), of two units'
+    systems (cgj gets the sample appeals, swj is another unit), of a leader (no
+    dispatch scope) and of nobody; it feeds the app the events sla and notify
+    would send, on a clock the test moves."""
+
+    def __init__(self, app: Any, clock: Any, wrap: Callable[..., Envelope]) -> None:
+        self.app = app
+        self.clock = clock
+        self.handlers = DispatchHandlers(app.state.context)
+        self._wrap = wrap
+        self.clients: dict[str, Any] = {}
+
+    @property
+    def center(self) -> Any:
+        return self.clients["operator"]
+
+    @property
+    def cgj(self) -> Any:
+        return self.clients["cgj"]
+
+    @property
+    def swj(self) -> Any:
+        return self.clients["swj"]
+
+    def now(self) -> datetime:
+        now: datetime = self.clock.now()
+        return now
+
+    async def deliver(
+        self, data: EventData, *, occurred_at: datetime | None = None
+    ) -> None:
+        """Hand an event to dispatch's consumer, in one transaction, as its loop
+        would."""
+        envelope = self._wrap(data, occurred_at or self.now())
+        handler = self.handlers.by_event_type()[data.event_type]
+        async with self.app.state.runtime.sessions() as session, session.begin():
+            await handler(session, envelope, data)
+
+    async def file(self, appeal_id: str = "appeal-1", **changes: Any) -> dict[str, Any]:
+        """A filed appeal dispatched as an order; the order as the center sees it."""
+        await self.deliver(filed(appeal_id=appeal_id, **changes))
+        response = await self.center.get(
+            "/v1/work-orders", params={"appeal_id": appeal_id}
+        )
+        (order,) = response.json()["items"]
+        return dict(order)
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        response = await self.center.get(f"/v1/work-orders/{order_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def signed(
+        self, appeal_id: str = "appeal-1", **changes: Any
+    ) -> dict[str, Any]:
+        """An order of cgj, signed, with its handling deadline 7 days on."""
+        order = await self.file(appeal_id, **changes)
+        response = await self.cgj.post(
+            f"/v1/work-orders/{order['id']}/sign", json={"signed_by": "王科员"}
+        )
+        assert response.status_code == 200, response.text
+        await self.handling_due(order["id"], self.now() + timedelta(days=7))
+        return dict(response.json())
+
+    async def handling_due(self, order_id: str, due_at: datetime) -> None:
+        await self.deliver(
+            sign_off_set(
+                order_id,
+                kind="handling",
+                due_at=due_at,
+                article="Art. 15",
+                period="P7D",
+                deadline_id=f"handling-{due_at.isoformat()}",
+            )
+        )
+
+    async def upload(
+        self, client: Any, content: bytes, filename: str = "photo.jpg"
+    ) -> str:
+        response = await client.post(
+            "/v1/attachments", files={"file": (filename, content)}
+        )
+        assert response.status_code == 201, response.text
+        attachment_id: str = response.json()["id"]
+        return attachment_id
+
+    async def photos(self) -> list[dict[str, str]]:
+        """A photo before and one after, uploaded by cgj."""
+        before = await self.upload(self.cgj, JPEG_HEAD + b"before" * 20, "before.jpg")
+        after = await self.upload(self.cgj, PNG_HEAD + b"after" * 20, "after.png")
+        return [{"id": before, "role": "before"}, {"id": after, "role": "after"}]
+
+    def reply(self, **changes: Any) -> dict[str, Any]:
+        """A complete closure request, handled an hour ago."""
+        body: dict[str, Any] = {
+            "handled_at": (self.now() - timedelta(hours=1)).isoformat(),
+            "actions": "更换灯泡并检修线路",
+            "result": "路灯已恢复照明",
+        }
+        body.update(changes)
+        return body
+
+    async def closure_requested(self, **changes: Any) -> dict[str, Any]:
+        """A signed order of cgj whose closure, with photos and the handling
+        notice, waits for the center; a day has passed."""
+        order = await self.signed()
+        self.clock.advance(timedelta(days=1))
+        body = self.reply(
+            attachments=await self.photos(),
+            handling_notice={"message": "您反映的路灯问题已修复"},
+            **changes,
+        )
+        response = await self.cgj.post(
+            f"/v1/work-orders/{order['id']}/closure", json=body
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def notice_sent(self, order_id: str) -> None:
+        """notify's notice.sent for the order's latest handling notice."""
+        history = (await self.order(order_id))["history"]
+        (request_id,) = [
+            a["detail"]["request_id"]
+            for a in history
+            if a["action"] == "handling_notice_requested"
+        ][-1:]
+        await self.deliver(
+            NoticeSent(
+                notice_id=f"notice-{request_id}",
+                request_id=request_id,
+                appeal_id="appeal-1",
+                work_order_id=order_id,
+                kind="handling",
+                channel="sms",
+                recipient_masked="138****0000",
+                sent_at=self.now(),
+                provider_ref="mailbox-1",
+                attempts=1,
+            )
+        )
+
+    async def closed(self) -> dict[str, Any]:
+        order = await self.closure_requested()
+        await self.notice_sent(order["id"])
+        response = await self.center.post(
+            f"/v1/work-orders/{order['id']}/closure/approve", json={}
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def events(self) -> list[tuple[str, dict[str, Any]]]:
+        return await staged_events(self.app.state.runtime.sessions)
+
+    async def event_types(self) -> list[str]:
+        return [event_type for event_type, _ in await self.events()]
+
+
+@pytest.fixture
+async def life(tmp_path: Path, wrap: Callable[..., Envelope]) -> AsyncIterator[Life]:
+    """Dispatch running on SQLite with no broker, keys for the center and two
+    units, attachments up to 64 KiB."""
+    clock_file = tmp_path / "clock.json"
+    clock = SharedClock(clock_file)
+    clock.set_now(NOW)
+    settings = DispatchSettings(
+        database_url=f"sqlite:///{tmp_path / 'dispatch.db'}",
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        data_dir=tmp_path,
+        clock_file=clock_file,
+        attachment_max_bytes=64 * 1024,
+    )
+    path = settings.credentials_path()
+    keys = {
+        "operator": add_key(path, name="operator", role=Role.OPERATOR),
+        "leader": add_key(path, name="leader", role=Role.LEADER),
+        "cgj": add_key(path, name="cgj", role=Role.UNIT, unit_id="cgj"),
+        "swj": add_key(path, name="swj", role=Role.UNIT, unit_id="swj"),
+    }
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), AsyncExitStack() as stack:
+        made = Life(app, clock, wrap)
+        transport = httpx.ASGITransport(app=app)
+        for name, key in [*keys.items(), ("anonymous", None)]:
+            headers = {"X-API-Key": key} if key else {}
+            made.clients[name] = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=transport, base_url="http://dispatch", headers=headers
+                )
+            )
+        yield made

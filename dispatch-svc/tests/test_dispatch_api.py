@@ -451,7 +451,7 @@ async def test_bad_acceptance_notice_body_is_422(
 
 async def test_bad_query_is_422(dispatch: Dispatch) -> None:
     response = await dispatch.client.get(
-        "/v1/units/cgj/work-orders", params={"status": "closed"}
+        "/v1/units/cgj/work-orders", params={"status": "finished"}
     )
 
     assert response.status_code == 422

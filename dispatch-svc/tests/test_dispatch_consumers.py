@@ -317,9 +317,10 @@ async def test_handlers_are_keyed_by_event_type(handlers: DispatchHandlers) -> N
     specs = handlers.specs()
 
     assert len(specs) == 1
-    assert set(specs[0].topics) == {"appeals", "deadlines"}
+    assert set(specs[0].topics) == {"appeals", "deadlines", "notices"}
     assert set(specs[0].handlers) == {
         "appeal.filed",
         "deadline.set",
         "deadline.reached",
+        "notice.sent",
     }

@@ -1,5 +1,6 @@
-"""Saying an appeal's decision on the bus: filed (with its grade), held for
-verification, or not filed with its reason and advice. The texts and attachment
+"""Saying an appeal's decision on the bus: filed (with its grade and event cluster),
+held for verification or classification, not filed with its reason and advice, or
+answered at once from the knowledge base. The texts and attachment
 links leave intake with personal data masked (Art. 41); the contact and name only
 encrypted."""
 
@@ -10,9 +11,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import redaction
-from minsheng_common.events import AppealFiled, AppealHeld, AppealRejected
+from minsheng_common.events import (
+    AppealAnswered,
+    AppealFiled,
+    AppealHeld,
+    AppealRejected,
+)
 from minsheng_intake import filing, grading
 from minsheng_intake.context import IntakeContext
+from minsheng_intake.knowledge.service import InstantAnswer
 from minsheng_intake.models import Appeal
 
 
@@ -138,6 +145,34 @@ async def held(
             if appeal.held_reason == "classification"
             else "verification",
             held_at=appeal.held_at or at,
+        ),
+        occurred_at=at,
+    )
+
+
+async def answered(
+    session: AsyncSession,
+    context: IntakeContext,
+    appeal: Appeal,
+    answer: InstantAnswer,
+    *,
+    at: datetime,
+) -> None:
+    """appeal.answered: a consultation answered at once (秒回, Art. 44), closed by
+    the answer; notify sends the answer to the citizen. It is not filed, so no
+    appeal.filed follows."""
+    await context.outbox.stage(
+        session,
+        AppealAnswered(
+            appeal_id=appeal.id,
+            tracking_code=appeal.tracking_code,
+            channel=appeal.channel,
+            knowledge_entry_id=answer.entry_id,
+            answer=answer.answer,
+            confidence=answer.confidence,
+            answered_at=at,
+            contact_kind=appeal.contact_kind,
+            contact_encrypted=appeal.contact_encrypted,
         ),
         occurred_at=at,
     )

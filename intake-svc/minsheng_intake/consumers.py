@@ -12,14 +12,17 @@ from minsheng_common.events import Envelope, WorkOrderDispatched
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
 from minsheng_intake import service
+from minsheng_intake.sameness import consumers as sameness_consumers
 
 
 async def on_work_order_dispatched(
     session: AsyncSession, envelope: Envelope, data: WorkOrderDispatched
 ) -> None:
     """A unit received a work order for an appeal: from now on it may read that
-    appeal, redacted (Art. 41)."""
+    appeal, redacted (Art. 41), and the appeal is being handled (a later appeal on
+    the same problem is a repeat, Art. 11(3)5)."""
     await service.record_dispatch(session=session, dispatched=data)
+    await sameness_consumers.on_work_order_dispatched(session, envelope, data)
 
 
 def by_event_type() -> Mapping[str, Handler]:
@@ -28,7 +31,8 @@ def by_event_type() -> Mapping[str, Handler]:
 
 def specs() -> list[ConsumerSpec]:
     """Intake's one consumer group, on the work-orders topic: which unit holds
-    which appeal."""
+    which appeal, and whether it is still being handled. One group per topic: the
+    inbox records an event once per service."""
     return [
         ConsumerSpec(
             name="holders",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from minsheng_common import pii
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.reference import ReferenceData
+from minsheng_common.working_calendar import WorkingCalendar, default_calendar
 from minsheng_intake.intake_rules import IntakeRuleBook, load_intake_rules
 from minsheng_intake.models import Appeal
 from minsheng_intake.places import Gazetteer
@@ -29,6 +30,11 @@ class IntakeContext:
     attachment_types: frozenset[str] = frozenset()
     rules: IntakeRuleBook | None = None
     """Intake's rule editions; the packaged ones when not given."""
+    calendar: WorkingCalendar = field(default_factory=default_calendar)
+    """Working days and hours, for the repeat window (Art. 11(3)5)."""
+    place_names: tuple[str, ...] = ()
+    """The gazetteer's subdistrict and community names, taken out of texts before
+    two problems are compared."""
 
     def rule_book(self) -> IntakeRuleBook:
         return self.rules if self.rules is not None else _packaged()

@@ -36,6 +36,7 @@ class Reason(StrEnum):
     COMPLAINT_SUBJECT_MISSING = "complaint_subject_missing"
     ADDRESS_NOT_PRECISE = "address_not_precise"
     REPEAT = "repeat"
+    REPEAT_SAME_DAY = "repeat_same_day"
     VERIFICATION_ADDRESS_UNTRUE = "verification_address_untrue"
     VERIFICATION_CONTENT_UNTRUE = "verification_content_untrue"
     VERIFICATION_INVENTED = "verification_invented"
@@ -54,6 +55,7 @@ ARTICLES: dict[Reason, str] = {
     Reason.COMPLAINT_SUBJECT_MISSING: "Art. 11(2)2",
     Reason.ADDRESS_NOT_PRECISE: "Art. 11(2)3, 11(3)2",
     Reason.REPEAT: "Art. 11(3)5",
+    Reason.REPEAT_SAME_DAY: "Art. 11(3)5",
     Reason.VERIFICATION_ADDRESS_UNTRUE: "Art. 11(3)6",
     Reason.VERIFICATION_CONTENT_UNTRUE: "Art. 11(3)6",
     Reason.VERIFICATION_INVENTED: "Art. 11(3)6",
@@ -72,6 +74,7 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.COMPLAINT_SUBJECT_MISSING: "投诉未写明被投诉的对象或事项",
     Reason.ADDRESS_NOT_PRECISE: "地址不够具体，未写明门牌号、楼栋或路灯杆号等",
     Reason.REPEAT: "重复反映，同一问题正在办理中",
+    Reason.REPEAT_SAME_DAY: "同一天通过同一渠道多次反映同一事件，只受理一次",
     Reason.VERIFICATION_ADDRESS_UNTRUE: "经现场核实，地址不实",
     Reason.VERIFICATION_CONTENT_UNTRUE: "经现场核实，反映内容不实",
     Reason.VERIFICATION_INVENTED: "经现场核实，属故意捏造",

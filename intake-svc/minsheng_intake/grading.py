@@ -25,6 +25,7 @@ from minsheng_common.auth.principal import Principal
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.events import AppealGraded
 from minsheng_common.timeutil import SHANGHAI
+from minsheng_intake import normalise
 from minsheng_intake.errors import NotGradable
 from minsheng_intake.intake_rules import GradingKeywords, IntakeRuleEdition
 from minsheng_intake.models import Appeal, GradeChange, GradingRuleVersion
@@ -120,6 +121,31 @@ async def versions(session: AsyncSession) -> list[GradingRuleVersion]:
     return list(rows)
 
 
+def keywords_from(
+    *, level_1: list[str], level_2: list[str], hypothetical_markers: list[str]
+) -> GradingKeywords:
+    """The keywords as an operator sent them, each cleaned of invisible and control
+    characters; a keyword with nothing visible left is refused (422 with its
+    field), never stored blank."""
+    lists = {
+        "level_1": level_1,
+        "level_2": level_2,
+        "hypothetical_markers": hypothetical_markers,
+    }
+    cleaned = {
+        name: [
+            normalise.required(word, field=f"{name}.{number}")
+            for number, word in enumerate(words)
+        ]
+        for name, words in lists.items()
+    }
+    return GradingKeywords(
+        level_1=cleaned["level_1"],
+        level_2=cleaned["level_2"],
+        hypothetical_markers=cleaned["hypothetical_markers"],
+    )
+
+
 async def save_rules(
     *,
     session: AsyncSession,
@@ -130,6 +156,7 @@ async def save_rules(
 ) -> GradingRuleVersion:
     """Save a new version of the grading keywords; it grades appeals received from
     now on. Earlier versions are kept."""
+    note = normalise.required(note, field="note")
     version = GradingRuleVersion(
         level_1=keywords.level_1,
         level_2=keywords.level_2,
@@ -189,7 +216,7 @@ def event(appeal: Appeal, change: GradeChange) -> AppealGraded:
     )
 
 
-GRADABLE = frozenset({"filed", "pending_verification"})
+GRADABLE = frozenset({"filed", "pending_verification", "pending_classification"})
 """States in which an appeal's grade can change: not once it is rejected."""
 
 
@@ -211,6 +238,7 @@ async def override(
             "is graded",
             field="appeal_id",
         )
+    reason = normalise.required(reason, field="reason")
     basis = f"operator: {redaction.redact(reason)}"
     change = record(
         session,

@@ -14,6 +14,7 @@ import json
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -113,10 +114,63 @@ class Thresholds(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     repeat_working_days: int = Field(ge=1, description="Art. 11(3)5")
-    same_problem_threshold: float = Field(ge=0, le=1)
+    same_problem_threshold: float = Field(
+        ge=0, le=1, description="two problems this alike are the same (Art. 11(3)5)"
+    )
     cluster_window_hours: int = Field(ge=1, description="Art. 18, 23")
-    category_confidence_threshold: float = Field(ge=0, le=1)
+    cluster_threshold: float = Field(
+        ge=0, le=1, description="a report this alike joins an event cluster (Art. 18)"
+    )
+    concept_weight: float = Field(
+        ge=0, le=1, description="weight of the problem words in the text similarity"
+    )
+    unknown_agreement: float = Field(
+        ge=0, le=1, description="agreement assumed on a side a text leaves unsaid"
+    )
+    place_factor_precise: float = Field(ge=0, le=1)
+    place_factor_community: float = Field(ge=0, le=1)
+    place_factor_subdistrict: float = Field(ge=0, le=1)
+    category_confidence_threshold: float = Field(
+        ge=0, le=1, description="below it the appeal waits in triage (Art. 8)"
+    )
     instant_answer_threshold: float = Field(ge=0, le=1, description="Art. 44")
+    one_time_answer_target: float = Field(ge=0, le=1, description="Art. 43")
+
+
+class AppealTypeWords(BaseModel):
+    """The words that tell a consultation, a complaint and a suggestion apart when
+    the channel does not say (Art. 2); see `classification.appeal_type`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    suggestion_markers: Keywords
+    wish_opener: str = Field(min_length=1, max_length=1)
+    wish_closer: str = Field(min_length=1, max_length=4)
+    not_wishes: Keywords
+    asking_words: Keywords
+    question_words: Keywords
+    complaint_markers: Keywords
+
+    _keywords = field_validator(
+        "suggestion_markers",
+        "not_wishes",
+        "asking_words",
+        "question_words",
+        "complaint_markers",
+    )(_no_blank_keywords)
+
+
+class ProblemConcept(BaseModel):
+    """A thing an appeal is about (路灯) or a trouble (不亮), the words that name it
+    and the concepts it implies; see `sameness.vocabulary`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["thing", "trouble"]
+    words: Keywords = Field(min_length=1)
+    implies: Keywords = Field(default_factory=list)
+
+    _keywords = field_validator("words", "implies")(_no_blank_keywords)
 
 
 class IntakeRuleEdition(BaseModel):
@@ -134,6 +188,14 @@ class IntakeRuleEdition(BaseModel):
         description="reason code → where the citizen can turn instead (Chinese)"
     )
     thresholds: Thresholds
+    appeal_type: AppealTypeWords
+    problem_vocabulary: dict[str, ProblemConcept] = Field(
+        description="the problem words of repeats and clusters (Art. 11(3)5, 18)"
+    )
+    problem_words_ignored: Keywords = Field(
+        default_factory=list,
+        description="words that contain a problem word but name none (坑梓, 灯光秀)",
+    )
 
     def advice_for(self, reason: str) -> str | None:
         return self.advice.get(reason)

@@ -35,6 +35,8 @@ class Appeal(Base):
     channel: Mapped[str] = mapped_column(String(50))
     channel_ref: Mapped[str] = mapped_column(String(200))
     appeal_type: Mapped[str] = mapped_column(String(20))
+    type_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The channel did not say the type; it was read from the text."""
     category_id: Mapped[str | None] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
@@ -59,7 +61,9 @@ class Appeal(Base):
     received_at: Mapped[datetime]
     received_zone_assumed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(30))
-    """filed, rejected, or pending_verification (waiting for a grid worker)."""
+    """filed, rejected, answered (a consultation answered at once, closed), or
+    pending_verification / pending_classification (waiting for a grid worker or
+    for an operator to choose the category)."""
     reason_code: Mapped[str | None] = mapped_column(String(50))
     reason_article: Mapped[str | None] = mapped_column(String(30))
     reason_detail: Mapped[str | None] = mapped_column(Text)

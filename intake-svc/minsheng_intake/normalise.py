@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from minsheng_common.errors import InvalidInput
 from minsheng_common.text import strip_invisible
 
 # Full-width digits and Latin letters become ASCII. Other full-width forms such as
@@ -30,6 +31,15 @@ def text(value: str | None) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     joined = "\n".join(lines)
     return _BLANK_LINES.sub("\n\n", joined).strip()
+
+
+def required(value: str, *, field: str) -> str:
+    """The text cleaned as `text` does; refused (422, with the field) when nothing
+    visible is left, as for a value of control characters only."""
+    cleaned = text(value)
+    if not cleaned:
+        raise InvalidInput(f"{field} holds no visible text", field=field)
+    return cleaned
 
 
 @dataclass(frozen=True)

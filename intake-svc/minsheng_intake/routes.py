@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import redaction
 from minsheng_common.auth.roles import Scope
@@ -17,6 +18,7 @@ from minsheng_intake.deps import (
     Session,
     Submitter,
 )
+from minsheng_intake.knowledge import service as knowledge
 from minsheng_intake.models import Appeal, ContactDisclosure
 from minsheng_intake.schemas import (
     AddressParts,
@@ -34,6 +36,7 @@ from minsheng_intake.schemas import (
     DisclosureRecord,
     Evidence,
     GradeOut,
+    InstantAnswerOut,
     Place,
 )
 
@@ -70,9 +73,10 @@ async def submit_appeal(
     )
     if not submission.created:
         response.status_code = status.HTTP_200_OK
+    answer = await answer_of(session, submission.appeal)
     if principal.can(Scope.APPEALS_READ):
-        return present(submission.appeal, context)
-    return present_status(submission.appeal)
+        return present(submission.appeal, context, answer)
+    return present_status(submission.appeal, answer)
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealOut | AppealStatusOut)
@@ -89,9 +93,10 @@ async def get_appeal(
     appeal, sight = await service.read(
         session=session, appeal_id=appeal_id, principal=principal
     )
+    answer = await answer_of(session, appeal)
     if sight is service.Sight.STATUS:
-        return present_status(appeal)
-    return present(appeal, context)
+        return present_status(appeal, answer)
+    return present(appeal, context, answer)
 
 
 @router.get("/appeals", response_model=AppealPage)
@@ -99,16 +104,21 @@ async def list_appeals(
     session: Session,
     context: Context,
     principal: CenterReader,
-    decision: Literal["filed", "rejected", "pending_verification"] | None = Query(
-        default=None
-    ),
+    decision: Literal[
+        "filed",
+        "rejected",
+        "pending_verification",
+        "pending_classification",
+        "answered",
+    ]
+    | None = Query(default=None),
     channel: str | None = Query(default=None, max_length=50),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> AppealPage:
-    """Appeals in the order received, optionally only filed, only rejected or only
-    those waiting for verification; personal data masked in the texts and the
-    contact masked."""
+    """Appeals in the order received, optionally only those filed, rejected,
+    waiting for verification or classification, or answered at once; personal data
+    masked in the texts and the contact masked."""
     rows, total = await repository.page(
         session, status=decision, channel=channel, limit=limit, offset=offset
     )
@@ -117,8 +127,8 @@ async def list_appeals(
 
 @router.get("/appeal-counts", response_model=AppealCounts)
 async def count_appeals(session: Session, principal: CenterReader) -> AppealCounts:
-    """How many appeals were filed, rejected and are pending (held before their
-    decision), by reason, by state and by channel."""
+    """How many appeals were filed, rejected, are pending (held before their
+    decision) or were answered at once, by reason, by state and by channel."""
     counts = AppealCounts(total=0, filed=0, rejected=0, by_reason={}, by_channel={})
     for decided, reason, channel, count in await repository.counts(session):
         counts.total += count
@@ -130,6 +140,8 @@ async def count_appeals(session: Session, principal: CenterReader) -> AppealCoun
             counts.by_reason[key] = counts.by_reason.get(key, 0) + count
         elif decided.startswith("pending"):
             counts.pending += count
+        elif decided == service.ANSWERED:
+            counts.answered += count
         counts.by_status[decided] = counts.by_status.get(decided, 0) + count
         counts.by_channel[channel] = counts.by_channel.get(channel, 0) + count
     return counts
@@ -185,9 +197,32 @@ async def list_disclosures(
     return DisclosureList(items=[present_disclosure(row) for row in rows])
 
 
-def present(appeal: Appeal, context: service.IntakeContext) -> AppealOut:
+async def answer_of(session: AsyncSession, appeal: Appeal) -> InstantAnswerOut | None:
+    """The answer an appeal was given at once, if it was (秒回, Art. 44)."""
+    if appeal.status != service.ANSWERED:
+        return None
+    given = await knowledge.answer_given(session, appeal_id=appeal.id)
+    if given is None:
+        return None
+    return InstantAnswerOut(
+        knowledge_entry_id=given.entry_id,
+        entry_version=given.entry_version,
+        unit_id=given.unit_id,
+        category_id=given.category_id,
+        question=given.question,
+        answer=given.answer,
+        confidence=given.confidence,
+    )
+
+
+def present(
+    appeal: Appeal,
+    context: service.IntakeContext,
+    answer: InstantAnswerOut | None = None,
+) -> AppealOut:
     """An appeal with personal data masked in its texts and channel reference, and
-    its contact masked (Art. 41), for whoever reads it: center or unit."""
+    its contact masked (Art. 41), for whoever reads it: center or unit; with the
+    instant answer, when the caller has it."""
     contact = None
     if appeal.contact_kind and appeal.contact_masked:
         contact = ContactOut(kind=appeal.contact_kind, masked=appeal.contact_masked)
@@ -198,6 +233,7 @@ def present(appeal: Appeal, context: service.IntakeContext) -> AppealOut:
         channel=appeal.channel,
         channel_ref=redaction.redact_identifier(appeal.channel_ref),
         type=appeal.appeal_type,
+        type_inferred=appeal.type_inferred,
         category_id=appeal.category_id,
         title=redaction.redact(appeal.title, name=name),
         content=redaction.redact(appeal.content, name=name),
@@ -218,21 +254,26 @@ def present(appeal: Appeal, context: service.IntakeContext) -> AppealOut:
         received_at=appeal.received_at,
         received_zone_assumed=appeal.received_zone_assumed,
         decision=_decision(appeal),
+        instant_answer=answer,
     )
 
 
-def present_status(appeal: Appeal) -> AppealStatusOut:
+def present_status(
+    appeal: Appeal, answer: InstantAnswerOut | None = None
+) -> AppealStatusOut:
     """The status of a channel's own submission; its reference as the channel gave
-    it, which the channel knows."""
+    it, which the channel knows; the instant answer to pass on to the citizen."""
     return AppealStatusOut(
         id=appeal.id,
         tracking_code=appeal.tracking_code,
         channel=appeal.channel,
         channel_ref=appeal.channel_ref,
         type=appeal.appeal_type,
+        type_inferred=appeal.type_inferred,
         # The evidence quotes the texts; the channel reads the decision only.
         decision=_decision(appeal).model_copy(update={"evidence": None}),
         received_at=appeal.received_at,
+        instant_answer=answer,
     )
 
 

@@ -16,7 +16,6 @@ from minsheng_intake.deps import (
     Session,
     StatusLimiter,
 )
-from minsheng_intake.intake_rules import GradingKeywords
 from minsheng_intake.models import GradeChange, GradingRuleVersion
 from minsheng_intake.routes import present
 from minsheng_intake.schemas import (
@@ -195,7 +194,7 @@ async def put_grading_rules(
     stay in the history."""
     saved = await grading.save_rules(
         session=session,
-        keywords=GradingKeywords(
+        keywords=grading.keywords_from(
             level_1=request.level_1,
             level_2=request.level_2,
             hypothetical_markers=request.hypothetical_markers,

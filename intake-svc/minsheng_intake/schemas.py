@@ -40,8 +40,10 @@ class AppealIn(BaseModel):
         description="the channel's own reference: the idempotency key; sending the "
         "same reference again returns the first result",
     )
-    type: AppealType = Field(
-        description="consultation 咨询, complaint 投诉, suggestion 建议"
+    type: AppealType | None = Field(
+        default=None,
+        description="consultation 咨询, complaint 投诉, suggestion 建议; when the "
+        "channel does not say, intake reads it from the text (`type_inferred`)",
     )
     category_hint: str | None = Field(default=None, max_length=50)
     title: str = Field(default="", max_length=400)
@@ -82,9 +84,14 @@ class Evidence(BaseModel):
 
 class Decision(BaseModel):
     """The filing decision; `reason_code`, `article`, `evidence` and `advice` only
-    when not filed. `pending_verification` waits for a grid worker's check."""
+    when not filed. `pending_verification` waits for a grid worker's check,
+    `pending_classification` for an operator to choose the category; `answered` is
+    a consultation answered at once from the knowledge base (closed, not filed)."""
 
-    status: str = Field(description="filed, rejected or pending_verification")
+    status: str = Field(
+        description="filed, rejected, pending_verification, pending_classification "
+        "or answered"
+    )
     reason_code: str | None = None
     article: str | None = None
     detail: str | None = None
@@ -143,6 +150,20 @@ class ContactOut(BaseModel):
     masked: str
 
 
+class InstantAnswerOut(BaseModel):
+    """The answer a consultation got at once from the knowledge base (秒回, Art.
+    44), as the entry read when it was given; the citizen also gets it as a
+    notice."""
+
+    knowledge_entry_id: str
+    entry_version: int
+    unit_id: str
+    category_id: str
+    question: str
+    answer: str
+    confidence: float = Field(description="how surely the consultation asks it, 0-1")
+
+
 class AppealOut(BaseModel):
     """An appeal as intake holds it, with personal data masked in its texts and its
     channel reference, and the contact masked (Art. 41); the originals only through
@@ -153,6 +174,9 @@ class AppealOut(BaseModel):
     channel: str
     channel_ref: str
     type: AppealType
+    type_inferred: bool = Field(
+        default=False, description="the type was read from the text"
+    )
     category_id: str | None
     title: str
     content: str
@@ -165,18 +189,22 @@ class AppealOut(BaseModel):
     received_at: AwareDatetime
     received_zone_assumed: bool
     decision: Decision
+    instant_answer: InstantAnswerOut | None = None
 
 
 class AppealStatusOut(BaseModel):
-    """The status of a channel's own submission: no personal data, no content."""
+    """The status of a channel's own submission: no personal data, no content;
+    the instant answer, if the consultation got one, to pass on to the citizen."""
 
     id: str
     tracking_code: str
     channel: str
     channel_ref: str
     type: AppealType
+    type_inferred: bool = False
     decision: Decision
     received_at: AwareDatetime
+    instant_answer: InstantAnswerOut | None = None
 
 
 class AppealPage(BaseModel):
@@ -191,6 +219,9 @@ class AppealCounts(BaseModel):
     filed: int
     rejected: int
     pending: int = Field(default=0, description="held before the decision")
+    answered: int = Field(
+        default=0, description="consultations answered at once (closed, not filed)"
+    )
     by_reason: dict[str, int]
     by_channel: dict[str, int]
     by_status: dict[str, int] = Field(default_factory=dict)
@@ -306,7 +337,13 @@ class GradingRulesPage(BaseModel):
 
 
 StatusState = Literal[
-    "received", "pending_verification", "filed", "rejected", "dispatched"
+    "received",
+    "pending_verification",
+    "pending_classification",
+    "filed",
+    "rejected",
+    "answered",
+    "dispatched",
 ]
 
 
@@ -318,6 +355,9 @@ class StatusStep(BaseModel):
     summary: str
     reason: str | None = None
     advice: str | None = None
+    answer: str | None = Field(
+        default=None, description="the answer given at once, for a consultation"
+    )
     unit: str | None = Field(default=None, description="the unit's public name")
 
 

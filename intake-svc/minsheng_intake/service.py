@@ -27,8 +27,12 @@ from minsheng_intake import (
     grading,
     normalise,
     repository,
+    rule_params,
     verification,
 )
+from minsheng_intake.classification import appeal_type, suggester
+from minsheng_intake.classification import service as triage
+from minsheng_intake.classification.suggester import Suggestion
 from minsheng_intake.context import IntakeContext, citizen_name
 from minsheng_intake.errors import (
     AppealNotFound,
@@ -42,7 +46,10 @@ from minsheng_intake.errors import (
     UnknownChannel,
 )
 from minsheng_intake.intake_rules import IntakeRuleEdition
+from minsheng_intake.knowledge import service as knowledge
 from minsheng_intake.models import Appeal, AppealUnit, ContactDisclosure
+from minsheng_intake.sameness import clusters, repeats, similarity
+from minsheng_intake.sameness import places as problem_places
 from minsheng_intake.schemas import AppealIn, ContactIn
 
 __all__ = ["IntakeContext", "citizen_name"]
@@ -50,6 +57,12 @@ __all__ = ["IntakeContext", "citizen_name"]
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
+PENDING_CLASSIFICATION = "pending_classification"
+ANSWERED = "answered"
+TAKEN = frozenset({"filed", verification.PENDING, PENDING_CLASSIFICATION})
+"""States of an appeal the filing checks accept: filed, or held before it is."""
+ANSWERABLE = frozenset({"filed", PENDING_CLASSIFICATION})
+"""States in which a consultation may be answered at once instead of filed."""
 # How far ahead of our clock a channel's clock may run before its times are refused.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -68,9 +81,13 @@ async def submit(
     incoming: AppealIn,
     principal: Principal,
 ) -> Submission:
-    """File or reject an appeal; the same channel reference again returns the first
-    result and changes nothing. A channel submits only in its own name; the center
-    for any channel."""
+    """Decide an appeal and store it with its events, in one transaction: the
+    filing checks (type read from the text when not given), then for one that
+    passes its category (suggested, or held for an operator), repeats (not filed,
+    linked), an instant answer for a consultation (answered, not filed), and the
+    event cluster of a filed or held one. The same channel reference again returns
+    the first result and changes nothing. A channel submits only in its own name;
+    the center for any channel."""
     _check_submitter(principal, incoming)
     _check_known(context.reference, incoming)
     _check_attachments(incoming, context.attachment_types)
@@ -87,13 +104,34 @@ async def submit(
             return Submission(existing, created=False)
 
         edition = context.rule_book().in_force(received_at)
+        params = rule_params.of(edition)
         active_grading = await grading.rules_in_force(session, edition, received_at)
-        appeal, decision, name = _build(
-            context, incoming, channel_ref, received_at, edition, active_grading
+        built = _build(
+            context, incoming, channel_ref, received_at, edition, params, active_grading
         )
+        appeal, name = built.appeal, built.name
+        suggestion = await _suggest_category(context, incoming, appeal, params)
+        await _reject_repeat(session, context, built, edition, params)
+        answer = await _answer_at_once(session, appeal, params)
         try:
             session.add(appeal)
-            await _stage_events(session, context, appeal, name)
+            if appeal.status == PENDING_CLASSIFICATION and suggestion is not None:
+                await triage.queue_for_triage(
+                    session, appeal=appeal, suggestion=suggestion, at=appeal.decided_at
+                )
+            if answer is not None:
+                await knowledge.record_answer(
+                    session, appeal_id=appeal.id, answer=answer, at=appeal.decided_at
+                )
+            if appeal.status in TAKEN and built.problem is not None:
+                appeal.cluster_id = await clusters.assign_cluster(
+                    session,
+                    appeal_id=appeal.id,
+                    problem=built.problem,
+                    received_at=appeal.received_at,
+                    params=params.sameness,
+                )
+            await _stage_events(session, context, appeal, name, answer)
             await session.commit()
         except IntegrityError:
             # Another request with the same reference won the race, or the tracking
@@ -107,7 +145,7 @@ async def submit(
             # Some channels build their reference from the caller's number.
             redaction.redact_identifier(appeal.channel_ref),
             appeal.status,
-            f" ({decision.reason})" if decision.reason else "",
+            f" ({appeal.reason_code})" if appeal.reason_code else "",
         )
         return Submission(appeal, created=True)
     raise RuntimeError("could not store the appeal after several attempts")
@@ -164,22 +202,37 @@ def _check_received_at(given: datetime, now: datetime) -> datetime:
     return received_at
 
 
+@dataclass(frozen=True)
+class Built:
+    """The appeal to store with its filing decision, the citizen's name in clear
+    (to mask it in what leaves intake), and the problem it states (for repeats and
+    clusters; only when the decision files it)."""
+
+    appeal: Appeal
+    decision: filing.FilingDecision
+    name: str | None
+    problem: similarity.Problem | None
+
+
 def _build(
     context: IntakeContext,
     incoming: AppealIn,
     channel_ref: str,
     received_at: datetime,
     edition: IntakeRuleEdition,
+    params: rule_params.EditionParams,
     active_grading: grading.ActiveRules,
-) -> tuple[Appeal, filing.FilingDecision, str | None]:
-    """The appeal to store, its filing decision and the citizen's name in clear (to
-    mask it in what leaves intake)."""
+) -> Built:
+    """The appeal to store, its filing decision by the checks of Art. 11 in order,
+    its hold for on-site verification and its grade."""
     title = normalise.text(incoming.title)
     content = normalise.text(incoming.content)
     address_text = normalise.text(incoming.address) or None
     _check_length("title", title, context.max_title_chars)
     _check_length("content", content, context.max_content_chars)
 
+    # The channel's type, else the one the text reads as (Art. 2).
+    kind = incoming.type or appeal_type.infer_type(title, content, params.type_rules)
     contact, contact_error = _read_contact(
         incoming.contact, context.reference.district.phone_area_code
     )
@@ -193,7 +246,7 @@ def _build(
         place=place,
     )
     facts = filing.Facts(
-        appeal_type=incoming.type,
+        appeal_type=kind,
         title=title,
         content=content,
         has_contact=incoming.contact is not None,
@@ -203,12 +256,10 @@ def _build(
         address_text=address_text,
     )
     decision = filing.decide(facts, edition.filing)
-    # Integration point (repeats, Art. 11(3)5): a decision that would file may
-    # become Reason.REPEAT here, with appeal.repeat_of set.
     held_for = None
     if decision.filed:
         held_for = verification.needs_verification(
-            appeal_type=incoming.type, text=text, rules=edition.verification
+            appeal_type=kind, text=text, rules=edition.verification
         )
     grade = grading.grade(text, active_grading)
 
@@ -222,7 +273,8 @@ def _build(
         tracking_code=ids.tracking_code(context.tracking_prefix, now),
         channel=incoming.channel,
         channel_ref=channel_ref,
-        appeal_type=incoming.type,
+        appeal_type=kind,
+        type_inferred=incoming.type is None,
         category_id=incoming.category_hint,
         title=title,
         content=content,
@@ -271,7 +323,125 @@ def _build(
         appeal.contact_encrypted = context.vault.encrypt(contact.value)
         appeal.contact_hash = pii.keyed_hash(context.hash_key, contact.lookup_key())
         appeal.contact_masked = pii.mask(contact.value)
-    return appeal, decision, name
+    problem = None
+    if decision.filed:
+        problem = similarity.describe(
+            title=title,
+            content=content,
+            subdistrict_id=place.subdistrict_id,
+            community=place.community,
+            address=address_text,
+            parts=problem_places.parts_from_parsed(appeal.address_parts),
+            place_names=context.place_names,
+            name=name,
+            vocabulary=params.vocabulary,
+        )
+    return Built(appeal=appeal, decision=decision, name=name, problem=problem)
+
+
+async def _suggest_category(
+    context: IntakeContext,
+    incoming: AppealIn,
+    appeal: Appeal,
+    params: rule_params.EditionParams,
+) -> Suggestion | None:
+    """For an appeal to be filed that came without a category: the suggester's
+    category when it is confident enough (Art. 8); otherwise the suggestion, and an
+    appeal that would be filed now waits for an operator (`pending_classification`).
+    One held for on-site verification keeps no category rather than wait twice."""
+    if incoming.category_hint is not None or appeal.status not in TAKEN:
+        return None
+    model = await suggester.ready(context.reference.categories)
+    suggestion = model.suggest(appeal.title, appeal.content)
+    if not triage.needs_operator(suggestion, params.classification):
+        appeal.category_id = suggestion.category_id
+        return suggestion
+    if appeal.status == "filed":
+        appeal.status = PENDING_CLASSIFICATION
+        appeal.held_reason = "classification"
+        appeal.held_at = appeal.decided_at
+    return suggestion
+
+
+async def _reject_repeat(
+    session: AsyncSession,
+    context: IntakeContext,
+    built: Built,
+    edition: IntakeRuleEdition,
+    params: rule_params.EditionParams,
+) -> None:
+    """Not filed as a repeat (Art. 11(3)5) when the same person, through the same
+    channel, already has an appeal taken about the same problem: the same day
+    (`repeat_same_day`: the event is filed once), or within the working-day window
+    while it is still being handled (`repeat`). Linked to the earlier appeal."""
+    appeal = built.appeal
+    if appeal.status not in TAKEN or built.problem is None:
+        return
+    finding = await repeats.find_repeat(
+        session,
+        contact_hash=appeal.contact_hash,
+        channel=appeal.channel,
+        problem=built.problem,
+        received_at=appeal.received_at,
+        calendar=context.calendar,
+        params=params.sameness,
+        describe=lambda earlier: similarity.problem_of(
+            earlier, place_names=context.place_names, vocabulary=params.vocabulary
+        ),
+    )
+    if finding is None:
+        return
+    reason = filing.Reason(finding.reason)
+    advice = edition.advice_for(reason.value)
+    announce.mark_rejected(
+        appeal,
+        filing.not_filed(
+            reason, "contact, channel, content, address", finding.evidence
+        ),
+        advice=f"{advice}（原诉求受理编号 {finding.repeat_of_tracking_code}）"
+        if advice
+        else finding.advice,
+        at=appeal.decided_at,
+        name=built.name,
+        repeat_of=finding.repeat_of,
+    )
+    appeal.reason_evidence = {
+        **(appeal.reason_evidence or {}),
+        "repeat_of": finding.repeat_of,
+        "similarity": f"{finding.similarity:.2f}",
+        "window_ends_at": finding.window_ends_at.isoformat()
+        if finding.window_ends_at
+        else "",
+    }
+    appeal.held_reason = None
+    appeal.held_at = None
+
+
+async def _answer_at_once(
+    session: AsyncSession, appeal: Appeal, params: rule_params.EditionParams
+) -> knowledge.InstantAnswer | None:
+    """A consultation that would be filed and asks a knowledge entry's question
+    surely enough is answered at once (秒回, Art. 44): closed by the answer, not
+    filed to a unit. Its category (the channel's, or a confident suggestion)
+    narrows the search."""
+    if appeal.appeal_type != "consultation" or appeal.status not in ANSWERABLE:
+        return None
+    answer = await knowledge.instant_answer(
+        session,
+        title=appeal.title,
+        content=appeal.content,
+        category_id=appeal.category_id,
+        at=appeal.decided_at,
+        params=params.knowledge,
+    )
+    if answer is None:
+        return None
+    appeal.status = ANSWERED
+    appeal.held_reason = None
+    appeal.held_at = None
+    appeal.level = None
+    appeal.closed_at = appeal.decided_at
+    return answer
 
 
 def _masked_evidence(
@@ -305,10 +475,15 @@ def _read_contact(
 
 
 async def _stage_events(
-    session: AsyncSession, context: IntakeContext, appeal: Appeal, name: str | None
+    session: AsyncSession,
+    context: IntakeContext,
+    appeal: Appeal,
+    name: str | None,
+    answer: knowledge.InstantAnswer | None,
 ) -> None:
-    """appeal.received, then the decision: filed (and graded), held, or not
-    filed."""
+    """appeal.received, then the decision: filed (and graded), held, not filed, or
+    answered at once. An answered consultation is not also filed: no unit gets it,
+    and the citizen gets one notice, the answer."""
     await context.outbox.stage(
         session,
         AppealReceived(
@@ -328,6 +503,8 @@ async def _stage_events(
         await announce.filed(session, context, appeal, name=name, at=appeal.decided_at)
     elif appeal.status == "rejected":
         await announce.rejected(session, context, appeal, at=appeal.decided_at)
+    elif appeal.status == ANSWERED and answer is not None:
+        await announce.answered(session, context, appeal, answer, at=appeal.decided_at)
     else:
         await announce.held(session, context, appeal, at=appeal.decided_at)
 

@@ -25,6 +25,7 @@ from minsheng_intake import repository
 from minsheng_intake.context import IntakeContext
 from minsheng_intake.errors import AppealNotFound, TooManyAttempts
 from minsheng_intake.filing import EXPLANATIONS, Reason
+from minsheng_intake.knowledge import service as knowledge
 from minsheng_intake.models import Appeal
 from minsheng_intake.schemas import CitizenStatus, StatusState, StatusStep
 
@@ -38,8 +39,10 @@ TRACKED_CODES = 10_000
 _STEP_SUMMARIES = {
     "received": "已收到您的诉求",
     "pending_verification": "待网格员现场核实",
+    "pending_classification": "待工作人员确定诉求分类",
     "filed": "已受理（立案）",
     "rejected": "不予受理",
+    "answered": "已即时答复（知识库）",
     "dispatched": "已分派至承办单位办理",
 }
 
@@ -131,12 +134,13 @@ async def _status(
         )
     ]
     if appeal.held_at is not None:
+        waited: StatusState = (
+            "pending_classification"
+            if appeal.held_reason == "classification"
+            else "pending_verification"
+        )
         steps.append(
-            StatusStep(
-                step="pending_verification",
-                at=appeal.held_at,
-                summary=_STEP_SUMMARIES["pending_verification"],
-            )
+            StatusStep(step=waited, at=appeal.held_at, summary=_STEP_SUMMARIES[waited])
         )
     state: StatusState = "received"
     if appeal.status == "filed":
@@ -157,8 +161,21 @@ async def _status(
                 advice=appeal.advice,
             )
         )
+    elif appeal.status == "answered":
+        state = "answered"
+        given = await knowledge.answer_given(session, appeal_id=appeal.id)
+        steps.append(
+            StatusStep(
+                step="answered",
+                at=appeal.decided_at,
+                summary=_STEP_SUMMARIES["answered"],
+                answer=given.answer if given else None,
+            )
+        )
     elif appeal.status == "pending_verification":
         state = "pending_verification"
+    elif appeal.status == "pending_classification":
+        state = "pending_classification"
     units = {unit.id: unit.name for unit in context.reference.units}
     for held in await repository.units_of(session, appeal.id):
         state = "dispatched"

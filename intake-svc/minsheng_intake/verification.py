@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids
 from minsheng_common.auth.principal import Principal
-from minsheng_intake import announce, filing, repository
+from minsheng_intake import announce, filing, normalise, repository
 from minsheng_intake.context import IntakeContext, citizen_name
 from minsheng_intake.errors import AppealNotFound, NotPendingVerification
 from minsheng_intake.intake_rules import IntakeRuleEdition, VerificationRules
@@ -58,6 +58,7 @@ async def verify(
 ) -> Appeal:
     """Record the grid worker's finding and file or reject the appeal; 409 when the
     appeal is not waiting for verification."""
+    note = normalise.required(note, field="note")
     now = context.clock.now()
     # Claim the appeal in one conditional update: of two verifications at once,
     # only one finds it still pending.

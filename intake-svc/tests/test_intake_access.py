@@ -191,8 +191,10 @@ async def test_a_channel_reads_only_the_status_of_its_own_submission(
         "channel",
         "channel_ref",
         "type",
+        "type_inferred",
         "decision",
         "received_at",
+        "instant_answer",
     }
     assert status["decision"]["status"] == "filed"
     text = answer.text

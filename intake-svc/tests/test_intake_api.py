@@ -172,6 +172,7 @@ async def test_get_and_list_and_count(client: httpx.AsyncClient) -> None:
         "filed": 1,
         "rejected": 1,
         "pending": 0,
+        "answered": 0,
         "by_reason": {"missing_contact": 1},
         "by_channel": {"hotline-12345": 2},
         "by_status": {"filed": 1, "rejected": 1},

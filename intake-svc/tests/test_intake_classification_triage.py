@@ -15,7 +15,6 @@ from fastapi import FastAPI
 
 from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import SCOPES, Role
-from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_intake.classification import service
 from minsheng_intake.classification.errors import NotWaiting, ReasonMissing
@@ -229,7 +228,7 @@ async def test_classifying_refuses_an_unknown_category_or_no_reason_and_changes_
             with pytest.raises(error):
                 await service.classify(
                     session,
-                    reference=load_reference(),
+                    context=app.state.context,
                     appeal_id=appeal["id"],
                     category_id=category_id,
                     reason=reason,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import (  # type: ignore[import-untyped]  # scikit-learn ships no type information
+from sklearn.model_selection import (
     StratifiedKFold,
 )
 

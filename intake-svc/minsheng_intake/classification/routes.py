@@ -61,7 +61,7 @@ async def classify_appeal(
     `appeal_not_in_triage`, an unknown category 422 `unknown_category`."""
     resolution = await service.classify(
         session,
-        reference=context.reference,
+        context=context,
         appeal_id=appeal_id,
         category_id=request.category_id,
         reason=request.reason,

@@ -3,13 +3,12 @@ with its logging silenced)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
-import threading
-import warnings
 from collections.abc import Iterable
 from types import ModuleType
+
+from minsheng_intake import segmenter
 
 log = logging.getLogger(__name__)
 
@@ -17,30 +16,13 @@ log = logging.getLogger(__name__)
 # letters; punctuation, numbers and single letters are left out.
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z]{2,}")
 
-_lock = threading.Lock()
-_jieba: ModuleType | None = None
 # The words of the packaged training texts (about a thousand), by text.
 _kept: dict[str, tuple[str, ...]] = {}
 
 
 def _segmenter() -> ModuleType:
-    """jieba, its dictionary loaded on first use (about a second)."""
-    global _jieba
-    if _jieba is not None:
-        return _jieba
-    with _lock:
-        if _jieba is None:
-            with warnings.catch_warnings():
-                # jieba 0.42 imports pkg_resources, which newer setuptools deprecate
-                # with a warning at import; the warning is about jieba, not us.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", SyntaxWarning)
-                jieba = importlib.import_module("jieba")
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-            log.info("jieba segmentation ready for category suggestions")
-    return _jieba
+    """jieba, loaded once for the whole service (`minsheng_intake.segmenter`)."""
+    return segmenter.jieba()
 
 
 def words(text: str) -> tuple[str, ...]:

@@ -12,18 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.auth.principal import Principal
 from minsheng_common.events import AppealHeld
-from minsheng_common.reference import ReferenceData
-from minsheng_intake import normalise
+from minsheng_intake import announce, normalise
 from minsheng_intake import repository as appeals
 from minsheng_intake.classification import repository
 from minsheng_intake.classification.errors import NotWaiting, ReasonMissing
 from minsheng_intake.classification.models import AppealTriage
 from minsheng_intake.classification.rules import DEFAULT_RULES, ClassificationRules
 from minsheng_intake.classification.suggester import Suggestion
+from minsheng_intake.context import IntakeContext, citizen_name
 from minsheng_intake.errors import UnknownCategory
 from minsheng_intake.models import Appeal
 
 log = logging.getLogger(__name__)
+
+PENDING = "pending_classification"
+"""An appeal that waits for an operator to choose its category before it is
+filed."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ async def resolve(
 async def classify(
     session: AsyncSession,
     *,
-    reference: ReferenceData,
+    context: IntakeContext,
     appeal_id: str,
     category_id: str,
     reason: str,
@@ -138,8 +142,11 @@ async def classify(
     at: datetime,
 ) -> Resolution:
     """An operator's classification from the API: a known category and a reason
-    in words, for an appeal that waits; stored at once."""
-    if category_id not in reference.category_ids:
+    in words, for an appeal that waits; stored at once. An appeal held for its
+    classification is filed now, in the same transaction (appeal.filed, and
+    appeal.graded for level 1 or 2); one already decided only takes the
+    category."""
+    if category_id not in context.reference.category_ids:
         raise UnknownCategory(f"unknown category '{category_id}'", field="category_id")
     reason = normalise.text(reason)
     if not any(character.isalnum() for character in reason):
@@ -153,10 +160,30 @@ async def classify(
         reason=reason,
         at=at,
     )
-    # TODO(issue 4, filing integration): file the appeal here (status, appeal.filed)
-    # in the same transaction, before the commit.
+    if resolution.appeal.status == PENDING:
+        await _file(session, context, resolution.appeal, at)
     await session.commit()
     return resolution
+
+
+async def _file(
+    session: AsyncSession, context: IntakeContext, appeal: Appeal, at: datetime
+) -> None:
+    """File an appeal that waited for its category; of two classifications at
+    once only one finds it still waiting."""
+    filed = await appeals.leave_pending(
+        session, appeal.id, pending=PENDING, status="filed", at=at
+    )
+    if not filed:
+        await session.rollback()
+        raise _not_waiting(appeal.id)
+    # The conditional update changed the row, not the object in the session.
+    appeal.status = "filed"
+    appeal.decided_at = at
+    await announce.filed(
+        session, context, appeal, name=citizen_name(context, appeal), at=at
+    )
+    log.info("appeal %s filed after its classification", appeal.id)
 
 
 async def waiting(

@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]  # scikit-learn ships no type information
+from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
-from sklearn.model_selection import (  # type: ignore[import-untyped]  # scikit-learn ships no type information
+from sklearn.model_selection import (
     StratifiedKFold,
 )
-from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]  # ditto
-from sklearn.svm import LinearSVC  # type: ignore[import-untyped]  # ditto
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
 from minsheng_common.reference import Category
 from minsheng_intake.classification import corpus, segmentation

@@ -52,6 +52,18 @@ async def versions(session: AsyncSession, entry_id: str) -> list[KnowledgeEntryV
     return list(rows)
 
 
+async def version(
+    session: AsyncSession, entry_id: str, number: int
+) -> KnowledgeEntryVersion | None:
+    """One version of an entry, as it read then."""
+    return await session.scalar(
+        select(KnowledgeEntryVersion).where(
+            KnowledgeEntryVersion.entry_id == entry_id,
+            KnowledgeEntryVersion.version == number,
+        )
+    )
+
+
 async def instant_answer(
     session: AsyncSession, appeal_id: str
 ) -> InstantAnswerRecord | None:

@@ -15,18 +15,18 @@ figure does not move when entries are added to the base.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import re
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from types import ModuleType
+
+from minsheng_intake import segmenter
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +51,22 @@ _WORDLIKE = re.compile(r"\w")
 _CACHE_SIZE = 8192
 
 _lock = threading.Lock()
-_jieba: ModuleType | None = None
+_weights_read = threading.Event()
 _idf: dict[str, float] = {}
 _median_idf = 0.0
 
 
 def _segmenter() -> ModuleType:
-    """jieba, its dictionary loaded once (about a second) and its chatter silenced."""
-    global _jieba
-    if _jieba is not None:
-        return _jieba
-    with _lock:
-        if _jieba is None:
-            with warnings.catch_warnings():
-                # jieba 0.42 imports pkg_resources, which newer setuptools deprecate
-                # with a warning at import; the warning is about jieba, not us.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", SyntaxWarning)
-                jieba = importlib.import_module("jieba")
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _load_idf()
-            _jieba = jieba
-            log.info("jieba segmentation ready (%d weighted terms)", len(_idf))
-    return _jieba
+    """jieba, loaded once for the whole service (`minsheng_intake.segmenter`), and
+    the term weights it ships, read once with it."""
+    jieba = segmenter.jieba()
+    if not _weights_read.is_set():
+        with _lock:
+            if not _weights_read.is_set():
+                _load_idf()
+                _weights_read.set()
+                log.info("knowledge search ready (%d weighted terms)", len(_idf))
+    return jieba
 
 
 def _load_idf() -> None:

@@ -358,6 +358,28 @@ async def record_answer(
     return record
 
 
+async def answer_given(
+    session: AsyncSession, *, appeal_id: str
+) -> InstantAnswer | None:
+    """The answer a consultation was given at once, as its entry read then (the
+    version recorded), or None if it was not answered at once."""
+    record = await repository.instant_answer(session, appeal_id)
+    if record is None:
+        return None
+    version = await repository.version(session, record.entry_id, record.entry_version)
+    if version is None:
+        return None
+    return InstantAnswer(
+        entry_id=record.entry_id,
+        entry_version=record.entry_version,
+        unit_id=version.unit_id,
+        category_id=version.category_id,
+        question=version.question,
+        answer=version.answer,
+        confidence=record.confidence,
+    )
+
+
 async def answer_rate(
     *,
     session: AsyncSession,

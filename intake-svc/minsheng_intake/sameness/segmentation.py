@@ -4,13 +4,12 @@ cuts 路灯不亮 as 路 / 灯不亮, the pairs still hold 路灯)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
-import threading
-import warnings
 from functools import lru_cache
 from types import ModuleType
+
+from minsheng_intake import segmenter
 
 log = logging.getLogger(__name__)
 
@@ -43,28 +42,10 @@ _LATIN_WORD = re.compile(r"[a-z]{2,}")
 # Above this many distinct texts the segmentation cache forgets the oldest.
 _CACHE_SIZE = 4096
 
-_lock = threading.Lock()
-_jieba: ModuleType | None = None
-
 
 def _segmenter() -> ModuleType:
-    """jieba, its dictionary loaded once (about a second) and its chatter silenced."""
-    global _jieba
-    if _jieba is not None:
-        return _jieba
-    with _lock:
-        if _jieba is None:
-            with warnings.catch_warnings():
-                # jieba 0.42 imports pkg_resources, which newer setuptools deprecate
-                # with a warning at import; the warning is about jieba, not us.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", SyntaxWarning)
-                jieba = importlib.import_module("jieba")
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-            log.info("jieba segmentation ready for problem comparison")
-    return _jieba
+    """jieba, loaded once for the whole service (`minsheng_intake.segmenter`)."""
+    return segmenter.jieba()
 
 
 def warm_up() -> None:
