@@ -31,11 +31,15 @@ from minsheng_common.events import (
     HandlingNoticeRequested,
     NoticeFailed,
     NoticeSent,
+    ReplyTemplateRequested,
     UnreadableEvent,
+    WarningRaised,
     WorkOrderClosed,
     WorkOrderClosureRejected,
     WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderDisputeDecided,
+    WorkOrderDisputeEscalated,
     WorkOrderExtensionDecided,
     WorkOrderExtensionRequested,
     WorkOrderMerged,
@@ -324,6 +328,46 @@ LIFECYCLE: dict[type[EventData], Callable[[], EventData]] = {
         merged_at=AT,
         merged_by="operator",
     ),
+    WorkOrderDisputeEscalated: lambda: WorkOrderDisputeEscalated(
+        dispute_id="dispute-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        level="bureau_leadership",
+        unit_ids=["kengzi-street", "urban-management"],
+        reason="两单位均称不属本单位职责",
+        escalated_at=AT,
+        escalated_by="operator",
+    ),
+    WorkOrderDisputeDecided: lambda: WorkOrderDisputeDecided(
+        dispute_id="dispute-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        level="bureau_leadership",
+        owner_unit_id="urban-management",
+        decision="按分类标准由城管局主办",
+        decided_at=AT,
+        decided_by="bureau-leader",
+    ),
+    WarningRaised: lambda: WarningRaised(
+        warning_id="warning-1",
+        kind="hotspot",
+        cluster_id="cluster-1",
+        appeal_ids=[APPEAL, "ap-2", "ap-3", "ap-4", "ap-5"],
+        subdistrict_id="kengzi",
+        count=5,
+        window_hours=24,
+        raised_at=AT,
+    ),
+    ReplyTemplateRequested: lambda: ReplyTemplateRequested(
+        request_id="template-1",
+        unit_id="urban-management",
+        category_id="city-appearance",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        closed_work_order_ids=["wo-1", "wo-2", WORK_ORDER],
+        closed_at=AT,
+        requested_at=AT,
+    ),
 }
 
 
@@ -402,7 +446,7 @@ def test_event_round_trips_through_the_wire(event_class: type[EventData]) -> Non
     assert opened == envelope
     assert opened.type == event_class.event_type
     assert opened.schema_version == event_class.schema_version
-    assert opened.key == APPEAL
+    assert opened.key == event.key()
     assert opened.occurred_at == AT
     assert opened.producer == "contract-test"
     assert opened.trace_id == "t-1"
@@ -441,7 +485,8 @@ def test_event_missing_a_required_field_is_unreadable(
     event_class: type[EventData],
 ) -> None:
     envelope = sealed(event_class)
-    data = {k: v for k, v in envelope.data.items() if k != "appeal_id"}
+    first_field = next(iter(event_class.model_fields))
+    data = {k: v for k, v in envelope.data.items() if k != first_field}
 
     opened = open_envelope(wire(envelope, data=data))
 
@@ -465,7 +510,8 @@ def test_event_with_a_naive_time_is_unreadable(event_class: type[EventData]) -> 
 @every_type
 def test_event_with_a_wrong_type_is_unreadable(event_class: type[EventData]) -> None:
     envelope = sealed(event_class)
-    data = {**envelope.data, "appeal_id": {"not": "a string"}}
+    first_field = next(iter(event_class.model_fields))
+    data = {**envelope.data, first_field: {"not": "a string"}}
 
     with pytest.raises(UnreadableEvent, match="breaks its contract"):
         read(open_envelope(wire(envelope, data=data)))
@@ -515,3 +561,15 @@ def test_event_bodies_are_immutable() -> None:
     with pytest.raises(ValueError, match="frozen"):
         # Assigning to a frozen model on purpose, to see it refused.
         event.appeal_id = "other"  # type: ignore[misc]
+
+
+def test_an_appeal_s_events_are_keyed_by_the_appeal() -> None:
+    assert sample(AppealFiled).key() == APPEAL
+    assert sample(WorkOrderClosed).key() == APPEAL
+
+
+def test_a_warning_is_keyed_by_its_cluster_so_one_cluster_stays_in_order() -> None:
+    warning = sample(WarningRaised)
+
+    assert warning.key() == "cluster-1"
+    assert warning.model_copy(update={"cluster_id": None}).key() == "warning-1"

@@ -18,11 +18,18 @@ from minsheng_common.events.envelope import Envelope, EventData, UnreadableEvent
 from minsheng_common.rules import AppealType
 
 DeadlineKind = Literal[
-    "sign_off", "handling", "acceptance_notice", "handling_notice", "staged_check"
+    "sign_off",
+    "handling",
+    "acceptance_notice",
+    "handling_notice",
+    "staged_check",
+    "reply_template",
 ]
 Level = Literal[1, 2, 3]
 OrderRole = Literal["sole", "lead", "cooperating", "candidate"]
 SignMode = Literal["manual", "auto"]
+WarningKind = Literal["hotspot", "high_frequency", "safety_hazard", "sensitive"]
+DisputeLevel = Literal["center", "bureau_leadership", "district_meeting"]
 
 
 class AppealReceived(EventData):
@@ -474,6 +481,81 @@ class NoticeFailed(EventData):
     attempts: int
 
 
+class WorkOrderDisputeEscalated(EventData):
+    """Units dispute who owns an order (Art. 24); the dispute goes up one level:
+    the center, then the bureau's leadership, then the district leader's meeting."""
+
+    event_type = "work_order.dispute_escalated"
+    topic = topics.WORK_ORDERS
+
+    dispute_id: str
+    work_order_id: str
+    appeal_id: str
+    level: DisputeLevel
+    unit_ids: list[str]
+    reason: str
+    escalated_at: AwareDatetime
+    escalated_by: str
+
+
+class WorkOrderDisputeDecided(EventData):
+    """A level of Art. 24 decided a dispute: the unit that owns the order."""
+
+    event_type = "work_order.dispute_decided"
+    topic = topics.WORK_ORDERS
+
+    dispute_id: str
+    work_order_id: str
+    appeal_id: str
+    level: DisputeLevel
+    owner_unit_id: str
+    decision: str
+    decided_at: AwareDatetime
+    decided_by: str
+
+
+class WarningRaised(EventData):
+    """Analytics found a hotspot, a high-frequency event, a safety hazard or a
+    sensitive topic (Art. 9, 23); the appeals that make it up are its evidence.
+    Intake raises the appeals of a hotspot or high-frequency cluster to level 2."""
+
+    event_type = "warning.raised"
+    topic = topics.ALERTS
+
+    warning_id: str
+    kind: WarningKind
+    cluster_id: str | None = None
+    appeal_ids: list[str]
+    subdistrict_id: str | None = None
+    count: int = Field(ge=1)
+    window_hours: int | None = None
+    raised_at: AwareDatetime
+
+    def key(self) -> str:
+        # One cluster's warnings stay in order; a warning without a cluster (a
+        # sensitive topic in one appeal) is keyed by itself.
+        return self.cluster_id or self.warning_id
+
+
+class ReplyTemplateRequested(EventData):
+    """A unit closed the third appeal of the same kind (Art. 43): it may send the
+    center a handling-notice and a handling-feedback template within 3 working days
+    of that closure. `work_order_id` is the third closed order, where the clock
+    starts."""
+
+    event_type = "knowledge.reply_template_requested"
+    topic = topics.APPEALS
+
+    request_id: str
+    unit_id: str
+    category_id: str
+    work_order_id: str
+    appeal_id: str
+    closed_work_order_ids: list[str]
+    closed_at: AwareDatetime
+    requested_at: AwareDatetime
+
+
 EVENT_TYPES: tuple[type[EventData], ...] = (
     AppealReceived,
     AppealFiled,
@@ -495,6 +577,10 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     WorkOrderClosureRejected,
     WorkOrderReopened,
     WorkOrderMerged,
+    WorkOrderDisputeEscalated,
+    WorkOrderDisputeDecided,
+    WarningRaised,
+    ReplyTemplateRequested,
     DeadlineSet,
     DeadlineReached,
     DeadlineMet,
