@@ -23,14 +23,18 @@ from minsheng_common.events import (
     AppealHeld,
     AppealReceived,
     AppealRejected,
+    CalendarYearMissing,
     DeadlineMet,
     DeadlineReached,
     DeadlineSet,
+    DeadlineUrged,
     Envelope,
     EventData,
     HandlingNoticeRequested,
     NoticeFailed,
     NoticeSent,
+    OverdueOrder,
+    OverdueSupervised,
     ReplyTemplateRequested,
     UnreadableEvent,
     WarningRaised,
@@ -357,6 +361,31 @@ LIFECYCLE: dict[type[EventData], Callable[[], EventData]] = {
         count=5,
         window_hours=24,
         raised_at=AT,
+    ),
+    DeadlineUrged: lambda: DeadlineUrged(
+        deadline_id="deadline-1",
+        work_order_id=WORK_ORDER,
+        appeal_id=APPEAL,
+        unit_id="urban-management",
+        kind="handling",
+        step="two_thirds",
+        level=2,
+        due_at=AT + timedelta(days=3),
+        urged_at=AT,
+    ),
+    OverdueSupervised: lambda: OverdueSupervised(
+        supervision_id="supervision-1",
+        unit_id="urban-management",
+        week_of=date(2026, 10, 12),
+        orders=[
+            OverdueOrder(
+                work_order_id=WORK_ORDER, appeal_id=APPEAL, kind="handling", due_at=AT
+            )
+        ],
+        listed_at=AT,
+    ),
+    CalendarYearMissing: lambda: CalendarYearMissing(
+        year=2027, provisional_deadlines=12, raised_at=AT
     ),
     ReplyTemplateRequested: lambda: ReplyTemplateRequested(
         request_id="template-1",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from minsheng_common.events import topics
 from minsheng_common.events.envelope import Envelope, EventData, UnreadableEvent
@@ -29,6 +29,7 @@ Level = Literal[1, 2, 3]
 OrderRole = Literal["sole", "lead", "cooperating", "candidate"]
 SignMode = Literal["manual", "auto"]
 WarningKind = Literal["hotspot", "high_frequency", "safety_hazard", "sensitive"]
+UrgingStep = Literal["half", "two_thirds", "overdue"]
 DisputeLevel = Literal["center", "bureau_leadership", "district_meeting"]
 
 
@@ -556,6 +557,66 @@ class ReplyTemplateRequested(EventData):
     requested_at: AwareDatetime
 
 
+class DeadlineUrged(EventData):
+    """A unit is urged (催办, Art. 39): half or two thirds of a clock's working time
+    has passed, or the clock ran out; the urging level rises at each step."""
+
+    event_type = "deadline.urged"
+    topic = topics.DEADLINES
+
+    deadline_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: DeadlineKind
+    step: UrgingStep
+    level: int = Field(ge=1, le=3)
+    due_at: AwareDatetime
+    urged_at: AwareDatetime
+
+
+class OverdueOrder(BaseModel):
+    """One overdue order in a supervision list."""
+
+    work_order_id: str
+    appeal_id: str
+    kind: DeadlineKind
+    due_at: AwareDatetime
+
+
+class OverdueSupervised(EventData):
+    """The weekly overdue supervision (督办, Art. 40) of one unit: its orders past
+    their due time, listed every Monday morning."""
+
+    event_type = "supervision.overdue_listed"
+    topic = topics.DEADLINES
+
+    supervision_id: str
+    unit_id: str
+    week_of: date
+    orders: list[OverdueOrder]
+    listed_at: AwareDatetime
+
+    def key(self) -> str:
+        # One unit's lists stay in order.
+        return self.unit_id
+
+
+class CalendarYearMissing(EventData):
+    """Next year's official holiday schedule is not loaded yet (from 1 November):
+    deadlines reaching into it are provisional until it is."""
+
+    event_type = "calendar.year_missing"
+    topic = topics.ALERTS
+
+    year: int
+    provisional_deadlines: int = Field(ge=0)
+    raised_at: AwareDatetime
+
+    def key(self) -> str:
+        return f"calendar-{self.year}"
+
+
 EVENT_TYPES: tuple[type[EventData], ...] = (
     AppealReceived,
     AppealFiled,
@@ -584,6 +645,9 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     DeadlineSet,
     DeadlineReached,
     DeadlineMet,
+    DeadlineUrged,
+    OverdueSupervised,
+    CalendarYearMissing,
     NoticeSent,
     NoticeFailed,
 )
