@@ -281,3 +281,25 @@ async def test_an_edition_taking_effect_after_a_saved_version_outranks_it(
 
     assert (before.source, before.version) == ("version 1", 1)
     assert (after.source, after.version) == ("edition intake-2026-06", None)
+
+
+async def test_rules_of_control_characters_and_astral_symbols_are_refused_or_kept(
+    client_for: ClientFor,
+) -> None:
+    """What the fuzzer once sent: a keyword of a control character alone is refused
+    with its field; keywords of symbols outside the basic plane are kept as sent."""
+    body = {
+        "level_1": ["\U0010f30c", "\u00b8", "\u001e"],
+        "level_2": ["\U00028cdb", "\u000f$\u0000\u0004\u0081O"],
+        "note": "\u001a\u00c9Q\u0085\u0019",
+    }
+    async with client_for("supervisor") as supervisor:
+        refused = await supervisor.put("/v1/grading-rules", json=body)
+        body["level_1"] = ["\U0010f30c", "\u00b8"]
+        body["level_2"] = ["\U00028cdb"]
+        kept = await supervisor.put("/v1/grading-rules", json=body)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "level_1.2"
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["level_1"] == ["\U0010f30c", "\u00b8"]

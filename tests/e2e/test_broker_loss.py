@@ -22,8 +22,9 @@ def appeal(number: int) -> dict[str, object]:
         "type": "complaint",
         "category_hint": "municipal-facilities",
         "title": "路灯不亮",
-        "content": f"龙田街道竹坑社区第{number}号路灯不亮。",
-        "contact": {"kind": "phone", "value": "13900001111"},
+        # Different citizens: the same person reporting again would be a repeat.
+        "content": f"龙田街道竹坑社区竹坑路{number + 1}号门前的路灯不亮，请尽快修复。",
+        "contact": {"kind": "phone", "value": f"1390000111{number}"},
         "received_at": "2026-12-04T10:00:00+08:00",
     }
 

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from minsheng_common.auth.api import require
 from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import Scope
+from minsheng_common.web import ErrorResponse
 from minsheng_dispatch.attachments import service
 from minsheng_dispatch.attachments.store import Store
 from minsheng_dispatch.deps import Context, OrdersReader, Session
@@ -35,6 +36,12 @@ AttachmentStore = Annotated[Store, Depends(_store)]
     "/attachments",
     response_model=AttachmentOut,
     status_code=status.HTTP_201_CREATED,
+    responses={
+        415: {
+            "model": ErrorResponse,
+            "description": "The file is none of the accepted kinds",
+        }
+    },
 )
 async def upload_attachment(
     file: UploadFile,
