@@ -96,6 +96,21 @@ def get(
     return answer.json()
 
 
+def get_when_known(stack: Stack, service: str, path: str, **params: Any) -> Any:
+    """GET as a center operator; None while the service answers 404 because the
+    events that make the resource known have not reached it yet."""
+    answer = httpx.get(
+        f"{stack.url(service)}{path}",
+        params=params,
+        headers={"X-API-Key": operator_key(stack)},
+        timeout=10,
+    )
+    if answer.status_code == 404:
+        return None
+    answer.raise_for_status()
+    return answer.json()
+
+
 def post(
     stack: Stack, service: str, path: str, body: dict[str, Any], key: str | None = None
 ) -> httpx.Response:
