@@ -38,6 +38,8 @@ test: lint
 
 bench: venv
 	$(BIN)/python tests/bench/run.py
+	$(BIN)/python -m tests.bench.dispatch_flow
+	$(BIN)/python -m tests.bench.sla_scale
 
 clean:
 	rm -rf $(VENV) .data

@@ -13,9 +13,11 @@ from minsheng_dispatch import admin, idempotency, routes, seeding
 from minsheng_dispatch.attachments import routes as attachment_routes
 from minsheng_dispatch.attachments.store import LocalStore
 from minsheng_dispatch.consumers import DispatchHandlers
+from minsheng_dispatch.disputes import routes as dispute_routes
 from minsheng_dispatch.lifecycle import routes as lifecycle_routes
 from minsheng_dispatch.service import DispatchContext
 from minsheng_dispatch.settings import DispatchSettings
+from minsheng_dispatch.special import routes as special_routes
 
 MIGRATIONS = "minsheng_dispatch:migrations"
 
@@ -69,6 +71,8 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
             routes.router,
             lifecycle_routes.router,
             attachment_routes.router,
+            special_routes.router,
+            dispute_routes.router,
         ],
         on_start=seed_reference,
     )

@@ -20,6 +20,7 @@ from minsheng_common.runtime import ConsumerSpec
 from minsheng_dispatch import service
 from minsheng_dispatch.lifecycle import closure, handling
 from minsheng_dispatch.service import DispatchContext
+from minsheng_dispatch.special import candidates, merge
 
 
 class DispatchHandlers:
@@ -32,10 +33,15 @@ class DispatchHandlers:
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled
     ) -> None:
         """A filed appeal becomes a work order, once (an appeal that already has one
-        creates nothing)."""
-        await service.dispatch_appeal(
+        creates nothing); the same event reported through the same channel goes
+        into the order of its first report (并案, Art. 18)."""
+        order = await service.dispatch_appeal(
             session=session, context=self.context, appeal=data
         )
+        if order is not None:
+            await merge.merge_on_dispatch(
+                session=session, context=self.context, order=order
+            )
 
     async def on_deadline_set(
         self, session: AsyncSession, envelope: Envelope, data: DeadlineSet
@@ -51,10 +57,15 @@ class DispatchHandlers:
     async def on_deadline_reached(
         self, session: AsyncSession, envelope: Envelope, data: DeadlineReached
     ) -> None:
-        """The sign-off time ran out: sign by default if still unsigned (Art. 13).
-        A staged closure's check date came: unverified, it counts as overdue
-        (Art. 17). Other deadlines are sla's and analytics' business."""
+        """The sign-off time ran out: sign by default if still unsigned (Art. 13),
+        but a parallel candidate is returned by default once another unit confirmed
+        (Art. 20). A staged closure's check date came: unverified, it counts as
+        overdue (Art. 17). Other deadlines are sla's and analytics' business."""
         if data.kind == "sign_off":
+            if await candidates.sign_off_reached(
+                session=session, context=self.context, deadline=data
+            ):
+                return
             await service.auto_sign(
                 session=session, context=self.context, deadline=data
             )

@@ -74,6 +74,14 @@ class OrderReturned(Conflict):
     code = "order_returned"
 
 
+class OrderEnded(Conflict):
+    """The order ended without a closure: merged into another (并案, Art. 18), split
+    into several (拆分, Art. 19) or sent to several units in parallel (并行, Art. 20);
+    the appeal lives on in the orders that took its place."""
+
+    code = "order_ended"
+
+
 class ClosurePending(Conflict):
     """The order waits for the center's closure review (Art. 17)."""
 

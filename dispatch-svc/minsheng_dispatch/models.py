@@ -84,6 +84,9 @@ class WorkOrder(Base):
         Index("ix_work_orders_dispatched_at", "dispatched_at"),
         Index("ix_work_orders_appeal", "appeal_id"),
         Index("ix_work_orders_updated_at", "updated_at"),
+        Index("ix_work_orders_cluster", "cluster_id"),
+        Index("ix_work_orders_parallel_group", "parallel_group_id"),
+        Index("ix_work_orders_split_from", "split_from"),
         UniqueConstraint("origin_key", name="uq_work_orders_origin_key"),
     )
 
@@ -148,6 +151,16 @@ class WorkOrder(Base):
     staged_check: Mapped[str | None] = mapped_column(String(20))
     # A returned order names the order that took its place.
     redispatched_to: Mapped[str | None] = mapped_column(String(36))
+
+    # Special dispatch (Art. 18-22): the order's role in a parallel group, the order
+    # it was split from, the order it was merged into; the channel and intake's event
+    # cluster find appeals about the same event (Art. 18).
+    role: Mapped[str] = mapped_column(String(20), default="sole")
+    parallel_group_id: Mapped[str | None] = mapped_column(String(36))
+    split_from: Mapped[str | None] = mapped_column(String(36))
+    merged_into: Mapped[str | None] = mapped_column(String(36))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    cluster_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class WorkOrderAction(Base):

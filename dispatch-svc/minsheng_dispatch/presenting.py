@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from minsheng_dispatch.attachments.models import Attachment, WorkOrderAttachment
+from minsheng_dispatch.disputes.schemas import DisputeOut
 from minsheng_dispatch.models import WorkOrder, WorkOrderAction, WorkOrderExtension
 from minsheng_dispatch.schemas import (
     ActionOut,
@@ -65,6 +66,12 @@ def order_fields(order: WorkOrder) -> dict[str, Any]:
         "staged_check": order.staged_check,
         "redispatched_from": order.redispatched_from,
         "redispatched_to": order.redispatched_to,
+        "role": order.role,
+        "parallel_group_id": order.parallel_group_id,
+        "split_from": order.split_from,
+        "merged_into": order.merged_into,
+        "channel": order.channel,
+        "cluster_id": order.cluster_id,
     }
 
 
@@ -104,6 +111,7 @@ def present_detail(
     actions: Sequence[WorkOrderAction],
     attachments: Sequence[tuple[WorkOrderAttachment, Attachment]],
     extensions: Sequence[WorkOrderExtension],
+    disputes: Sequence[DisputeOut] = (),
 ) -> WorkOrderDetail:
     return WorkOrderDetail(
         **order_fields(order),
@@ -121,4 +129,5 @@ def present_detail(
             for link, stored in attachments
         ],
         extensions=[present_extension(extension) for extension in extensions],
+        disputes=list(disputes),
     )

@@ -26,6 +26,10 @@ SIGNED = "signed"
 IN_PROGRESS = "in_progress"
 CLOSURE_REQUESTED = "closure_requested"
 CLOSED = "closed"
+# Ended by the center's special dispatch (Art. 18-20): the appeal goes on elsewhere.
+MERGED = "merged"
+SPLIT = "split"
+PARALLEL = "parallel"
 
 STATUSES = (
     DISPATCHED,
@@ -35,8 +39,12 @@ STATUSES = (
     IN_PROGRESS,
     CLOSURE_REQUESTED,
     CLOSED,
+    MERGED,
+    SPLIT,
+    PARALLEL,
 )
-OPEN_STATUSES = frozenset(STATUSES) - {RETURNED, CLOSED}
+REPLACED_STATUSES = frozenset({MERGED, SPLIT, PARALLEL})
+OPEN_STATUSES = frozenset(STATUSES) - {RETURNED, CLOSED} - REPLACED_STATUSES
 
 
 async def get(session: AsyncSession, work_order_id: str) -> WorkOrder | None:
@@ -112,7 +120,13 @@ async def mark_signed(
     """
     result = await session.execute(
         update(WorkOrder)
-        .where(WorkOrder.id == work_order_id, WorkOrder.status == DISPATCHED)
+        .where(
+            WorkOrder.id == work_order_id,
+            WorkOrder.status == DISPATCHED,
+            # A parallel candidate is never signed, by its clerk or by default: it
+            # confirms ownership or returns the order (Art. 20).
+            WorkOrder.role != "candidate",
+        )
         .values(status=SIGNED, signed_at=signed_at, sign_mode=mode, signed_by=signed_by)
         .execution_options(synchronize_session=False)
     )
@@ -129,7 +143,7 @@ async def mark_acceptance_notice_requested(
         .where(
             WorkOrder.id == work_order_id,
             WorkOrder.signed_at.is_not(None),
-            WorkOrder.status != RETURNED,
+            WorkOrder.status.not_in([RETURNED, *REPLACED_STATUSES]),
             WorkOrder.acceptance_notice_requested_at.is_(None),
         )
         .values(acceptance_notice_requested_at=requested_at)

@@ -23,6 +23,7 @@ from minsheng_dispatch.deps import (
     Session,
     UnitClerk,
 )
+from minsheng_dispatch.disputes import presenting as disputes
 from minsheng_dispatch.idempotency import Idempotency
 from minsheng_dispatch.presenting import present, present_action, present_detail
 from minsheng_dispatch.schemas import (
@@ -155,8 +156,8 @@ async def get_work_order(
 ) -> WorkOrderDetail:
     """One work order with its route, dispatch time, sign-off, handling and
     closure, and its whole history: every transition with who did it, when and
-    why, its attachments and its extensions. 404 `work_order_not_found` for an
-    order that is not the calling unit's."""
+    why, its attachments, its extensions and its ownership disputes (Art. 24).
+    404 `work_order_not_found` for an order that is not the calling unit's."""
     order = await service.visible_order(
         session=session,
         work_order_id=work_order_id,
@@ -172,6 +173,7 @@ async def get_work_order(
         actions=await repository.actions(session, order.id),
         attachments=[(link, stored[link.attachment_id]) for link in links],
         extensions=await repository.extensions(session, order.id),
+        disputes=await disputes.of_order(session, order.id),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from minsheng_common.rules import AppealType
+from minsheng_dispatch.disputes.schemas import DisputeOut
 
 WorkOrderStatus = Literal[
     "dispatched",
@@ -17,7 +18,11 @@ WorkOrderStatus = Literal[
     "in_progress",
     "closure_requested",
     "closed",
+    "merged",
+    "split",
+    "parallel",
 ]
+OrderRole = Literal["sole", "lead", "cooperating", "candidate"]
 Outcome = Literal["on_time", "overdue", "staged"]
 StagedCheck = Literal["pending", "done", "not_done", "unverified"]
 
@@ -73,7 +78,9 @@ class WorkOrderOut(BaseModel):
     status: WorkOrderStatus = Field(
         description="dispatched 已分拨, return_requested 申请退件, returned 已退件 "
         "(ended; see redispatched_to), signed 已签收, in_progress 办理中, "
-        "closure_requested 申请办结, closed 已办结"
+        "closure_requested 申请办结, closed 已办结; ended by the center: merged 已并案 "
+        "(see merged_into), split 已拆分 and parallel 已并行分拨 (the orders that "
+        "took its place name it in split_from, or share its parallel group)"
     )
     filed_at: AwareDatetime
     created_at: AwareDatetime = Field(description="the order's start: the filing")
@@ -97,7 +104,8 @@ class WorkOrderOut(BaseModel):
     round: int = Field(description="1, then 2, 3, … after each reopening (重办)")
     clock_from: Literal["created", "dispatched"] = Field(
         description="where the handling period starts: creation (Art. 15), or this "
-        "unit's own dispatch for an order that replaced a returned one"
+        "unit's own dispatch for an order that replaced a returned one, a split "
+        "one or went out in parallel (Art. 19, 22)"
     )
     updated_at: AwareDatetime = Field(description="the order's latest transition")
     handling_due_at: AwareDatetime | None = Field(
@@ -131,6 +139,26 @@ class WorkOrderOut(BaseModel):
     )
     redispatched_to: str | None = Field(
         description="for a returned order, the order that replaced it"
+    )
+    role: OrderRole = Field(
+        default="sole",
+        description="sole 独办; in a parallel group (并行, Art. 20, 22): candidate "
+        "(ownership unclear: confirm or return it), lead 牵头单位 (gathers the "
+        "opinions, gives the single reply) or cooperating 协同单位 (gives its "
+        "opinion to the lead)",
+    )
+    parallel_group_id: str | None = Field(
+        default=None, description="the parallel group (并行) the order belongs to"
+    )
+    split_from: str | None = Field(
+        default=None, description="the order this one was split from (拆分, Art. 19)"
+    )
+    merged_into: str | None = Field(
+        default=None, description="for a merged order, the order it went into (并案)"
+    )
+    channel: str | None = Field(default=None, description="the appeal's channel")
+    cluster_id: str | None = Field(
+        default=None, description="intake's event cluster: the same event (Art. 18)"
     )
 
 
@@ -207,6 +235,11 @@ class WorkOrderDetail(WorkOrderOut):
     history: list[ActionOut]
     attachments: list[OrderAttachmentOut]
     extensions: list[ExtensionOut]
+    disputes: list[DisputeOut] = Field(
+        default_factory=list,
+        description="ownership disputes (Art. 24) about the order, or whose decision "
+        "sent it here, each with its steps",
+    )
 
 
 class AttachmentOut(BaseModel):

@@ -8,7 +8,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from minsheng_common.events import (
     WorkOrderDispatched,
     WorkOrderSigned,
 )
+from minsheng_common.events.catalogue import OrderRole
 from minsheng_common.rules import RuleBook, RuleEdition
 from minsheng_dispatch import access, repository, routing
 from minsheng_dispatch.errors import (
@@ -31,6 +32,7 @@ from minsheng_dispatch.errors import (
     AlreadySigned,
     NoRulesEdition,
     NotSigned,
+    OrderEnded,
     OrderReturned,
     RoutingTableNotReady,
     UnitNotFound,
@@ -45,6 +47,7 @@ from minsheng_dispatch.schemas import (
     SignIn,
 )
 from minsheng_dispatch.settings import DEFAULT_COMPONENT_KEYWORDS
+from minsheng_dispatch.special import roles
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +157,9 @@ def redispatched_order(
     """The order that replaces a returned one: the same appeal, the unit the center
     chose, its own clock from its dispatch (as each unit of a split or parallel
     order is timed from its own, Art. 19, 22). The dispatch interval is still
-    counted from the filing: that is how long the appeal took to reach its unit."""
+    counted from the filing: that is how long the appeal took to reach its unit.
+    An order of a parallel group or a split part hands its place on: the new one
+    keeps its role, group and origin."""
     seconds = max(0.0, (now - returned.filed_at).total_seconds())
     return WorkOrder(
         id=ids.new_id(),
@@ -185,6 +190,11 @@ def redispatched_order(
         updated_at=now,
         extended_working_days=0,
         staged=False,
+        role=returned.role,
+        parallel_group_id=returned.parallel_group_id,
+        split_from=returned.split_from,
+        channel=returned.channel,
+        cluster_id=returned.cluster_id,
     )
 
 
@@ -231,6 +241,9 @@ def _new_order(
         updated_at=now,
         extended_working_days=0,
         staged=False,
+        role=roles.SOLE,
+        channel=appeal.channel,
+        cluster_id=appeal.cluster_id,
     )
 
 
@@ -251,7 +264,16 @@ def dispatched_event(order: WorkOrder) -> WorkOrderDispatched:
         rules_edition=order.rules_edition,
         round=order.round,
         clock_from="dispatched" if order.clock_from == "dispatched" else "created",
+        role=_role(order.role),
+        parallel_group_id=order.parallel_group_id,
+        split_from=order.split_from,
     )
+
+
+def _role(role: str) -> OrderRole:
+    if role in (roles.LEAD, roles.COOPERATING, roles.CANDIDATE):
+        return cast(OrderRole, role)
+    return "sole"
 
 
 def _log_dispatch(order: WorkOrder, route: routing.Route) -> None:
@@ -477,6 +499,7 @@ async def sign(
     if order.status != repository.DISPATCHED and order.signed_at is not None:
         return await _signed_again(session, context, order, incoming, actor=actor)
     states.check(order, Step.SIGN)
+    roles.check_may_sign(order)
 
     now = context.clock.now()
     if order.sign_off_due_at is not None and now >= order.sign_off_due_at:
@@ -723,6 +746,11 @@ def _check_notice_allowed(order: WorkOrder) -> None:
         raise OrderReturned(
             f"work order {order.id} was returned and replaced by work order "
             f"{order.redispatched_to} (Art. 13)"
+        )
+    if order.status in repository.REPLACED_STATUSES:
+        raise OrderEnded(
+            f"work order {order.id} is {order.status}: it ended and its appeal goes "
+            "on in other orders (Art. 18-20)"
         )
     if order.signed_at is None:
         raise NotSigned(

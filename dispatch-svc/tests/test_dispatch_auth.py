@@ -71,12 +71,42 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[Scope]] = {
             "reopen",
         )
     },
+    # Special dispatch (Art. 18-22): the center merges, splits and sends in
+    # parallel; a candidate confirms, a cooperating unit gives its opinion.
+    **{
+        ("POST", f"/v1/work-orders/{{work_order_id}}/{step}"): frozenset(
+            {Scope.WORK_ORDERS_OPERATE}
+        )
+        for step in ("merge", "split", "parallel", "opinion/waive")
+    },
+    **{
+        ("POST", f"/v1/work-orders/{{work_order_id}}/{step}"): frozenset(
+            {Scope.WORK_ORDERS_UNIT}
+        )
+        for step in ("confirm", "opinion")
+    },
+    ("GET", "/v1/merge-suggestions"): frozenset({Scope.WORK_ORDERS_READ}),
+    ("GET", "/v1/work-orders/{work_order_id}/parallel-group"): frozenset(
+        {Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UNIT}
+    ),
     ("POST", "/v1/attachments"): frozenset(
         {Scope.WORK_ORDERS_UNIT, Scope.WORK_ORDERS_OPERATE}
     ),
     ("GET", "/v1/attachments/{attachment_id}"): frozenset(
         {Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UNIT}
     ),
+    # Ownership disputes (Art. 24): center operators record every level's steps.
+    ("POST", "/v1/work-orders/{work_order_id}/disputes"): frozenset(
+        {Scope.WORK_ORDERS_OPERATE}
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/escalate"): frozenset(
+        {Scope.WORK_ORDERS_OPERATE}
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/decide"): frozenset(
+        {Scope.WORK_ORDERS_OPERATE}
+    ),
+    ("GET", "/v1/disputes"): frozenset({Scope.WORK_ORDERS_READ}),
+    ("GET", "/v1/disputes/{dispute_id}"): frozenset({Scope.WORK_ORDERS_READ}),
 }
 """Every route but the routing administration's, which its own tests list
 (test_dispatch_admin_api.py)."""
@@ -117,7 +147,12 @@ class Callers:
 
 
 def concrete(path: str, order_id: str) -> str:
-    return path.format(work_order_id=order_id, unit_id="cgj", attachment_id="0" * 64)
+    return path.format(
+        work_order_id=order_id,
+        unit_id="cgj",
+        attachment_id="0" * 64,
+        dispute_id="no-such-dispute",
+    )
 
 
 async def call(

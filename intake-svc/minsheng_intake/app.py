@@ -1,6 +1,6 @@
-"""Intake's application: the API plus its runtime (store, outbox relay, the consumer
-of dispatched work orders, the retention loop, and warming up jieba and the category
-suggester at start)."""
+"""Intake's application: the API plus its runtime (store, outbox relay, the consumers
+of work-order events and of warnings, the retention loop, and warming up jieba and
+the category suggester at start)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from minsheng_intake.context import IntakeContext
 from minsheng_intake.intake_rules import load_intake_rules
 from minsheng_intake.knowledge import routes as knowledge_routes
 from minsheng_intake.knowledge import search as knowledge_search
+from minsheng_intake.knowledge import template_routes
 from minsheng_intake.places import Gazetteer
 from minsheng_intake.settings import IntakeSettings
 from minsheng_intake.status import WrongTries
@@ -46,8 +47,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             suggester.warm_up(reference.categories),
         ],
     )
-    for spec in consumers.specs():
-        runtime.add_consumer(spec)
     app = web.create_app(
         title="Minsheng intake",
         description="The one entry point for citizens' appeals from every channel: "
@@ -57,12 +56,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             # The filing routes first: /v1/appeals/search before /v1/appeals/{id}.
             routes_filing.router,
             routes.router,
+            # The reply templates first: /v1/knowledge/{entry_id} would take them.
+            template_routes.router,
             knowledge_routes.router,
             classification_routes.router,
         ],
     )
     gazetteer = Gazetteer.from_reference(reference)
-    app.state.context = IntakeContext(
+    context = IntakeContext(
         reference=reference,
         gazetteer=gazetteer,
         vault=vault,
@@ -77,6 +78,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         calendar=default_calendar(reference.hours()),
         place_names=(*gazetteer.subdistricts, *gazetteer.communities),
     )
+    app.state.context = context
+    # The handlers stage events through the context's outbox: built after it.
+    for spec in consumers.specs(context):
+        runtime.add_consumer(spec)
     # The knowledge base's parameters of the edition in force at a moment.
     app.state.knowledge_params = lambda at: rule_params.of(rules.in_force(at)).knowledge
     app.state.status_wrong_tries = WrongTries()

@@ -135,6 +135,12 @@ class Thresholds(BaseModel):
     )
     instant_answer_threshold: float = Field(ge=0, le=1, description="Art. 44")
     one_time_answer_target: float = Field(ge=0, le=1, description="Art. 43")
+    reply_template_after_closures: int = Field(
+        default=3,
+        ge=1,
+        description="a unit that closed this many orders of one category is asked "
+        "for reply templates (Art. 43)",
+    )
 
 
 class AppealTypeWords(BaseModel):

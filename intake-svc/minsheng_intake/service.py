@@ -22,6 +22,7 @@ from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
 from minsheng_intake import (
     address,
+    alert_grading,
     announce,
     filing,
     grading,
@@ -131,6 +132,9 @@ async def submit(
                     received_at=appeal.received_at,
                     params=params.sameness,
                 )
+                # A cluster a hotspot warning raised files its new reports at
+                # level 2 (Art. 9).
+                await alert_grading.grade_joining(session, appeal)
             await _stage_events(session, context, appeal, name, answer)
             await session.commit()
         except IntegrityError:
@@ -302,9 +306,8 @@ def _build(
         level=grade.level if decision.filed else None,
         grade_basis=grade.basis,
         decided_at=now,
-        # A rejected appeal is closed at rejection. A filed one closes when its work
-        # order closes. TODO(closure events arrive with the dispatch issue): set
-        # closed_at for filed appeals from the work order's closure event.
+        # A rejected appeal is closed at rejection. A filed one closes when its
+        # work orders close (sameness.openness follows work_order.closed).
         closed_at=None if decision.filed else now,
     )
     if held_for:

@@ -55,10 +55,20 @@ async def holders(app: FastAPI) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def test_intake_consumes_work_order_dispatched_on_its_own_group() -> None:
-    [spec] = consumers.specs()
-    assert spec.topics == ["work-orders"]
-    assert set(spec.handlers) == {"work_order.dispatched"}
+def test_intake_consumes_work_orders_and_warnings_one_group_per_topic(
+    app: FastAPI,
+) -> None:
+    holders, alerts = consumers.specs(app.state.context)
+
+    assert holders.topics == ["work-orders"]
+    assert set(holders.handlers) == {
+        "work_order.dispatched",
+        "work_order.closed",
+        "work_order.reopened",
+        "work_order.merged",
+    }
+    assert alerts.topics == ["alerts"]
+    assert set(alerts.handlers) == {"warning.raised"}
 
 
 async def test_a_dispatched_order_makes_its_unit_a_holder(app: FastAPI) -> None:

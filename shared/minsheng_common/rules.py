@@ -33,11 +33,23 @@ class RuleEdition(BaseModel):
     handling_notice_working_days: int = Field(gt=0, description="Art. 29")
     extension_max_working_days: int = Field(gt=0, description="Art. 16")
     total_max_working_days: int = Field(gt=0, description="Art. 16")
-    urging_fractions: list[str] = Field(description="Art. 39, e.g. 1/2 and 2/3")
+    reply_template_working_days: int = Field(
+        gt=0, description="Art. 43, after the third closure of the same kind"
+    )
+    project_registration_working_days: int = Field(
+        gt=0, description="Art. 43, before a project's works start"
+    )
+    urging_fractions: list[str] = Field(
+        max_length=2,
+        description="Art. 39, e.g. 1/2 and 2/3: the shares of a clock's working time "
+        "after which the unit is urged, in rising order; the first is urged at level "
+        "1, the second at level 2, the overdue at level 3",
+    )
 
     @field_validator("urging_fractions")
     @classmethod
-    def _fractions_between_0_and_1(cls, values: list[str]) -> list[str]:
+    def _fractions_rising_between_0_and_1(cls, values: list[str]) -> list[str]:
+        previous = Fraction(0)
         for value in values:
             # Fraction("1/0") raises ZeroDivisionError, which pydantic would not
             # turn into a validation error.
@@ -47,7 +59,15 @@ class RuleEdition(BaseModel):
                 raise ValueError(f"urging fraction {value} divides by zero") from None
             if not 0 < fraction < 1:
                 raise ValueError(f"urging fraction {value} is not between 0 and 1")
+            if fraction <= previous:
+                raise ValueError(f"urging fraction {value} does not rise")
+            previous = fraction
         return values
+
+    @property
+    def urging_points(self) -> list[Fraction]:
+        """The urging fractions (Art. 39) as numbers, in rising order."""
+        return [Fraction(value) for value in self.urging_fractions]
 
     @property
     def sign_off(self) -> timedelta:

@@ -355,6 +355,23 @@ async def test_committed_events_are_published_in_order(bus: Bus) -> None:
     assert await bus.relay.publish_batch() == 0
 
 
+async def test_events_staged_together_are_published_in_order(bus: Bus) -> None:
+    appeal_id = new_id()
+    async with bus.sessions() as session, session.begin():
+        await session.execute(insert(notes).values(id=new_id(), text="changed"))
+        staged = await bus.outbox.stage_all(
+            session, [received(appeal_id, f"T{i}") for i in range(5)]
+        )
+
+    sent = await bus.relay.publish_batch()
+
+    records = await read_all(bus.broker, bus.topic)
+    assert sent == 5
+    assert event_ids(records) == [envelope.event_id for envelope in staged]
+    assert [open_envelope(r.value) for r in records] == staged
+    assert await bus.outbox.stage_all(session, []) == []
+
+
 async def test_relay_publishes_in_batches_in_order(bus: Bus) -> None:
     relay = bus.make_relay(batch_size=2)
     staged = await bus.stage(*(received(new_id(), f"T{i}") for i in range(5)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ def edition(**changes: Any) -> dict[str, Any]:
         "handling_notice_working_days": 1,
         "extension_max_working_days": 5,
         "total_max_working_days": 20,
+        "reply_template_working_days": 3,
+        "project_registration_working_days": 15,
         "urging_fractions": ["1/2", "2/3"],
     }
     values.update(changes)
@@ -68,7 +71,10 @@ def test_default_rule_book_has_the_fourth_edition_limits() -> None:
     assert current.handling_notice_working_days == 1
     assert current.extension_max_working_days == 5
     assert current.total_max_working_days == 20
+    assert current.reply_template_working_days == 3
+    assert current.project_registration_working_days == 15
     assert current.urging_fractions == ["1/2", "2/3"]
+    assert current.urging_points == [Fraction(1, 2), Fraction(2, 3)]
 
 
 def test_load_rule_book_reads_a_given_file(tmp_path: Path) -> None:
@@ -152,11 +158,30 @@ def test_urging_fractions_outside_0_and_1_are_refused(fraction: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("fractions", "reason"),
+    [
+        (["2/3", "1/2"], "does not rise"),
+        (["1/2", "0.5"], "does not rise"),
+        (["1/4", "1/2", "3/4"], "at most 2"),
+    ],
+)
+def test_urging_fractions_rise_and_name_at_most_two_steps(
+    fractions: list[str], reason: str
+) -> None:
+    """Art. 39: urged at half, then two thirds; the level rises with each step, and
+    the catalogue names two steps before the overdue one."""
+    with pytest.raises(ValidationError, match=reason):
+        RuleEdition.model_validate(edition(urging_fractions=fractions))
+
+
+@pytest.mark.parametrize(
     "changes",
     [
         {"dispatch_hours": 0},
         {"sign_off_working_hours": -1},
         {"total_max_working_days": 0},
+        {"reply_template_working_days": 0},
+        {"project_registration_working_days": -15},
         {"handling_working_days": {"petition": 3}},
     ],
 )

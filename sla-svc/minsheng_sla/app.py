@@ -1,5 +1,5 @@
-"""SLA's application: the API plus its runtime (store, outbox relay, the work-order
-consumer and the deadline watcher)."""
+"""SLA's application: the API plus its runtime (store, outbox relay, the consumers of
+work orders, notices and appeals, and the deadline watcher)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from minsheng_common.events import topics
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.runtime import ConsumerSpec, ServiceRuntime
-from minsheng_sla import consumers, routes, watcher
+from minsheng_sla import (
+    calendar_live,
+    calendar_routes,
+    calendar_watch,
+    consumers,
+    routes,
+    watcher,
+)
 from minsheng_sla.service import SlaContext
 from minsheng_sla.settings import SlaSettings
 
@@ -22,11 +29,13 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     reference = load_reference(settings.reference_file)
     calendar = working_calendar.default_calendar(reference.hours())
     rules = load_rule_book(settings.rules_file)
+    # Every clock counts on this calendar; stored versions update it in place.
+    live_calendar = calendar_live.LiveCalendar(calendar=calendar, rules=rules)
 
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        background=[watcher.watch_deadlines],
+        background=[watcher.watch_deadlines, *calendar_watch.loops(live_calendar)],
     )
     context = SlaContext(
         calendar=calendar, rules=rules, outbox=runtime.outbox, clock=runtime.clock
@@ -45,17 +54,26 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
             handlers=consumers.NoticeEvents(context).handlers(),
         )
     )
+    runtime.add_consumer(
+        ConsumerSpec(
+            name="appeals",
+            topics=[topics.APPEALS],
+            handlers=consumers.AppealEvents(context).handlers(),
+        )
+    )
 
     app = web.create_app(
         title="Minsheng sla",
         description="The working calendar and the clocks on every work order: "
         "sign-off within 2 working hours (Art. 13), handling by type (Art. 15) "
         "and its extensions (Art. 16), acceptance notice after signing (Art. 28), "
-        "handling notice after handling (Art. 29) and the check of a staged closure "
-        "(Art. 17), as the rules edition in force when the order was created sets "
-        "them.",
+        "handling notice after handling (Art. 29), the check of a staged closure "
+        "(Art. 17) and the optional reply templates after a unit's third closure of "
+        "a kind (Art. 43), as the rules edition in force sets them.",
         runtime=runtime,
-        routers=[routes.router],
+        routers=[routes.router, calendar_routes.router],
+        on_start=calendar_watch.on_start(live_calendar),
     )
     app.state.context = context
+    app.state.calendar = live_calendar
     return app

@@ -1,8 +1,11 @@
-"""What SLA does with dispatch's work-order events and notify's notices.
+"""What SLA does with dispatch's work-order events, notify's notices and intake's
+requests for reply templates.
 
-sla reads two topics, each in a consumer group of its own: `work-orders` (every
-clock starts, moves, stops or is cancelled there) and `notices`, because the
-handling-notice clock (Art. 29) stops only when the notice is actually sent.
+sla reads three topics, each in a consumer group of its own: `work-orders` (every
+clock starts, moves, stops or is cancelled there), `notices`, because the
+handling-notice clock (Art. 29) stops only when the notice is actually sent, and
+`appeals`, where intake asks a unit for reply templates and says when they came
+(Art. 43).
 
 Each handler runs inside the consumer loop's transaction, after the event's inbox row:
 it changes clocks and stages events in that transaction and never commits.
@@ -20,6 +23,8 @@ from minsheng_common.events import (
     Envelope,
     HandlingNoticeRequested,
     NoticeSent,
+    ReplyTemplateReceived,
+    ReplyTemplateRequested,
     WorkOrderClosed,
     WorkOrderClosureRejected,
     WorkOrderClosureRequested,
@@ -229,4 +234,53 @@ class NoticeEvents:
         )
         await service.record_notice_sent(
             session=session, context=self.context, sent=data
+        )
+
+
+class AppealEvents:
+    """Handlers for the `appeals` topic: the reply-template clock (Art. 43)."""
+
+    def __init__(self, context: SlaContext) -> None:
+        self.context = context
+
+    def handlers(self) -> dict[str, Handler]:
+        """Event type → handler, as the consumer group takes them."""
+        return {
+            ReplyTemplateRequested.event_type: self.on_reply_template_requested,
+            ReplyTemplateReceived.event_type: self.on_reply_template_received,
+        }
+
+    async def on_reply_template_requested(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: ReplyTemplateRequested,
+    ) -> None:
+        """Start the reply-template clock at the unit's third closure (Art. 43)."""
+        log.debug(
+            "event %s: unit %s asked for reply templates of %s (request %s)",
+            envelope.event_id,
+            data.unit_id,
+            data.category_id,
+            data.request_id,
+        )
+        await service.start_reply_template(
+            session=session, context=self.context, requested=data
+        )
+
+    async def on_reply_template_received(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: ReplyTemplateReceived,
+    ) -> None:
+        """Meet the reply-template clock: the templates arrived (Art. 43)."""
+        log.debug(
+            "event %s: unit %s sent reply templates (request %s)",
+            envelope.event_id,
+            data.unit_id,
+            data.request_id,
+        )
+        await service.record_reply_template_received(
+            session=session, context=self.context, received=data
         )

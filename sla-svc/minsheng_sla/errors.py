@@ -29,3 +29,10 @@ class InvalidRange(InvalidInput):
     """A date range that ends before it starts or is too long to list."""
 
     code = "invalid_range"
+
+
+class InvalidPreview(InvalidInput):
+    """A deadline preview that cannot be counted: a missing or needless appeal type,
+    an unknown rules edition, or a start no calendar or edition covers."""
+
+    code = "invalid_preview"

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from minsheng_sla.models import (
     CANCELLED,
@@ -18,6 +29,7 @@ from minsheng_sla.models import (
     Deadline,
     DeadlineChange,
     HandlingNotice,
+    Supervision,
 )
 
 # The order a work order's clocks are listed in: the order of its life.
@@ -27,6 +39,7 @@ KIND_ORDER = {
     "acceptance_notice": 2,
     "handling_notice": 3,
     "staged_check": 4,
+    "reply_template": 5,
 }
 
 
@@ -112,36 +125,183 @@ async def claim_due(
     session: AsyncSession, *, now: datetime, limit: int
 ) -> list[Deadline]:
     """Mark up to `limit` pending clocks due at or before `now` as reached, and return
-    them, soonest due first.
+    them, soonest due first. Several watchers claim disjoint batches (`_claiming`);
+    the index on (status, due_at) finds the batch without reading the table."""
+    statement = due_claim(now=now, limit=limit, dialect=_dialect(session))
+    claimed = await session.scalars(statement)
+    return sorted(claimed, key=lambda row: (row.due_at, row.id))
 
-    PostgreSQL takes the due rows `FOR UPDATE SKIP LOCKED` in a materialised CTE, so
-    several watchers claim disjoint batches and a row being met by a consumer is
-    left for the next pass. (Written as `id IN (subquery)`, PostgreSQL may re-run the
-    subquery while updating and claim more than `limit` rows.) SQLite has one writer
-    and no row locks; there the statement must begin with UPDATE, because the driver
-    opens the transaction, which the staged events share, only before a statement
-    that starts with a data-changing keyword.
-    """
+
+def due_claim(*, now: datetime, limit: int, dialect: str) -> ReturningUpdate:
+    """The statement `claim_due` runs on a store of `dialect`."""
     due = (
         select(Deadline.id)
         .where(Deadline.status == PENDING, Deadline.due_at <= now)
         .order_by(Deadline.due_at, Deadline.id)
         .limit(limit)
     )
-    statement = update(Deadline).values(status=REACHED, reached_at=now)
-    if _dialect(session) == "postgresql":
-        batch = due.with_for_update(skip_locked=True).cte("due")
+    # A clock that ran out is urged as overdue, never again at a fraction.
+    statement = update(Deadline).values(
+        status=REACHED, reached_at=now, next_urge_at=None
+    )
+    return _claiming(statement, due, dialect=dialect)
+
+
+async def claim_urgings(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[Deadline]:
+    """Take up to `limit` pending clocks whose next urging point (Art. 39) is at or
+    before `now`, record the step as sent, and return them, earliest point first;
+    `urged_level` then reads the level just sent.
+
+    A clock still short of its half point sends level 1 and waits for its two-thirds
+    point next; otherwise it sends level 2 and waits for nothing more before it runs
+    out (the overdue urging goes with reaching it). A clock already due but not yet
+    reached sends nothing and waits for nothing: it is urged as overdue when reached,
+    and leaving it in the index would make every later claim step over it. Claimed
+    as `claim_due` claims, so two watchers never send the same step, through the
+    index on (status, next_urge_at).
+    """
+    statement = urging_claim(now=now, limit=limit, dialect=_dialect(session))
+    claimed = await session.scalars(statement)
+    return sorted(claimed, key=lambda row: (urged_point(row) or now, row.id))
+
+
+def urging_claim(*, now: datetime, limit: int, dialect: str) -> ReturningUpdate:
+    """The statement `claim_urgings` runs on a store of `dialect`."""
+    chosen = (
+        select(Deadline.id)
+        .where(Deadline.status == PENDING, Deadline.next_urge_at <= now)
+        .order_by(Deadline.next_urge_at, Deadline.id)
+        .limit(limit)
+    )
+    # SET expressions read the row as it was, on both stores.
+    run_out = Deadline.due_at <= now
+    at_half = and_(Deadline.urged_level < 1, Deadline.urge_half_at.is_not(None))
+    statement = update(Deadline).values(
+        urged_level=case((run_out, Deadline.urged_level), (at_half, 1), else_=2),
+        next_urge_at=case(
+            (run_out, None), (at_half, Deadline.urge_two_thirds_at), else_=None
+        ),
+    )
+    return _claiming(
+        statement, chosen, dialect=dialect, also=Deadline.next_urge_at <= now
+    )
+
+
+def urged_point(deadline: Deadline) -> datetime | None:
+    """The urging point of the level a clock last sent (half or two thirds)."""
+    if deadline.urged_level == 1:
+        return deadline.urge_half_at
+    if deadline.urged_level == 2:
+        return deadline.urge_two_thirds_at
+    return None
+
+
+async def mark_overdue_urged(
+    session: AsyncSession, deadline_ids: Sequence[str]
+) -> None:
+    """Record the overdue urging (level 3) as sent for the given clocks."""
+    if not deadline_ids:
+        return
+    await session.execute(
+        update(Deadline)
+        .where(Deadline.id.in_(list(deadline_ids)))
+        .values(urged_level=3, next_urge_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def overdue(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    unit_id: str | None,
+    due_before: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Deadline], int]:
+    """Clocks of the given kinds that ran out (before `due_before`, if given) and
+    are still not met (超期未办结), longest overdue first, with how many there are
+    in all."""
+    query = select(Deadline).where(
+        Deadline.status == REACHED, Deadline.kind.in_(list(kinds))
+    )
+    if unit_id is not None:
+        query = query.where(Deadline.unit_id == unit_id)
+    if due_before is not None:
+        query = query.where(Deadline.due_at < due_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    ordered = query.order_by(Deadline.due_at, Deadline.id).offset(offset)
+    if limit is not None:
+        ordered = ordered.limit(limit)
+    rows = await session.scalars(ordered)
+    return list(rows), int(total or 0)
+
+
+async def add_supervision(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Record a unit's weekly supervision unless that unit's week is recorded
+    already; True if added. A second replica listing the same week waits for the
+    first one's row (PostgreSQL) and then adds nothing."""
+    keys = ["unit_id", "week_of"]
+    dialect = _dialect(session)
+    statement: Executable
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(Supervision)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(Supervision)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+        )
+    else:
+        statement = insert(Supervision).values(**values)
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def supervisions_of_week(session: AsyncSession, week_of: date) -> list[str]:
+    """The units whose supervision of the week starting `week_of` is recorded."""
+    rows = await session.scalars(
+        select(Supervision.unit_id).where(Supervision.week_of == week_of)
+    )
+    return list(rows)
+
+
+def _claiming(
+    statement: Update,
+    chosen: Select[str],
+    *,
+    dialect: str,
+    also: ColumnElement[bool] | None = None,
+) -> ReturningUpdate:
+    """`statement` (an UPDATE of deadlines) applied to the rows `chosen` picks,
+    returning them as updated.
+
+    PostgreSQL takes the rows `FOR UPDATE SKIP LOCKED` in a materialised CTE, so
+    several watchers claim disjoint batches and a row being met by a consumer is
+    left for the next pass. (Written as `id IN (subquery)`, PostgreSQL may re-run the
+    subquery while updating and claim more than `limit` rows.) SQLite has one writer
+    and no row locks; there the statement must begin with UPDATE, because the driver
+    opens the transaction, which the staged events share, only before a statement
+    that starts with a data-changing keyword. `also` repeats the condition there.
+    """
+    if dialect == "postgresql":
+        batch = chosen.with_for_update(skip_locked=True).cte("chosen")
         statement = statement.where(
             Deadline.id == batch.prefix_with("MATERIALIZED").c.id
         )
     else:
         statement = statement.where(
-            Deadline.id.in_(due.scalar_subquery()), Deadline.status == PENDING
+            Deadline.id.in_(chosen.scalar_subquery()), Deadline.status == PENDING
         )
-    claimed = await session.scalars(
-        statement.returning(Deadline).execution_options(synchronize_session=False)
-    )
-    return sorted(claimed, key=lambda row: (row.due_at, row.id))
+        if also is not None:
+            statement = statement.where(also)
+    return statement.returning(Deadline).execution_options(synchronize_session=False)
 
 
 async def cancel_pending(

@@ -12,11 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from minsheng_common import working_calendar
 from minsheng_common.events import DeadlineKind
 from minsheng_common.timeutil import as_utc, local
-from minsheng_sla import access, calendar_view, service
+from minsheng_sla import access, calendar_view, outcomes, preview, service
 from minsheng_sla.deps import CalendarReader, Context, DeadlinesReader, Session
 from minsheng_sla.models import Deadline, DeadlineChange
+from minsheng_sla.periods import UrgingPoint
 from minsheng_sla.schemas import (
     CalendarAnswer,
     CalendarDay,
@@ -24,6 +26,10 @@ from minsheng_sla.schemas import (
     DeadlineOut,
     DeadlinePage,
     DeadlineStatus,
+    LateBy,
+    PreviewIn,
+    PreviewOut,
+    UrgingOut,
     WorkingDays,
 )
 
@@ -36,24 +42,29 @@ router = APIRouter(prefix="/v1")
     tags=["deadlines"],
 )
 async def work_order_deadlines(
-    work_order_id: str, session: Session, principal: DeadlinesReader
+    work_order_id: str, session: Session, context: Context, principal: DeadlinesReader
 ) -> list[DeadlineOut]:
     """Every clock on a work order (sign-off, handling, acceptance notice, handling
-    notice, staged-closure check), each with its due time, status, legal basis and
-    the extensions that moved it. 404 `work_order_not_found` for an order that is
-    not the calling unit's."""
+    notice, staged-closure check), each with its due time, status, legal basis, the
+    extensions that moved it, its urging points (催办) and its outcome: met, or
+    missed and by how much. 404 `work_order_not_found` for an order that is not the
+    calling unit's."""
     deadlines = await service.deadlines_of(
         session=session,
         work_order_id=work_order_id,
         unit_id=access.visible_unit(principal),
     )
     changes = await service.changes_of(session=session, deadlines=deadlines)
-    return [present(deadline, changes[deadline.id]) for deadline in deadlines]
+    return [
+        present(deadline, changes[deadline.id], context=context)
+        for deadline in deadlines
+    ]
 
 
 @router.get("/deadlines", response_model=DeadlinePage, tags=["deadlines"])
 async def list_deadlines(
     session: Session,
+    context: Context,
     principal: DeadlinesReader,
     status: DeadlineStatus | None = None,
     kind: DeadlineKind | None = None,
@@ -77,7 +88,69 @@ async def list_deadlines(
         limit=limit,
         offset=offset,
     )
-    return DeadlinePage(items=[present(row) for row in rows], total=total)
+    return DeadlinePage(
+        items=[present(row, context=context) for row in rows], total=total
+    )
+
+
+@router.post("/deadlines/preview", response_model=PreviewOut, tags=["deadlines"])
+async def preview_deadline(
+    incoming: PreviewIn, context: Context, principal: CalendarReader
+) -> PreviewOut:
+    """When a clock of `kind` started at `start` would run out and when its unit
+    would be urged (催办, Art. 39), counted as on a work order, and whether that
+    rests on a provisional calendar year. `appeal_type` is needed for handling and
+    refused elsewhere (422 `invalid_preview` with its field). A project
+    registration (Art. 43) counts backwards from the day works start: the latest
+    day to register."""
+    answer = preview.preview(
+        calendar=context.calendar,
+        rules=context.rules,
+        kind=incoming.kind,
+        start=incoming.start,
+        appeal_type=incoming.appeal_type,
+        rules_edition=incoming.rules_edition,
+    )
+    urgings = [urging_out(point) for point in answer.urgings]
+    if answer.urgings:
+        urgings.append(overdue_urging(answer.due.at))
+    return PreviewOut(
+        kind=answer.kind,
+        start=answer.start,
+        due_at=answer.due.at,
+        due_at_local=local(answer.due.at).isoformat(),
+        latest_date=answer.latest_date,
+        provisional=answer.due.provisional,
+        provisional_years=list(answer.due.provisional_years),
+        urgings=urgings,
+        article=answer.article,
+        period=answer.period,
+        rules_edition=answer.rules_edition,
+    )
+
+
+@router.get("/overdue", response_model=DeadlinePage, tags=["deadlines"])
+async def overdue(
+    session: Session,
+    context: Context,
+    principal: DeadlinesReader,
+    unit: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeadlinePage:
+    """Orders overdue and still not handled (超期未办结, Art. 40): handling clocks
+    that ran out and staged-closure checks missed, longest overdue first, each with
+    by how much. The center sees every unit's (or `unit`'s); a unit only its own."""
+    rows, total = await service.overdue(
+        session=session,
+        visible_unit=access.visible_unit(principal),
+        unit_id=unit,
+        limit=limit,
+        offset=offset,
+    )
+    return DeadlinePage(
+        items=[present(row, context=context) for row in rows], total=total
+    )
 
 
 @router.get("/calendar/working-days", response_model=WorkingDays, tags=["calendar"])
@@ -136,7 +209,12 @@ async def add_period(
     )
 
 
-def present(deadline: Deadline, changes: Sequence[DeadlineChange] = ()) -> DeadlineOut:
+def present(
+    deadline: Deadline,
+    changes: Sequence[DeadlineChange] = (),
+    *,
+    context: service.SlaContext,
+) -> DeadlineOut:
     late = deadline.met_at > deadline.due_at if deadline.met_at is not None else None
     return DeadlineOut(
         id=deadline.id,
@@ -153,6 +231,10 @@ def present(deadline: Deadline, changes: Sequence[DeadlineChange] = ()) -> Deadl
         reached_at=deadline.reached_at,
         cancelled_at=deadline.cancelled_at,
         late=late,
+        outcome=outcomes.outcome_of(deadline),
+        late_by=late_by(deadline, context.calendar, context.clock.now()),
+        urgings=urgings_of(deadline),
+        urged_level=deadline.urged_level,
         article=deadline.article,
         period=deadline.period,
         rules_edition=deadline.rules_edition,
@@ -166,4 +248,55 @@ def present(deadline: Deadline, changes: Sequence[DeadlineChange] = ()) -> Deadl
             )
             for change in changes
         ],
+    )
+
+
+def late_by(
+    deadline: Deadline, calendar: working_calendar.WorkingCalendar, now: datetime
+) -> LateBy | None:
+    late = outcomes.lateness(deadline, calendar=calendar, now=now)
+    if late is None:
+        return None
+    return LateBy(
+        working_seconds=int(late.working.total_seconds()),
+        natural_seconds=int(late.natural.total_seconds()),
+        until=late.until,
+        final=late.final,
+        text=outcomes.describe(late),
+    )
+
+
+def urgings_of(deadline: Deadline) -> list[UrgingOut]:
+    """A clock's urging points in order, the overdue one (its due time) last, for
+    a clock that has points or was urged as overdue."""
+    points = [
+        (level, at)
+        for level, at in ((1, deadline.urge_half_at), (2, deadline.urge_two_thirds_at))
+        if at is not None
+    ]
+    if points or deadline.urged_level:
+        points.append((3, deadline.due_at))
+    return [
+        UrgingOut(
+            step=service.URGING_STEP_OF_LEVEL[level],
+            level=level,
+            at=at,
+            at_local=local(at).isoformat(),
+        )
+        for level, at in points
+    ]
+
+
+def urging_out(point: UrgingPoint) -> UrgingOut:
+    return UrgingOut(
+        step=point.step,
+        level=point.level,
+        at=point.at,
+        at_local=local(point.at).isoformat(),
+    )
+
+
+def overdue_urging(due_at: datetime) -> UrgingOut:
+    return UrgingOut(
+        step="overdue", level=3, at=due_at, at_local=local(due_at).isoformat()
     )

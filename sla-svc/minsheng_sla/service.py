@@ -7,6 +7,7 @@ same one; consumers and the watcher own the commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +21,12 @@ from minsheng_common.events import (
     DeadlineMet,
     DeadlineReached,
     DeadlineSet,
+    DeadlineUrged,
+    EventData,
     HandlingNoticeRequested,
     NoticeSent,
+    ReplyTemplateReceived,
+    ReplyTemplateRequested,
     WorkOrderClosed,
     WorkOrderClosureRejected,
     WorkOrderClosureRequested,
@@ -31,8 +36,9 @@ from minsheng_common.events import (
     WorkOrderReturnDecided,
     WorkOrderSigned,
 )
+from minsheng_common.events.catalogue import UrgingStep
 from minsheng_common.rules import RuleBook, RuleEdition
-from minsheng_sla import periods, repository
+from minsheng_sla import periods, repository, supervision
 from minsheng_sla.errors import NoRuleEdition, WorkOrderNotFound
 from minsheng_sla.models import (
     CANCELLED,
@@ -42,6 +48,13 @@ from minsheng_sla.models import (
     Deadline,
     DeadlineChange,
 )
+
+# The step each urging level names (Art. 39).
+URGING_STEP_OF_LEVEL: dict[int, UrgingStep] = {
+    1: "half",
+    2: "two_thirds",
+    periods.OVERDUE_LEVEL: "overdue",
+}
 
 # notify's kind for the handling notice (办理告知, Art. 29).
 HANDLING_NOTICE_KIND = "handling"
@@ -221,11 +234,25 @@ async def extend_handling(
         )
         return None
 
-    moved = periods.extended(
+    edition = _edition_by_id(context, deadline)
+    extension = periods.extended(
         calendar=context.calendar,
+        edition=edition,
+        starts_at=deadline.starts_at,
         due_at=deadline.due_at,
         working_days=decided.working_days,
     )
+    moved = extension.due
+    if extension.capped:
+        log.warning(
+            "work order %s: an extension of %d working days would pass the total of "
+            "%d working days (Art. 16); handling deadline %s capped at %s",
+            decided.work_order_id,
+            decided.working_days,
+            edition.total_max_working_days,
+            deadline.id,
+            moved.at.isoformat(),
+        )
     change = DeadlineChange(
         deadline_id=deadline.id,
         from_due_at=deadline.due_at,
@@ -242,6 +269,7 @@ async def extend_handling(
     if deadline.status == REACHED and moved.at > context.clock.now():
         deadline.status = PENDING
         deadline.reached_at = None
+    replan_urgings(deadline, calendar=context.calendar, edition=edition)
     await session.flush()
 
     await _announce(session, context, deadline)
@@ -351,6 +379,7 @@ async def record_closure_rejected(
     # watcher announced that already and must not announce it twice.
     handling.status = REACHED if handling.reached_at is not None else PENDING
     handling.met_at = None
+    handling.late_working_seconds = None
     await session.flush()
     await _announce(session, context, handling)
     log.info(
@@ -461,15 +490,89 @@ async def record_notice_sent(
     await _meet(session, context, deadline, met_at=notice.sent_at)
 
 
+async def start_reply_template(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    requested: ReplyTemplateRequested,
+) -> None:
+    """A unit closed its third order of the same kind and was asked for reply
+    templates (Art. 43): start their clock on that third order, due when working
+    hours end on the 3rd working day after the closure day (rules.md §11). The
+    templates are optional (可): the clock records whether they came in time."""
+    order = Order(
+        work_order_id=requested.work_order_id,
+        appeal_id=requested.appeal_id,
+        unit_id=requested.unit_id,
+    )
+    await _start_reply_template(session, context, order, closed_at=requested.closed_at)
+
+
+async def record_reply_template_received(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    received: ReplyTemplateReceived,
+) -> None:
+    """The unit sent its reply templates (Art. 43): their clock is met at the time
+    they arrived, late when after its due time. A clock not started yet (its request
+    not seen here) is started from the closure first."""
+    deadline = await repository.by_kind(
+        session, received.work_order_id, "reply_template", for_update=True
+    )
+    if deadline is None:
+        log.warning(
+            "work order %s (unit %s): reply templates %s arrived before their "
+            "request; the clock starts from the closure now",
+            received.work_order_id,
+            received.unit_id,
+            received.request_id,
+        )
+        order = Order(
+            work_order_id=received.work_order_id,
+            appeal_id=received.appeal_id,
+            unit_id=received.unit_id,
+        )
+        await _start_reply_template(
+            session, context, order, closed_at=received.closed_at
+        )
+        deadline = await repository.by_kind(
+            session, received.work_order_id, "reply_template", for_update=True
+        )
+    if deadline is not None:
+        await _meet(session, context, deadline, met_at=received.received_at)
+
+
+async def _start_reply_template(
+    session: AsyncSession, context: SlaContext, order: Order, *, closed_at: datetime
+) -> None:
+    # The edition in force at the closure, where this clock starts: it is the
+    # unit's third closure, not a period of the order's own handling.
+    edition = periods.edition_for(context.rules, closed_at)
+    plan = periods.reply_template(
+        calendar=context.calendar, edition=edition, closed_at=closed_at
+    )
+    await _start(session, context, order, plan)
+
+
 async def reach_due(
     *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int
 ) -> list[Deadline]:
     """Mark up to `limit` pending clocks due by `now` as reached and say so on the
-    bus (deadline.reached), in the caller's transaction."""
+    bus (deadline.reached), in the caller's transaction. A clock that is urged
+    (Art. 39) is urged as overdue with it, at the highest level, once."""
     reached = await repository.claim_due(session, now=now, limit=limit)
+    overdue = {
+        deadline.id
+        for deadline in reached
+        if deadline.kind in periods.URGED_KINDS
+        and deadline.urged_level < periods.OVERDUE_LEVEL
+    }
+    await repository.mark_overdue_urged(session, sorted(overdue))
+
+    events: list[EventData] = []
     for deadline in reached:
-        await outbox.stage(
-            session,
+        events.append(
             DeadlineReached(
                 deadline_id=deadline.id,
                 work_order_id=deadline.work_order_id,
@@ -478,8 +581,7 @@ async def reach_due(
                 kind=deadline.kind,
                 due_at=deadline.due_at,
                 reached_at=now,
-            ),
-            occurred_at=now,
+            )
         )
         log.info(
             "work order %s (unit %s): %s deadline %s reached, due %s",
@@ -489,7 +591,67 @@ async def reach_due(
             deadline.id,
             deadline.due_at.isoformat(),
         )
+        if deadline.id in overdue:
+            events.append(_urging(deadline, level=periods.OVERDUE_LEVEL, now=now))
+    # One statement for the whole batch: a round trip per event would bound how
+    # many clocks a watcher can reach a second.
+    await outbox.stage_all(session, events, occurred_at=now)
     return reached
+
+
+async def urge_due(
+    *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int
+) -> list[Deadline]:
+    """Urge (催办, Art. 39) up to `limit` units whose clocks passed half or two thirds
+    of their working time by `now` and have not run out, in the caller's
+    transaction: deadline.urged at level 1 (half) or 2 (two thirds), each step
+    once. A clock that ran out before its point was sent is not urged at a fraction:
+    reaching it urges it as overdue."""
+    claimed = await repository.claim_urgings(session, now=now, limit=limit)
+    urged = [deadline for deadline in claimed if deadline.due_at > now]
+    events = [
+        _urging(deadline, level=deadline.urged_level, now=now) for deadline in urged
+    ]
+    await outbox.stage_all(session, events, occurred_at=now)
+    return urged
+
+
+def replan_urgings(
+    deadline: Deadline,
+    *,
+    calendar: working_calendar.WorkingCalendar,
+    edition: RuleEdition,
+) -> None:
+    """Place a clock's urging points (Art. 39) for its current due time, as when
+    its due time moves (an extension, a calendar year loaded). Steps already sent
+    stay sent: the next one waits for its new point, and none waits once the clock
+    has run out or its steps are all sent."""
+    points = periods.urging_points(
+        calendar=calendar,
+        edition=edition,
+        kind=deadline.kind,
+        starts_at=deadline.starts_at,
+        due_at=deadline.due_at,
+    )
+    columns = urging_columns(points, urged_level=deadline.urged_level)
+    if deadline.status != PENDING:
+        columns["next_urge_at"] = None
+    for name, value in columns.items():
+        setattr(deadline, name, value)
+
+
+def urging_columns(
+    points: Sequence[periods.UrgingPoint], *, urged_level: int = 0
+) -> dict[str, datetime | None]:
+    """The stored urging points of a clock and the next one to send after
+    `urged_level`."""
+    at = {point.step: point.at for point in points}
+    waiting = [point.at for point in points if point.level > urged_level]
+    return {
+        "urge_half_at": at.get("half"),
+        "urge_two_thirds_at": at.get("two_thirds"),
+        "next_urge_at": min(waiting) if waiting else None,
+    }
 
 
 async def changes_of(
@@ -545,6 +707,28 @@ async def list_deadlines(
     )
 
 
+async def overdue(
+    *,
+    session: AsyncSession,
+    visible_unit: str | None,
+    unit_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Deadline], int]:
+    """Orders overdue and still not handled (Art. 40), longest overdue first, with
+    how many in all; a unit (`visible_unit`) gets only its own, whatever `unit_id`
+    it asks for."""
+    if visible_unit is not None and unit_id not in (None, visible_unit):
+        return [], 0
+    return await repository.overdue(
+        session,
+        kinds=supervision.SUPERVISED_KINDS,
+        unit_id=visible_unit or unit_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
 async def _start(
     session: AsyncSession, context: SlaContext, order: Order, plan: periods.Plan
 ) -> None:
@@ -564,6 +748,8 @@ async def _start(
             "period": plan.period,
             "rules_edition": plan.rules_edition,
             "status": PENDING,
+            "urged_level": 0,
+            **urging_columns(plan.urgings),
         },
     )
     if not added:
@@ -656,6 +842,17 @@ async def _meet(
     late = met_at > deadline.due_at
     deadline.status = MET
     deadline.met_at = met_at
+    # The outcome is kept as counted now: a calendar corrected later does not
+    # change by how much a step was late.
+    deadline.late_working_seconds = (
+        int(
+            context.calendar.working_time_between(
+                deadline.due_at, met_at
+            ).total_seconds()
+        )
+        if late
+        else None
+    )
     await context.outbox.stage(
         session,
         DeadlineMet(
@@ -700,12 +897,43 @@ async def _edition_of(
     """The edition the work order's clocks already follow (the one in force when it
     was created); the edition in force at `fallback` if it has none yet."""
     for deadline in await repository.for_work_order(session, work_order_id):
-        try:
-            return context.rules.by_id(deadline.rules_edition)
-        except KeyError:
-            raise NoRuleEdition(
-                f"work order {work_order_id} follows rules edition "
-                f"{deadline.rules_edition}, which the rule book no longer has",
-                field="rules_edition",
-            ) from None
+        return _edition_by_id(context, deadline)
     return periods.edition_for(context.rules, fallback)
+
+
+def _urging(deadline: Deadline, *, level: int, now: datetime) -> DeadlineUrged:
+    step = URGING_STEP_OF_LEVEL[level]
+    log.info(
+        "work order %s (unit %s): urged at level %d (%s) on %s deadline %s, due %s "
+        "(Art. 39)",
+        deadline.work_order_id,
+        deadline.unit_id,
+        level,
+        step,
+        deadline.kind,
+        deadline.id,
+        deadline.due_at.isoformat(),
+    )
+    return DeadlineUrged(
+        deadline_id=deadline.id,
+        work_order_id=deadline.work_order_id,
+        appeal_id=deadline.appeal_id,
+        unit_id=deadline.unit_id,
+        kind=deadline.kind,
+        step=step,
+        level=level,
+        due_at=deadline.due_at,
+        urged_at=now,
+    )
+
+
+def _edition_by_id(context: SlaContext, deadline: Deadline) -> RuleEdition:
+    """The edition a clock follows (the one in force when its order was created)."""
+    try:
+        return context.rules.by_id(deadline.rules_edition)
+    except KeyError:
+        raise NoRuleEdition(
+            f"work order {deadline.work_order_id} follows rules edition "
+            f"{deadline.rules_edition}, which the rule book no longer has",
+            field="rules_edition",
+        ) from None

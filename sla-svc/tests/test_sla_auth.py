@@ -21,6 +21,7 @@ from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import WorkOrderDispatched, seal
 from minsheng_common.timeutil import SHANGHAI
+from minsheng_common.working_calendar import chinese_calendar_schedules
 from minsheng_sla.app import create_app
 from minsheng_sla.consumers import WorkOrderEvents
 from minsheng_sla.settings import SlaSettings
@@ -36,12 +37,31 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[Scope]] = {
     ("GET", "/v1/deadlines"): frozenset({Scope.DEADLINES_READ, Scope.DEADLINES_UNIT}),
     ("GET", "/v1/calendar/working-days"): frozenset({Scope.CALENDAR_READ}),
     ("GET", "/v1/calendar/add"): frozenset({Scope.CALENDAR_READ}),
+    ("POST", "/v1/deadlines/preview"): frozenset({Scope.CALENDAR_READ}),
+    ("GET", "/v1/overdue"): frozenset({Scope.DEADLINES_READ, Scope.DEADLINES_UNIT}),
+    ("GET", "/v1/calendar/{year}"): frozenset({Scope.CALENDAR_READ}),
+    ("GET", "/v1/calendar/{year}/versions"): frozenset({Scope.CALENDAR_READ}),
+    ("PUT", "/v1/calendar/{year}"): frozenset({Scope.ROUTING_MANAGE}),
 }
 
 # Query parameters each route accepts, so an allowed caller is never stopped by them.
 PARAMS: dict[str, dict[str, str]] = {
     "/v1/calendar/working-days": {"from": "2026-12-01", "to": "2026-12-07"},
     "/v1/calendar/add": {"start": "2026-12-04T17:00:00+08:00", "working_hours": "2"},
+}
+
+# Bodies of the routes that take one; 2026 is loaded again as seeded, which
+# changes nothing and answers 200.
+BODIES: dict[str, dict[str, Any]] = {
+    "/v1/deadlines/preview": {"start": "2026-12-04T17:00:00+08:00", "kind": "sign_off"},
+    "/v1/calendar/{year}": {
+        name: [{"date": day.isoformat(), "name": label} for day, label in days.items()]
+        for name, days in zip(
+            ("holidays", "makeup_workdays"),
+            chinese_calendar_schedules()[2026],
+            strict=True,
+        )
+    },
 }
 
 
@@ -56,7 +76,10 @@ class Callers:
 
 async def call(client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
     return await client.request(
-        method, path.format(work_order_id="wo-1"), params=PARAMS.get(path)
+        method,
+        path.format(work_order_id="wo-1", year=2026),
+        params=PARAMS.get(path),
+        json=BODIES.get(path) if method != "GET" else None,
     )
 
 
@@ -136,8 +159,9 @@ async def test_sla_every_route_refuses_roles_without_its_scope(
                 refused += 1
                 assert response.status_code == 403, (role, method, path)
                 assert response.json()["error"]["code"] == "forbidden"
-    # Dashboards and operations reach nothing; leaders and channels the calendar.
-    assert refused == 2 * 4 + 2 * 2
+    # Dashboards and operations reach nothing; leaders and channels the calendar
+    # and the preview; only supervisors load a year's holiday schedule.
+    assert refused == 2 * 9 + 2 * 4 + 2
 
 
 async def test_sla_another_units_work_order_reads_as_unknown(

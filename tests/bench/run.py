@@ -23,6 +23,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from minsheng_common.auth.provisioning import add_key
+from minsheng_common.auth.roles import Role
 from minsheng_common.devstack.broker import EmbeddedBroker, free_port, wait_for_port
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
@@ -46,7 +48,7 @@ def body(number: int) -> dict[str, object]:
     }
 
 
-async def load(url: str) -> tuple[float, list[float]]:
+async def load(url: str, key: str) -> tuple[float, list[float]]:
     """Send REQUESTS posts with CONCURRENCY in flight; (seconds, latencies)."""
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -64,7 +66,7 @@ async def load(url: str) -> tuple[float, list[float]]:
                     f"{url} answered {answer.status_code}: {answer.text}"
                 )
 
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers={"X-API-Key": key}) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
         return time.perf_counter() - started, latencies
@@ -110,6 +112,13 @@ async def main() -> None:
     baseline_db = await fresh_database("ms_bench_baseline")
     intake_db = await fresh_database("ms_bench_intake")
     data_dir = tempfile.mkdtemp(prefix="ms-bench-")
+    # Intake takes appeals only from a channel's key; the baseline ignores it.
+    key = add_key(
+        Path(data_dir) / "credentials.json",
+        name="12345热线 (bench)",
+        role=Role.CHANNEL,
+        channel_id="hotline-12345",
+    )
     broker = EmbeddedBroker().start()
     baseline = serve(
         [sys.executable, str(BASELINE)],
@@ -123,16 +132,19 @@ async def main() -> None:
             "INTAKE_PORT": str(intake_port),
             "MINSHENG_DATA_DIR": data_dir,
             "MINSHENG_LOG_LEVEL": "WARNING",
+            # The per-caller budget would refuse the load itself.
+            "INTAKE_RATE_LIMIT_PER_MINUTE": "1000000",
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
         },
         intake_port,
     )
     try:
         base_rate = report(
-            "baseline", *await load(f"http://127.0.0.1:{baseline_port}/rows")
+            "baseline", *await load(f"http://127.0.0.1:{baseline_port}/rows", key)
         )
         intake_rate = report(
-            "intake", *await load(f"http://127.0.0.1:{intake_port}/v1/appeals")
+            "intake",
+            *await load(f"http://127.0.0.1:{intake_port}/v1/appeals", key),
         )
         print(f"\nintake / baseline throughput: {intake_rate / base_rate:.2f}")
     finally:

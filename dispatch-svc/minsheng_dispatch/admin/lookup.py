@@ -16,7 +16,7 @@ from minsheng_dispatch.admin.history import Subject
 from minsheng_dispatch.errors import RoutingTableNotReady
 from minsheng_dispatch.models import RoutingRule, Unit, WorkOrder
 
-CLOSED_STATUSES = ("closed", "returned", "merged")
+CLOSED_STATUSES = ("closed", "returned", "merged", "split", "parallel")
 """Work-order states that need nothing more from their unit; every other is open."""
 
 

@@ -45,6 +45,7 @@ from minsheng_dispatch.lifecycle.states import Step
 from minsheng_dispatch.models import WorkOrder
 from minsheng_dispatch.schemas import ApprovalIn, ClosureIn, DecisionIn, StagedCheckIn
 from minsheng_dispatch.service import SYSTEM, DispatchContext
+from minsheng_dispatch.special import cooperation
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ async def request_closure(
     handling notice may come with it. Commits."""
     order = await common.units_order(session, principal, work_order_id)
     states.check(order, Step.REQUEST_CLOSURE)
+    # Of a parallel group, only the lead replies, once it has every opinion (Art. 20).
+    await cooperation.check_may_close(session, order)
     now = context.clock.now()
     actor = principal.label()
     reply = _reply(incoming, order=order, now=now)
@@ -244,7 +247,8 @@ async def approve_closure(
     incoming: ApprovalIn,
 ) -> WorkOrder:
     """The center closes the order: staged, on time, or overdue. Refused until the
-    handling notice was sent (Art. 17, 29). Commits."""
+    handling notice was sent (Art. 17, 29). A parallel group's lead closes with
+    its cooperating orders (Art. 20). Commits."""
     order = await common.any_order(session, work_order_id)
     states.check(order, Step.DECIDE_CLOSURE)
     if order.handling_notice_sent_at is None:
@@ -252,10 +256,12 @@ async def approve_closure(
             f"work order {order.id} cannot be closed before the citizen's handling "
             "notice is sent (Art. 17, Art. 29)"
         )
+    await cooperation.check_may_close(session, order)
     outcome = _outcome(order)
     now = context.clock.now()
     actor = principal.label()
     note = redaction.redact(incoming.note) if incoming.note else None
+    await cooperation.close_cooperating(session, context, order, actor=actor, at=now)
     appeal_closed = await _appeal_closed_with(session, order)
     order = await common.transition(
         session,

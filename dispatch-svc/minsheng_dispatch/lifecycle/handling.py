@@ -24,6 +24,7 @@ from minsheng_dispatch.lifecycle.states import Step
 from minsheng_dispatch.models import WorkOrder
 from minsheng_dispatch.schemas import HandlingNoticeIn, ProgressIn
 from minsheng_dispatch.service import SYSTEM, DispatchContext
+from minsheng_dispatch.special import roles
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,10 @@ async def stage_handling_notice(
     actor: str,
 ) -> HandlingNotice:
     """Record the handling notice and stage its event, in the caller's
-    transaction."""
+    transaction. A cooperating unit of a parallel group does not reply: its lead
+    does (Art. 20)."""
     states.check(order, Step.HANDLING_NOTICE)
+    roles.check_may_reply(order)
     now = context.clock.now()
     result = await session.execute(
         update(WorkOrder)

@@ -12,12 +12,14 @@ from minsheng_common import redaction
 from minsheng_common.auth.principal import Principal
 from minsheng_common.events import WorkOrderReturnDecided, WorkOrderReturnRequested
 from minsheng_dispatch import repository, service
+from minsheng_dispatch.admin import responsibility
 from minsheng_dispatch.errors import RedispatchUnitInvalid
 from minsheng_dispatch.lifecycle import common, states
 from minsheng_dispatch.lifecycle.states import Step
 from minsheng_dispatch.models import WorkOrder
 from minsheng_dispatch.schemas import DecisionIn, ReturnApproveIn, ReturnRequestIn
 from minsheng_dispatch.service import DispatchContext
+from minsheng_dispatch.special import candidates, roles
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,26 @@ async def request_return(
 
     Only before signing (Art. 13): a signed order answers 409 `already_signed`, and
     a request at or after the sign-off deadline finds the order signed by default
-    at the deadline, as a late sign does.
+    at the deadline, as a late sign does. A unit the center named responsible
+    cannot return it (Art. 25, 26). A parallel candidate's return ends its order at
+    once while the group's event stays with another unit (Art. 20).
     """
     reason = redaction.redact(incoming.reason)
     order = await common.units_order(session, principal, work_order_id)
     states.check(order, Step.REQUEST_RETURN)
     actor = principal.label()
     now = context.clock.now()
-    if order.sign_off_due_at is not None and now >= order.sign_off_due_at:
+    await responsibility.check_may_return(
+        session, work_order_id=order.id, unit_id=order.unit_id, at=now
+    )
+    ended = await candidates.return_candidate(
+        session=session, context=context, order=order, actor=actor, reason=reason
+    )
+    if ended is not None:
+        return ended
+    late = order.sign_off_due_at is not None and now >= order.sign_off_due_at
+    # A candidate is never signed by default; its late return goes to the center.
+    if late and order.role != roles.CANDIDATE:
         await service.refuse_late_sign(session, context, order, actor=actor)
 
     order = await common.transition(

@@ -10,8 +10,9 @@
        └──reopen (重办)──> dispatched, next round
 
 An order is in progress from its first progress note; a unit may also ask for
-closure straight after signing. Every refusal is a 409 with its own code, naming
-the article of the rule.
+closure straight after signing. Before it is finished, the center may end an order
+by special dispatch (`minsheng_dispatch.special`): merged, split or parallel. Every
+refusal is a 409 with its own code, naming the article of the rule.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from minsheng_dispatch.errors import (
     NoReturnRequested,
     NotClosed,
     NotSigned,
+    OrderEnded,
     OrderReturned,
     ReturnPending,
 )
@@ -91,6 +93,14 @@ _WHAT: dict[Step, str] = {
 }
 
 
+_ENDED: dict[str, str] = {
+    r.MERGED: "it was merged into another order, which carries its appeal on (Art. 18)",
+    r.SPLIT: "it was split into orders for several units (Art. 19)",
+    r.PARALLEL: "its event went to several units at once, each with its own order "
+    "(Art. 20, 22)",
+}
+
+
 def check(order: WorkOrder, step: Step) -> None:
     """Pass when the order's state allows `step`; otherwise refuse (409)."""
     if order.status not in ALLOWED[step]:
@@ -107,6 +117,8 @@ def refuse(order: WorkOrder, step: Step) -> NoReturn:
             f"{cannot}: it was returned and replaced by work order "
             f"{order.redispatched_to} (Art. 13)"
         )
+    if status in r.REPLACED_STATUSES:
+        raise OrderEnded(f"{cannot}: {_ENDED[status]}")
     if step is Step.REQUEST_RETURN and order.signed_at is not None:
         raise AlreadySigned(
             f"{cannot}: an order can no longer be returned after it is signed (Art. 13)"

@@ -72,3 +72,15 @@ class UnitRequired(InvalidInput):
     """The center adding an entry without saying which unit keeps it."""
 
     code = "unit_required"
+
+
+class TemplateRequestNotFound(NotFound):
+    """No such request for reply templates, or another unit's: the same answer."""
+
+    code = "reply_template_request_not_found"
+
+
+class TemplatesAlreadyReceived(Conflict):
+    """The unit already sent the templates of this request (Art. 43)."""
+
+    code = "reply_templates_received"

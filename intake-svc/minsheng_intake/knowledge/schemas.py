@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -162,3 +163,53 @@ class AnswerRate(BaseModel):
     rate: float | None = Field(description="null when no consultation arrived")
     target: float = Field(description="the rate Art. 43 asks for")
     meets_target: bool | None
+
+
+TEMPLATE_CHARS = 2000
+
+
+class ReplyTemplatesIn(BaseModel):
+    """The two templates a unit sends for one kind of appeal it has handled three
+    times (Art. 43)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handling_notice_template: str = Field(
+        min_length=1,
+        max_length=2 * TEMPLATE_CHARS,
+        description="办理告知模板: how the unit tells a citizen the result of an "
+        f"appeal of this kind (Art. 29); at most {TEMPLATE_CHARS} characters",
+    )
+    handling_feedback_template: str = Field(
+        min_length=1,
+        max_length=2 * TEMPLATE_CHARS,
+        description="办理反馈模板: how the unit reports the handling to the center "
+        f"when it asks to close (Art. 17); at most {TEMPLATE_CHARS} characters",
+    )
+
+
+class ReplyTemplateRequestOut(BaseModel):
+    """A request for reply templates after a unit's third closure of one category
+    (Art. 43), with the templates once they arrived."""
+
+    id: str
+    unit_id: str
+    category_id: str
+    work_order_id: str = Field(description="the third closed order")
+    appeal_id: str
+    closed_work_order_ids: list[str]
+    closed_at: AwareDatetime = Field(
+        description="the third closure; the templates are due 3 working days after "
+        "its day"
+    )
+    requested_at: AwareDatetime
+    status: Literal["requested", "received"]
+    handling_notice_template: str | None
+    handling_feedback_template: str | None
+    received_at: AwareDatetime | None
+    received_by: str | None
+
+
+class ReplyTemplatePage(BaseModel):
+    items: list[ReplyTemplateRequestOut]
+    total: int

@@ -1,5 +1,6 @@
-"""The tables of sameness: whether each appeal is still being handled, the event
-clusters (Art. 18) and which cluster each appeal belongs to."""
+"""The tables of sameness: whether each appeal is still being handled (and which
+surviving order a merged one follows), the event clusters (Art. 18), which cluster
+each appeal belongs to, and the warnings that raised a cluster to level 2 (Art. 9)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,30 @@ class AppealCluster(Base):
     cluster_id: Mapped[str] = mapped_column(String(36))
     similarity: Mapped[float]
     joined_at: Mapped[datetime]
+
+
+class AppealMerge(Base):
+    """An appeal whose work order was merged into another appeal's order (并案,
+    Art. 18): from then on it is handled, closed and reopened with the surviving
+    order."""
+
+    __tablename__ = "appeal_merges"
+    __table_args__ = (Index("ix_appeal_merges_into", "into_appeal_id"),)
+
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    into_appeal_id: Mapped[str] = mapped_column(String(36))
+    into_work_order_id: Mapped[str] = mapped_column(String(36))
+    merged_at: Mapped[datetime]
+
+
+class ClusterWarning(Base):
+    """An analytics warning that raised an event cluster to level 2 (Art. 9, 23): a
+    hotspot, a high-frequency event or a possible safety hazard. Appeals joining the
+    cluster later are filed at level 2 too. The first such warning is kept."""
+
+    __tablename__ = "cluster_warnings"
+
+    cluster_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    warning_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(20))
+    raised_at: Mapped[datetime]

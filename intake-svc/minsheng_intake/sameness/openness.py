@@ -2,8 +2,11 @@
 while the responsible unit is still handling the earlier appeal).
 
 An appeal filed but not dispatched yet is open; a dispatched work order keeps it
-open; a closed work order closes it. An appeal intake itself closed (rejected,
-answered at once) is closed whatever the work orders say.
+open; a closed work order closes it (a staged closure too: Art. 17 makes it one of
+the ways an order is closed), a reopened one opens it again. An appeal intake
+itself closed (rejected, answered at once) is closed whatever the work orders say.
+A filed appeal's `closed_at` follows its work orders, so its personal data is kept
+for the retention period from its last closure.
 """
 
 from __future__ import annotations
@@ -22,21 +25,24 @@ log = logging.getLogger(__name__)
 
 OPEN = "open"
 CLOSED = "closed"
+FILED = "filed"
 
 
-async def mark_open(session: AsyncSession, *, appeal_id: str, at: datetime) -> None:
-    """A work order of the appeal was dispatched at `at`: it is being handled."""
-    await _record(session, appeal_id=appeal_id, state=OPEN, at=at)
+async def mark_open(session: AsyncSession, *, appeal_id: str, at: datetime) -> bool:
+    """A work order of the appeal was dispatched or reopened at `at`: it is being
+    handled. False when a later event already decided."""
+    return await _record(session, appeal_id=appeal_id, state=OPEN, at=at)
 
 
-async def mark_closed(session: AsyncSession, *, appeal_id: str, at: datetime) -> None:
-    """The appeal's work order was closed at `at`: no longer being handled."""
-    await _record(session, appeal_id=appeal_id, state=CLOSED, at=at)
+async def mark_closed(session: AsyncSession, *, appeal_id: str, at: datetime) -> bool:
+    """The appeal's work order was closed at `at`: no longer being handled. False
+    when a later event already decided."""
+    return await _record(session, appeal_id=appeal_id, state=CLOSED, at=at)
 
 
 async def _record(
     session: AsyncSession, *, appeal_id: str, state: str, at: datetime
-) -> None:
+) -> bool:
     # Events may arrive late or twice; the one that happened last decides, so a
     # re-dispatch after a closure opens the appeal again and a stale dispatch
     # arriving after the closure does not.
@@ -45,15 +51,28 @@ async def _record(
         session.add(AppealHandling(appeal_id=appeal_id, state=state, updated_at=at))
     elif at >= row.updated_at:
         if row.state == state and at == row.updated_at:
-            return
+            return False
         row.state = state
         row.updated_at = at
     else:
         log.debug(
             "appeal %s: %s at %s is older than the state held", appeal_id, state, at
         )
-        return
+        return False
+    await _follow_on_appeal(session, appeal_id=appeal_id, state=state, at=at)
     log.info("appeal %s is %s (handling)", appeal_id, state)
+    return True
+
+
+async def _follow_on_appeal(
+    session: AsyncSession, *, appeal_id: str, state: str, at: datetime
+) -> None:
+    # Only a filed appeal closes by its work orders; one intake closed itself keeps
+    # the closure it was given.
+    appeal = await session.get(Appeal, appeal_id)
+    if appeal is None or appeal.status != FILED:
+        return
+    appeal.closed_at = at if state == CLOSED else None
 
 
 async def states(session: AsyncSession, appeal_ids: Iterable[str]) -> dict[str, str]:

@@ -3,7 +3,7 @@ change that causes them, and published afterwards by the relay."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import event, insert, update
@@ -54,6 +54,46 @@ class Outbox:
         )
         session.info[_STAGED] = True
         return envelope
+
+    async def stage_all(
+        self,
+        session: AsyncSession,
+        events: Sequence[EventData],
+        *,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Add many events to the caller's transaction in one statement, in order;
+        for a batch (a watcher's claim) where one INSERT per event would cost a
+        round trip each."""
+        if not events:
+            return []
+        now = self.clock.now()
+        envelopes = [
+            seal(
+                data,
+                producer=self.producer,
+                occurred_at=occurred_at or now,
+                trace_id=current_trace_id.get(),
+            )
+            for data in events
+        ]
+        await session.execute(
+            insert(outbox_table),
+            [
+                {
+                    "event_id": envelope.event_id,
+                    "event_type": envelope.type,
+                    "topic": self.topics.name(data.topic),
+                    "key": envelope.key,
+                    "payload": envelope.model_dump_json(),
+                    "trace_id": envelope.trace_id,
+                    "created_at": now,
+                }
+                for envelope, data in zip(envelopes, events, strict=True)
+            ],
+        )
+        session.info[_STAGED] = True
+        return envelopes
 
 
 def wake_after_commit(session_class: type[Session], wake: Callable[[], None]) -> None:

@@ -617,6 +617,89 @@ class CalendarYearMissing(EventData):
         return f"calendar-{self.year}"
 
 
+class ReplyTemplateReceived(EventData):
+    """A unit sent the handling-notice and handling-feedback templates the center
+    asked for after its third closure of the same kind (Art. 43); the clock that
+    started at that closure is met. `closed_at` repeats the request's, so the clock
+    can be started here if the request has not been seen."""
+
+    event_type = "knowledge.reply_template_received"
+    topic = topics.APPEALS
+
+    request_id: str
+    unit_id: str
+    category_id: str
+    work_order_id: str
+    appeal_id: str
+    closed_at: AwareDatetime
+    received_at: AwareDatetime
+    received_by: str
+
+
+class WorkOrderReplaced(EventData):
+    """The center ended an order before it was finished and sent its event on as
+    other orders: split into several event numbers for different units (拆分,
+    Art. 19), or to several units at once under one event number (并行, Art. 20,
+    22). The ended order's clocks stop; each new order brings its own clock, from
+    its own dispatch, in its work_order.dispatched."""
+
+    event_type = "work_order.replaced"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: Literal["split", "parallel"]
+    replacement_ids: list[str]
+    parallel_group_id: str | None = None
+    reason: str
+    replaced_at: AwareDatetime
+    replaced_by: str
+
+
+class WorkOrderOpinionSubmitted(EventData):
+    """A cooperating unit (协同单位) of a parallel group gave the lead unit (牵头单位)
+    its opinion (Art. 20); the lead gathers them and gives the citizen the single
+    reply. `on_time` says whether it came within the cooperating order's own
+    handling period (Art. 22)."""
+
+    event_type = "work_order.opinion_submitted"
+    topic = topics.WORK_ORDERS
+
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    parallel_group_id: str
+    lead_work_order_id: str | None = None
+    submitted_at: AwareDatetime
+    submitted_by: str
+    due_at: AwareDatetime | None = None
+    on_time: bool
+
+
+class ReturnVisitAnswered(EventData):
+    """The citizen answered the return visit (回访, Art. 30): speed, effect, service
+    and system experience, each rated 1 (very unsatisfied) to 5 (very satisfied).
+    An unsatisfied answer makes the order a reopening candidate for the center
+    (Art. 31)."""
+
+    event_type = "return_visit.answered"
+    topic = topics.NOTICES
+
+    survey_id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    channel: str
+    speed: int | None = Field(default=None, ge=1, le=5)
+    effect: int | None = Field(default=None, ge=1, le=5)
+    service: int | None = Field(default=None, ge=1, le=5)
+    system: int | None = Field(default=None, ge=1, le=5)
+    satisfied: bool
+    solved: bool | None = None
+    answered_at: AwareDatetime
+
+
 EVENT_TYPES: tuple[type[EventData], ...] = (
     AppealReceived,
     AppealFiled,
@@ -638,10 +721,13 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     WorkOrderClosureRejected,
     WorkOrderReopened,
     WorkOrderMerged,
+    WorkOrderReplaced,
+    WorkOrderOpinionSubmitted,
     WorkOrderDisputeEscalated,
     WorkOrderDisputeDecided,
     WarningRaised,
     ReplyTemplateRequested,
+    ReplyTemplateReceived,
     DeadlineSet,
     DeadlineReached,
     DeadlineMet,
@@ -650,6 +736,7 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     CalendarYearMissing,
     NoticeSent,
     NoticeFailed,
+    ReturnVisitAnswered,
 )
 
 _BY_TYPE_AND_MAJOR: dict[tuple[str, int], type[EventData]] = {
