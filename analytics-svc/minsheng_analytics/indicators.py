@@ -13,9 +13,11 @@ numerator the rows where both `base` and `condition` hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import Label
 
 from minsheng_analytics.models import AppealFact, WorkOrderFact
@@ -284,10 +286,12 @@ INSTANT_ANSWER = Indicator(
 )
 
 # Orders that ended without being handled by their unit: the return was approved
-# (the appeal goes on in a new order) or they were merged into another order.
+# (the appeal goes on in a new order), they were merged into another order, or
+# replaced by split or parallel orders (Art. 19, 20), each counted on its own.
 _ENDED_UNHANDLED = or_(
     WorkOrderFact.return_approved.is_(true()),
     WorkOrderFact.merged_into.is_not(None),
+    WorkOrderFact.replaced_at.is_not(None),
 )
 _HANDLED_BY_UNIT = and_(
     WorkOrderFact.dispatched_at.is_not(None), not_(_ENDED_UNHANDLED)
@@ -424,8 +428,9 @@ ON_TIME_CLOSURE = Indicator(
         ),
     ),
     exclusions="work orders still open and not yet due (their handling deadline "
-    "not reached); orders returned (approved) or merged into another; an open order "
-    "whose deadline was reached and later extended still counts as due.",
+    "not reached); orders returned (approved), merged into another or replaced by "
+    "split or parallel orders; an open order whose deadline was reached and later "
+    "extended still counts as due.",
 )
 
 TOTAL_CLOSURE = Indicator(
@@ -438,8 +443,9 @@ TOTAL_CLOSURE = Indicator(
     denominator="work orders dispatched and handled by their unit: all "
     "work_order.dispatched, each reopened round counted as an order of its own.",
     base=_HANDLED_BY_UNIT,
-    exclusions="work orders returned (approved) or merged into another: they end "
-    "without a closure and the appeal goes on in another order.",
+    exclusions="work orders returned (approved), merged into another or replaced "
+    "by split or parallel orders (work_order.replaced): they end without a closure "
+    "and the appeal goes on in other orders.",
 )
 
 RETURN_RATE = Indicator(
@@ -452,6 +458,76 @@ RETURN_RATE = Indicator(
     denominator="work orders dispatched (work_order.dispatched seen).",
     base=WorkOrderFact.dispatched_at.is_not(None),
     exclusions="returns refused or still undecided count in the denominator only.",
+)
+
+
+def _urged(
+    step: str, label: str, when: str, urged_at: InstrumentedAttribute[datetime | None]
+) -> Indicator:
+    return Indicator(
+        key=f"urged_{step}",
+        label=label,
+        subject="work_order",
+        article="Art. 39",
+        numerator=f"work orders whose unit was urged {when} (deadline.urged, step "
+        f"{step}), each order once however many of its clocks were urged.",
+        condition=urged_at.is_not(None),
+    )
+
+
+URGED_HALF = _urged(
+    "half",
+    "催办（过半）",
+    "when half of a clock's working time had passed",
+    WorkOrderFact.urged_half_at,
+)
+URGED_TWO_THIRDS = _urged(
+    "two_thirds",
+    "催办（过三分之二）",
+    "when two thirds of a clock's working time had passed",
+    WorkOrderFact.urged_two_thirds_at,
+)
+URGED_OVERDUE = _urged(
+    "overdue", "催办（超期）", "when a clock ran out", WorkOrderFact.urged_overdue_at
+)
+
+# Art. 43 makes the templates optional (可): these are shown and enter no rate.
+_NOT_ASSESSED = "none; the templates are optional (Art. 43), so no rate counts them."
+
+REPLY_TEMPLATES_ASKED = Indicator(
+    key="reply_templates_asked",
+    label="答复模板（已征集）",
+    subject="work_order",
+    article="Art. 43",
+    numerator="work orders that were their unit's third closure of the same kind "
+    "and started the reply-template clock (deadline.set, kind reply_template).",
+    condition=WorkOrderFact.reply_template_deadline_at.is_not(None),
+    exclusions=_NOT_ASSESSED,
+)
+
+REPLY_TEMPLATES_RECEIVED = Indicator(
+    key="reply_templates_received",
+    label="答复模板（已报送）",
+    subject="work_order",
+    article="Art. 43",
+    numerator="work orders whose unit sent the reply templates asked for, at any "
+    "time (deadline.met, kind reply_template).",
+    condition=WorkOrderFact.reply_template_met_at.is_not(None),
+    exclusions=_NOT_ASSESSED,
+)
+
+REPLY_TEMPLATES_IN_TIME = Indicator(
+    key="reply_templates_in_time",
+    label="答复模板（按时报送）",
+    subject="work_order",
+    article="Art. 43",
+    numerator="work orders whose unit sent the reply templates within the working "
+    "days after the third closure (deadline.met, kind reply_template, not late).",
+    condition=and_(
+        WorkOrderFact.reply_template_met_at.is_not(None),
+        WorkOrderFact.reply_template_met_late.is_(false()),
+    ),
+    exclusions=_NOT_ASSESSED,
 )
 
 APPEAL_COUNTS: tuple[Indicator, ...] = (
@@ -481,6 +557,12 @@ WORK_ORDER_COUNTS: tuple[Indicator, ...] = (
     CLOSURE_REJECTED,
     MERGED,
     REOPENED,
+    URGED_HALF,
+    URGED_TWO_THIRDS,
+    URGED_OVERDUE,
+    REPLY_TEMPLATES_ASKED,
+    REPLY_TEMPLATES_RECEIVED,
+    REPLY_TEMPLATES_IN_TIME,
 )
 APPEAL_RATES: tuple[Indicator, ...] = (INSTANT_ANSWER,)
 WORK_ORDER_RATES: tuple[Indicator, ...] = (

@@ -1,5 +1,7 @@
 """Analytics' projection: one row per appeal, work order, acceptance request and
-notice, built only from events.
+notice, and the rows of what happens around them (warnings, ownership disputes, weekly
+overdue lists, reply-template requests, return visits, calendar alerts), built only
+from events.
 
 Every column is filled by the events that carry it, in whatever order they arrive, so
 the final row is the same for every order (see `consumers`). `last_event_at` is the
@@ -13,7 +15,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Date, Index, Integer, SmallInteger, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from minsheng_common.db import UTCDateTime
@@ -21,6 +33,19 @@ from minsheng_common.db import UTCDateTime
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+CLOCK_KINDS: tuple[str, ...] = (
+    "sign_off",
+    "handling",
+    "acceptance_notice",
+    "handling_notice",
+    "staged_check",
+    "reply_template",
+)
+"""The deadline kinds whose clock `WorkOrderFact` keeps, each in six columns named
+after it (`<kind>_deadline_at`, `_provisional`, `_deadline_version`, `_reached`,
+`_met_at`, `_met_late`)."""
 
 
 class AppealFact(Base):
@@ -62,7 +87,9 @@ class WorkOrderFact(Base):
     acceptance notice (受理告知) and its deadlines; returned (退件), extended (延期),
     handled and told (办理告知), closed on time, overdue or staged (办结, Art. 17),
     its closures rejected, merged into another order (并案) or a reopened round
-    (重办)."""
+    (重办); replaced by split or parallel orders (拆分/并行), a cooperating unit's
+    opinion, its urgings (催办, Art. 39), its ownership disputes (Art. 24) and the
+    reply-template clock when it was a unit's third closure of a kind (Art. 43)."""
 
     __tablename__ = "work_order_facts"
     __table_args__ = (
@@ -130,6 +157,16 @@ class WorkOrderFact(Base):
     staged_check_met_at: Mapped[datetime | None]
     staged_check_met_late: Mapped[bool | None] = mapped_column(Boolean)
 
+    # The templates are optional (Art. 43: 可): the clock is shown, never penalised.
+    reply_template_deadline_at: Mapped[datetime | None]
+    reply_template_provisional: Mapped[bool | None] = mapped_column(Boolean)
+    reply_template_deadline_version: Mapped[datetime | None]
+    reply_template_reached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    reply_template_met_at: Mapped[datetime | None]
+    reply_template_met_late: Mapped[bool | None] = mapped_column(Boolean)
+
     # How it was dispatched (work_order.dispatched 1.1).
     round: Mapped[int | None] = mapped_column(SmallInteger)
     role: Mapped[str | None] = mapped_column(String(20))
@@ -178,6 +215,26 @@ class WorkOrderFact(Base):
         Integer, default=0, server_default="0"
     )
 
+    # Replaced by split (拆分, Art. 19) or parallel (并行, Art. 20) orders.
+    replaced_at: Mapped[datetime | None]
+    replaced_kind: Mapped[str | None] = mapped_column(String(20))
+    replacements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # A cooperating unit's opinion to the lead unit (Art. 20, 22).
+    opinion_submitted_at: Mapped[datetime | None]
+    opinion_on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+    # Urging (催办, Art. 39): when the order was first urged at each step.
+    urged_half_at: Mapped[datetime | None]
+    urged_two_thirds_at: Mapped[datetime | None]
+    urged_overdue_at: Mapped[datetime | None]
+
+    # Ownership disputes (Art. 24), counted from `DisputeFact`.
+    disputes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disputes_to_district_meeting: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+
     last_event_at: Mapped[datetime | None]
 
 
@@ -219,4 +276,143 @@ class NoticeFact(Base):
     attempts: Mapped[int | None] = mapped_column(Integer)
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    last_event_at: Mapped[datetime | None]
+
+
+class WarningFact(Base):
+    """A warning (预警, Art. 23): a hotspot, a high-frequency event, a safety hazard or
+    a sensitive topic, with its event cluster, size and window; the appeals that make
+    it up are its `WarningAppealFact` rows."""
+
+    __tablename__ = "warning_facts"
+    __table_args__ = (
+        Index("ix_warning_facts_raised_at", "raised_at"),
+        Index("ix_warning_facts_cluster_id_kind", "cluster_id", "kind"),
+    )
+
+    warning_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str | None] = mapped_column(String(30))
+    cluster_id: Mapped[str | None] = mapped_column(String(64))
+    subdistrict_id: Mapped[str | None] = mapped_column(String(50))
+    count: Mapped[int | None] = mapped_column(Integer)
+    window_hours: Mapped[int | None] = mapped_column(Integer)
+    raised_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+
+
+class WarningAppealFact(Base):
+    """One appeal among the evidence of a warning."""
+
+    __tablename__ = "warning_appeal_facts"
+    __table_args__ = (Index("ix_warning_appeal_facts_appeal_id", "appeal_id"),)
+
+    warning_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+class DisputeFact(Base):
+    """An ownership dispute on a work order (争议, Art. 24): the highest level it went
+    to (center, bureau leadership, district leader's meeting) and its decision."""
+
+    __tablename__ = "dispute_facts"
+    __table_args__ = (Index("ix_dispute_facts_work_order_id", "work_order_id"),)
+
+    dispute_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    work_order_id: Mapped[str | None] = mapped_column(String(36))
+    appeal_id: Mapped[str | None] = mapped_column(String(36))
+    unit_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    level: Mapped[str | None] = mapped_column(String(30))
+    escalated_at: Mapped[datetime | None]
+    district_meeting_at: Mapped[datetime | None]
+    decided_level: Mapped[str | None] = mapped_column(String(30))
+    owner_unit_id: Mapped[str | None] = mapped_column(String(50))
+    decided_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+
+
+class OverdueListFact(Base):
+    """A unit's weekly overdue supervision list (督办, Art. 40), one per unit and
+    week; its orders are the `OverdueListOrderFact` rows."""
+
+    __tablename__ = "overdue_list_facts"
+
+    unit_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    week_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    supervision_id: Mapped[str | None] = mapped_column(String(64))
+    orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    listed_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+
+
+class OverdueListOrderFact(Base):
+    """One overdue clock of a unit's weekly list: repeated in the next week's list, it
+    shows an order supervision did not move (Art. 41)."""
+
+    __tablename__ = "overdue_list_order_facts"
+    __table_args__ = (
+        Index("ix_overdue_list_order_facts_work_order_id", "work_order_id"),
+    )
+
+    unit_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    week_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    work_order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    appeal_id: Mapped[str | None] = mapped_column(String(36))
+    due_at: Mapped[datetime | None]
+
+
+class ReplyTemplateFact(Base):
+    """A request that a unit send reply templates after its third closure of a kind
+    (Art. 43), and when they came; the templates themselves are not kept."""
+
+    __tablename__ = "reply_template_facts"
+    __table_args__ = (Index("ix_reply_template_facts_unit_id", "unit_id"),)
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str | None] = mapped_column(String(50))
+    category_id: Mapped[str | None] = mapped_column(String(50))
+    work_order_id: Mapped[str | None] = mapped_column(String(36))
+    appeal_id: Mapped[str | None] = mapped_column(String(36))
+    closed_at: Mapped[datetime | None]
+    requested_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+
+
+class ReturnVisitFact(Base):
+    """A citizen's answer to the return visit (回访, Art. 30): the four ratings of
+    Art. 30, 1 to 5, and whether they were satisfied (Art. 31); the latest answer
+    of a survey stands."""
+
+    __tablename__ = "return_visit_facts"
+    __table_args__ = (
+        Index("ix_return_visit_facts_work_order_id", "work_order_id"),
+        Index("ix_return_visit_facts_unit_id", "unit_id"),
+    )
+
+    survey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    work_order_id: Mapped[str | None] = mapped_column(String(36))
+    appeal_id: Mapped[str | None] = mapped_column(String(36))
+    unit_id: Mapped[str | None] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    speed: Mapped[int | None] = mapped_column(SmallInteger)
+    effect: Mapped[int | None] = mapped_column(SmallInteger)
+    service: Mapped[int | None] = mapped_column(SmallInteger)
+    system: Mapped[int | None] = mapped_column(SmallInteger)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+
+
+class CalendarAlertFact(Base):
+    """The latest alert that a year's official holiday schedule is missing, per year:
+    deadlines reaching into it are provisional until it is loaded."""
+
+    __tablename__ = "calendar_alert_facts"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    provisional_deadlines: Mapped[int | None] = mapped_column(Integer)
+    first_raised_at: Mapped[datetime | None]
+    raised_at: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]

@@ -1,14 +1,14 @@
-"""Queries on analytics' store: locked upserts for the projection, and the grouped
-counts behind the KPIs."""
+"""Queries on analytics' store: locked upserts for the projection, the grouped
+counts behind the KPIs, and the lists of warnings and calendar alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +17,36 @@ from minsheng_analytics.models import (
     AcceptanceRequestFact,
     AppealFact,
     Base,
+    CalendarAlertFact,
+    DisputeFact,
     NoticeFact,
+    OverdueListFact,
+    OverdueListOrderFact,
+    ReplyTemplateFact,
+    ReturnVisitFact,
+    WarningAppealFact,
+    WarningFact,
     WorkOrderFact,
 )
 
 Fact = TypeVar("Fact", bound=Base)
+
+# The rows that keep the `occurred_at` of the newest event applied to them.
+_STAMPED: tuple[type[Any], ...] = (
+    AppealFact,
+    WorkOrderFact,
+    AcceptanceRequestFact,
+    NoticeFact,
+    WarningFact,
+    DisputeFact,
+    OverdueListFact,
+    ReplyTemplateFact,
+    ReturnVisitFact,
+    CalendarAlertFact,
+)
+
+# The level of Art. 24 at which a dispute ends in the district leader's meeting.
+DISTRICT_MEETING = "district_meeting"
 
 
 @dataclass(frozen=True)
@@ -44,35 +69,51 @@ class Window:
         return conditions
 
 
-async def locked(session: AsyncSession, model: type[Fact], key: str) -> Fact:
-    """The row of `model` with primary key `key`, created empty when absent, locked
-    until the caller's transaction ends.
+async def locked(
+    session: AsyncSession, model: type[Fact], key: str | int | tuple[Any, ...]
+) -> Fact:
+    """The row of `model` with primary key `key` (a tuple for a key of several
+    columns, in their order), created empty when absent, locked until the caller's
+    transaction ends.
 
     Insert-if-absent first, then read with FOR UPDATE: two consumers touching the same
     work order from different topics queue on the row instead of both inserting it.
     (SQLite has no row locks; its single writer serialises the transactions anyway.)
     """
-    table = model.__table__
-    key_column = next(iter(table.primary_key.columns))  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    if dialect == "postgresql":
-        await session.execute(
-            postgresql.insert(table)  # type: ignore[arg-type]
-            .values({key_column.name: key})
-            .on_conflict_do_nothing()
-        )
-    elif dialect == "sqlite":
-        await session.execute(
-            sqlite.insert(table)  # type: ignore[arg-type]
-            .values({key_column.name: key})
-            .on_conflict_do_nothing()
-        )
+    columns = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    values = dict(zip((c.name for c in columns), _parts(key), strict=True))
+    await add_absent(session, model, [values])
     row = await session.get(model, key, with_for_update=True, populate_existing=True)
     if row is None:
-        row = model(**{key_column.name: key})
+        row = model(**values)
         session.add(row)
         await session.flush()
     return row
+
+
+def _parts(key: str | int | tuple[Any, ...]) -> tuple[Any, ...]:
+    return key if isinstance(key, tuple) else (key,)
+
+
+async def add_absent(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `rows` of `model`, leaving alone those whose primary key is there."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = _INSERTS.get(dialect)
+    if insert is None:
+        raise NotImplementedError(
+            f"analytics' store runs on PostgreSQL or SQLite, not {dialect}"
+        )
+    await session.execute(
+        insert(model.__table__).values(list(rows)).on_conflict_do_nothing()
+    )
+
+
+# Both dialects insert with ON CONFLICT DO NOTHING.
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 async def acceptance_times(
@@ -97,6 +138,94 @@ async def acceptance_times(
         )
     )
     return requested, sent
+
+
+async def dispute_counts(session: AsyncSession, work_order_id: str) -> tuple[int, int]:
+    """How many ownership disputes the order has had, and how many of them went to
+    the district leader's meeting (Art. 24)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(case((DisputeFact.level == DISTRICT_MEETING, 1))),
+            ).where(DisputeFact.work_order_id == work_order_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def replace_listed_orders(
+    session: AsyncSession,
+    unit_id: str,
+    week_of: date,
+    orders: Iterable[Mapping[str, Any]],
+) -> int:
+    """Make `orders` the overdue clocks of the unit's list of the week; how many."""
+    await session.execute(
+        delete(OverdueListOrderFact).where(
+            OverdueListOrderFact.unit_id == unit_id,
+            OverdueListOrderFact.week_of == week_of,
+        )
+    )
+    rows = [{"unit_id": unit_id, "week_of": week_of, **order} for order in orders]
+    await add_absent(session, OverdueListOrderFact, rows)
+    return len({(row["work_order_id"], row["kind"]) for row in rows})
+
+
+async def warnings(
+    session: AsyncSession,
+    *,
+    kind: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[WarningFact, list[str]]], int]:
+    """Warnings newest first, each with its appeal ids, and how many match."""
+    conditions: list[ColumnElement[bool]] = [WarningFact.raised_at.is_not(None)]
+    if kind is not None:
+        conditions.append(WarningFact.kind == kind)
+    if since is not None:
+        conditions.append(WarningFact.raised_at >= since)
+    total = await session.scalar(
+        select(func.count()).select_from(WarningFact).where(*conditions)
+    )
+    found = list(
+        await session.scalars(
+            select(WarningFact)
+            .where(*conditions)
+            .order_by(WarningFact.raised_at.desc(), WarningFact.warning_id)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    appeals = await _warning_appeals(session, [row.warning_id for row in found])
+    return [(row, appeals.get(row.warning_id, [])) for row in found], int(total or 0)
+
+
+async def _warning_appeals(
+    session: AsyncSession, warning_ids: list[str]
+) -> dict[str, list[str]]:
+    appeals: dict[str, list[str]] = {}
+    if not warning_ids:
+        return appeals
+    rows = await session.execute(
+        select(WarningAppealFact.warning_id, WarningAppealFact.appeal_id)
+        .where(WarningAppealFact.warning_id.in_(warning_ids))
+        .order_by(WarningAppealFact.warning_id, WarningAppealFact.appeal_id)
+    )
+    for warning_id, appeal_id in rows.all():
+        appeals.setdefault(warning_id, []).append(appeal_id)
+    return appeals
+
+
+async def calendar_alerts(session: AsyncSession) -> list[CalendarAlertFact]:
+    """The latest alert of every year whose holiday schedule was reported missing."""
+    rows = await session.scalars(
+        select(CalendarAlertFact)
+        .where(CalendarAlertFact.raised_at.is_not(None))
+        .order_by(CalendarAlertFact.year)
+    )
+    return list(rows)
 
 
 async def appeal_rows(session: AsyncSession, window: Window) -> Sequence[Any]:
@@ -136,7 +265,7 @@ def _columns(chosen: Sequence[indicators.Indicator]) -> list[Any]:
 async def as_of(session: AsyncSession) -> datetime | None:
     """The `occurred_at` of the newest event applied to the projection."""
     newest: list[datetime] = []
-    for model in (AppealFact, WorkOrderFact, AcceptanceRequestFact, NoticeFact):
+    for model in _STAMPED:
         value = await session.scalar(select(func.max(model.last_event_at)))
         if value is not None:
             newest.append(value)

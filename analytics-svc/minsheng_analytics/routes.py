@@ -1,6 +1,7 @@
 """Analytics' HTTP API, the dashboard page and its sign-in.
 
-Every API route needs the scope analytics:read (center roles, leaders, dashboards).
+Every API route (KPIs, warnings, alerts) needs the scope analytics:read (center roles,
+leaders, dashboards).
 The page takes a signed-in person (the session cookie from `POST /login`) or a
 system's key or token with the same scope; a browser without one is sent to the
 sign-in form.
@@ -17,10 +18,11 @@ from fastapi.responses import HTMLResponse
 
 from minsheng_analytics import dashboard, indicators, pages, repository, service
 from minsheng_analytics.deps import Context, Reader, Session, Viewer
-from minsheng_analytics.schemas import Definitions, KpiReport
+from minsheng_analytics.schemas import Alerts, Definitions, KpiReport, WarningPage
 from minsheng_common.auth.api import AuthContext
 from minsheng_common.auth.authenticator import Unauthenticated
 from minsheng_common.auth.ratelimit import RateLimited
+from minsheng_common.events.catalogue import WarningKind
 from minsheng_common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,35 @@ async def get_definitions(_reader: Reader, context: Context) -> Definitions:
     """How every indicator is counted: numerator, denominator and exclusions.
     Needs the scope analytics:read."""
     return service.definitions(context=context)
+
+
+@router.get("/warnings", response_model=WarningPage, tags=["warnings"])
+async def list_warnings(
+    _reader: Reader,
+    session: Session,
+    kind: WarningKind | None = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="only warnings raised at or after; no offset = Shanghai"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> WarningPage:
+    """Warnings (预警, Art. 23) newest first: hotspots, high-frequency events, safety
+    hazards and sensitive topics, each with its event cluster, the appeals that make
+    it up, their count, subdistrict and when it was raised. Needs the scope
+    analytics:read (center roles, leaders, dashboards)."""
+    return await service.warnings(
+        session=session, kind=kind, since=since, limit=limit, offset=offset
+    )
+
+
+@router.get("/alerts", response_model=Alerts, tags=["alerts"])
+async def get_alerts(_reader: Reader, session: Session) -> Alerts:
+    """Alerts about what the numbers rest on: the years whose official holiday
+    schedule is missing, so that deadlines reaching into them are provisional
+    (the latest alert of each year). Needs the scope analytics:read."""
+    return await service.alerts(session=session)
 
 
 @page.get(

@@ -1,9 +1,10 @@
 """API bodies. Each count and rate field takes its description from `indicators`, so
-the OpenAPI docs carry the definition of every number."""
+the OpenAPI docs carry the definition of every number. Warnings and calendar alerts
+are listed as the projection keeps them."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from minsheng_analytics import indicators as ind
 
@@ -63,6 +64,16 @@ class WorkOrderCounts(BaseModel):
     closure_rejected: int = Field(description=ind.CLOSURE_REJECTED.describe())
     merged: int = Field(description=ind.MERGED.describe())
     reopened: int = Field(description=ind.REOPENED.describe())
+    urged_half: int = Field(description=ind.URGED_HALF.describe())
+    urged_two_thirds: int = Field(description=ind.URGED_TWO_THIRDS.describe())
+    urged_overdue: int = Field(description=ind.URGED_OVERDUE.describe())
+    reply_templates_asked: int = Field(description=ind.REPLY_TEMPLATES_ASKED.describe())
+    reply_templates_received: int = Field(
+        description=ind.REPLY_TEMPLATES_RECEIVED.describe()
+    )
+    reply_templates_in_time: int = Field(
+        description=ind.REPLY_TEMPLATES_IN_TIME.describe()
+    )
 
 
 class Counts(WorkOrderCounts):
@@ -138,3 +149,55 @@ class Definitions(BaseModel):
     window: str = Field(description="how `from` and `to` narrow every indicator")
     rules_edition: str = Field(description="the rule edition whose limits label them")
     indicators: list[IndicatorOut]
+
+
+class WarningOut(BaseModel):
+    """A warning (预警, Art. 23) and the appeals that make it up."""
+
+    warning_id: str
+    kind: str = Field(
+        description="hotspot 热点, high_frequency 高频, safety_hazard 安全隐患, "
+        "sensitive 敏感"
+    )
+    cluster_id: str | None = Field(
+        description="the event cluster intake assigned: what counts as the same event"
+    )
+    appeal_ids: list[str] = Field(description="the appeals that make it up")
+    count: int = Field(description="how many reports the warning counted")
+    subdistrict_id: str | None
+    window_hours: int | None = Field(
+        description="the window the reports were counted in, if any"
+    )
+    raised_at: AwareDatetime
+
+
+class WarningPage(BaseModel):
+    """Warnings newest first, and how many match the filters."""
+
+    items: list[WarningOut]
+    total: int
+
+
+class CalendarAlertOut(BaseModel):
+    """A year whose official holiday schedule was reported missing: deadlines
+    reaching into it are provisional until it is loaded (rules.md §11)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    year: int
+    provisional_deadlines: int = Field(
+        description="open deadlines that were provisional at the latest alert"
+    )
+    first_raised_at: AwareDatetime
+    raised_at: AwareDatetime = Field(
+        description="the latest alert; sla raises it again every day the schedule "
+        "is still missing, so an older one means it has likely been loaded since"
+    )
+
+
+class Alerts(BaseModel):
+    """Alerts about the data the numbers rest on."""
+
+    calendar_years_missing: list[CalendarAlertOut] = Field(
+        description="the latest alert of each year reported missing, by year"
+    )

@@ -1,6 +1,7 @@
 """The KPIs: fold the grouped counts of the projection into totals and slices by type,
 channel, unit and rejection reason (Art. 33); levels (Art. 9), holds (Art. 11) and the
-instant-answer rate (Art. 43) come with the appeal counts."""
+instant-answer rate (Art. 43) come with the appeal counts. Warnings (Art. 23) and
+calendar alerts are listed as kept."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_analytics import indicators, repository
 from minsheng_analytics.errors import InvalidWindow
+from minsheng_analytics.models import WarningFact
 from minsheng_analytics.schemas import (
+    Alerts,
+    CalendarAlertOut,
     Counts,
     Definitions,
     IndicatorOut,
@@ -23,6 +27,8 @@ from minsheng_analytics.schemas import (
     Rates,
     Slice,
     UnitSlice,
+    WarningOut,
+    WarningPage,
     Window,
     WorkOrderRates,
 )
@@ -117,6 +123,37 @@ async def kpis(
     )
 
 
+async def warnings(
+    *,
+    session: AsyncSession,
+    kind: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> WarningPage:
+    """Warnings raised at or after `since` (a time without offset is
+    Asia/Shanghai), of one kind if given, newest first."""
+    found, total = await repository.warnings(
+        session,
+        kind=kind,
+        since=as_utc(since) if since is not None else None,
+        limit=limit,
+        offset=offset,
+    )
+    return WarningPage(
+        items=[_warning_out(warning, appeal_ids) for warning, appeal_ids in found],
+        total=total,
+    )
+
+
+async def alerts(*, session: AsyncSession) -> Alerts:
+    """The latest alert of every year whose holiday schedule was reported missing."""
+    rows = await repository.calendar_alerts(session)
+    return Alerts(
+        calendar_years_missing=[CalendarAlertOut.model_validate(row) for row in rows]
+    )
+
+
 def definitions(*, context: AnalyticsContext) -> Definitions:
     """How every indicator is computed, labelled with the limits in force now."""
     edition = context.edition_now()
@@ -137,6 +174,23 @@ def definitions(*, context: AnalyticsContext) -> Definitions:
             )
             for indicator in indicators.ALL
         ],
+    )
+
+
+def _warning_out(warning: WarningFact, appeal_ids: list[str]) -> WarningOut:
+    # Validated rather than built field by field: the store's columns are nullable,
+    # and a listed warning has every one its event gives.
+    return WarningOut.model_validate(
+        {
+            "warning_id": warning.warning_id,
+            "kind": warning.kind,
+            "cluster_id": warning.cluster_id,
+            "appeal_ids": appeal_ids,
+            "count": warning.count,
+            "subdistrict_id": warning.subdistrict_id,
+            "window_hours": warning.window_hours,
+            "raised_at": warning.raised_at,
+        }
     )
 
 

@@ -411,6 +411,30 @@ def projector(sessions: async_sessionmaker[AsyncSession]) -> Projector:
     return Projector(sessions)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store of analytics: SQLite, then PostgreSQL. A plain
+    fixture: the database factory runs its own event loop."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    create_database: Callable[[str], str] = request.getfixturevalue("create_database")
+    return create_database("analytics")
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated store of analytics, once on each dialect."""
+    engine, made = await migrated_sessions(store_url)
+    yield made
+    await engine.dispose()
+
+
+@pytest.fixture
+def store_projector(store: async_sessionmaker[AsyncSession]) -> Projector:
+    """Applies events into `store`."""
+    return Projector(store)
+
+
 @pytest.fixture
 def story() -> Callable[..., Story]:
     return Story

@@ -23,7 +23,13 @@ from minsheng_common.devstack.broker import free_port
 # The sign-in itself cannot need a sign-in; it shows only the form.
 SIGN_IN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 # Every other route and the roles that may read it (analytics:read).
-PROTECTED = {("GET", "/v1/kpis"), ("GET", "/v1/kpis/definitions"), ("GET", "/")}
+PROTECTED = {
+    ("GET", "/v1/kpis"),
+    ("GET", "/v1/kpis/definitions"),
+    ("GET", "/v1/warnings"),
+    ("GET", "/v1/alerts"),
+    ("GET", "/"),
+}
 READERS = ("operator", "supervisor", "leader", "dashboard")
 NOT_READERS = ("unit", "channel", "operations")
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

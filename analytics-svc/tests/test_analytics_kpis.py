@@ -79,6 +79,14 @@ async def test_analytics_kpis_count_the_story_by_state(
         "closure_rejected": 0,
         "merged": 0,
         "reopened": 0,
+        # Urging and reply templates: see test_analytics_oversight.py and
+        # test_analytics_deadline_kinds.py.
+        "urged_half": 0,
+        "urged_two_thirds": 0,
+        "urged_overdue": 0,
+        "reply_templates_asked": 0,
+        "reply_templates_received": 0,
+        "reply_templates_in_time": 0,
     }
     assert body["rates"] == {
         "dispatch_within_limit": {"numerator": 2, "denominator": 3, "rate": 0.6667},
