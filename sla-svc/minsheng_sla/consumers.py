@@ -9,6 +9,13 @@ handling-notice clock (Art. 29) stops only when the notice is actually sent, and
 
 Each handler runs inside the consumer loop's transaction, after the event's inbox row:
 it changes clocks and stages events in that transaction and never commits.
+
+The consumer loop skips an event type without a handler; it does not dead-letter
+it. sla has none for ownership disputes (work_order.dispute_escalated and
+dispute_decided, Art. 24): the regulation stops no clock while units dispute, and a
+decision that moves the order comes with an approved work_order.return_decided and
+the new order's work_order.dispatched, which end and start the clocks as for any
+return (Art. 13).
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from minsheng_common.events import (
     WorkOrderDispatched,
     WorkOrderExtensionDecided,
     WorkOrderMerged,
+    WorkOrderOpinionSubmitted,
+    WorkOrderReplaced,
     WorkOrderReturnDecided,
     WorkOrderSigned,
 )
@@ -59,6 +68,8 @@ class WorkOrderEvents:
             WorkOrderClosed.event_type: self.on_closed,
             WorkOrderReturnDecided.event_type: self.on_return_decided,
             WorkOrderMerged.event_type: self.on_merged,
+            WorkOrderReplaced.event_type: self.on_replaced,
+            WorkOrderOpinionSubmitted.event_type: self.on_opinion_submitted,
         }
 
     async def on_dispatched(
@@ -209,6 +220,37 @@ class WorkOrderEvents:
             data.work_order_id,
         )
         await service.record_merged(session=session, merged=data)
+
+    async def on_replaced(
+        self, session: AsyncSession, envelope: Envelope, data: WorkOrderReplaced
+    ) -> None:
+        """A split or parallel order's predecessor ends: its pending deadlines are
+        cancelled (Art. 19, 20, 22)."""
+        log.debug(
+            "event %s: work order %s replaced (%s) by %s",
+            envelope.event_id,
+            data.work_order_id,
+            data.kind,
+            ", ".join(data.replacement_ids),
+        )
+        await service.record_replaced(session=session, replaced=data)
+
+    async def on_opinion_submitted(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: WorkOrderOpinionSubmitted,
+    ) -> None:
+        """A cooperating unit's opinion meets its handling deadline (Art. 20, 22)."""
+        log.debug(
+            "event %s: work order %s gave its opinion to the lead of group %s",
+            envelope.event_id,
+            data.work_order_id,
+            data.parallel_group_id,
+        )
+        await service.record_opinion_submitted(
+            session=session, context=self.context, submitted=data
+        )
 
 
 class NoticeEvents:

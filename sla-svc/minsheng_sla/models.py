@@ -34,9 +34,9 @@ class Deadline(Base):
     `pending` until what it measures happens (`met`) or its time runs out
     (`reached`); a reached clock that is met later becomes `met` and keeps
     `reached_at`. A clock of an order that ends without being handled (its return
-    approved, or merged into another) is `cancelled` and never reached. At most one
-    clock of each kind per work order: a reopened order (重办) is a new work order
-    with clocks of its own.
+    approved, merged into another, split or sent on in parallel) is `cancelled` and
+    never reached nor urged. At most one clock of each kind per work order: a
+    reopened order (重办) is a new work order with clocks of its own.
 
     A handling clock also carries its urging points (催办, Art. 39): the instants
     when half and two thirds of its working time have passed, the next one still to
@@ -105,6 +105,18 @@ class HandlingNotice(Base):
     requested_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     notice_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class CooperatingOrder(Base):
+    """An order a cooperating unit (协同单位) holds in a parallel group (Art. 20,
+    22), as its dispatch said. Such an order asks for no closure of its own: its
+    unit's opinion meets its handling clock, and when the center waived that
+    opinion, its closure with the lead does."""
+
+    __tablename__ = "cooperating_orders"
+
+    work_order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    parallel_group_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Supervision(Base):

@@ -26,6 +26,7 @@ from minsheng_sla.models import (
     CANCELLED,
     PENDING,
     REACHED,
+    CooperatingOrder,
     Deadline,
     DeadlineChange,
     HandlingNotice,
@@ -307,7 +308,8 @@ def _claiming(
 async def cancel_pending(
     session: AsyncSession, work_order_ids: Sequence[str], *, at: datetime
 ) -> list[Deadline]:
-    """Cancel every pending clock of the given work orders and return them.
+    """Cancel every pending clock of the given work orders and return them; their
+    urging points still to come are dropped, so none is urged (Art. 39).
 
     Only rows still pending change: on PostgreSQL a row the watcher has just claimed
     is waited for and then, reached already, left alone; reached and met clocks
@@ -321,7 +323,7 @@ async def cancel_pending(
             Deadline.work_order_id.in_(list(work_order_ids)),
             Deadline.status == PENDING,
         )
-        .values(status=CANCELLED, cancelled_at=at)
+        .values(status=CANCELLED, cancelled_at=at, next_urge_at=None)
         .returning(Deadline)
         .execution_options(synchronize_session=False)
     )
@@ -352,6 +354,36 @@ async def changes_of(
     for row in rows:
         by_deadline[row.deadline_id].append(row)
     return by_deadline
+
+
+async def add_cooperating(
+    session: AsyncSession, work_order_id: str, *, parallel_group_id: str | None
+) -> bool:
+    """Remember a cooperating order (Art. 20) unless it is known; True if added."""
+    values = {"work_order_id": work_order_id, "parallel_group_id": parallel_group_id}
+    dialect = _dialect(session)
+    statement: Executable
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(CooperatingOrder)
+            .values(**values)
+            .on_conflict_do_nothing()
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(CooperatingOrder).values(**values).on_conflict_do_nothing()
+        )
+    else:
+        statement = insert(CooperatingOrder).values(**values)
+    result = await session.execute(statement)
+    # A CursorResult, as in `insert_if_absent`.
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def is_cooperating(session: AsyncSession, work_order_id: str) -> bool:
+    """Whether dispatch sent the order to a cooperating unit (Art. 20)."""
+    found = await session.get(CooperatingOrder, work_order_id)
+    return found is not None
 
 
 async def handling_notice(session: AsyncSession, work_order_id: str) -> HandlingNotice:

@@ -67,8 +67,8 @@ class DeadlineOut(BaseModel):
         "computed from weekends and fixed holidays (rules.md §11)"
     )
     status: DeadlineStatus = Field(
-        description="pending, met, reached, or cancelled (the order was returned or "
-        "merged into another before the clock ran out)"
+        description="pending, met, reached, or cancelled (the order was returned, "
+        "merged into another, split or sent on in parallel before the clock ran out)"
     )
     met_at: AwareDatetime | None = None
     reached_at: AwareDatetime | None = None

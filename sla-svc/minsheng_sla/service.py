@@ -33,6 +33,8 @@ from minsheng_common.events import (
     WorkOrderDispatched,
     WorkOrderExtensionDecided,
     WorkOrderMerged,
+    WorkOrderOpinionSubmitted,
+    WorkOrderReplaced,
     WorkOrderReturnDecided,
     WorkOrderSigned,
 )
@@ -58,6 +60,9 @@ URGING_STEP_OF_LEVEL: dict[int, UrgingStep] = {
 
 # notify's kind for the handling notice (办理告知, Art. 29).
 HANDLING_NOTICE_KIND = "handling"
+
+# dispatch's role for a cooperating unit's order in a parallel group (Art. 20).
+COOPERATING_ROLE = "cooperating"
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +95,8 @@ async def start_on_dispatch(
     The handling clock starts where dispatch says (`clock_from`): at creation for
     ordinary orders, at dispatch for split and parallel ones (Art. 19, 22). Every
     round of a reopened order (重办) is a work order of its own, so it gets fresh
-    clocks here like any other.
+    clocks here like any other. A cooperating order (协同单位, Art. 20) is
+    remembered as one: it closes with its lead, not on a request of its own.
     """
     edition = periods.edition_for(context.rules, dispatched.created_at)
     if edition.id != dispatched.rules_edition:
@@ -132,6 +138,25 @@ async def start_on_dispatch(
         )
     for plan in plans:
         await _start(session, context, order, plan)
+    if dispatched.role == COOPERATING_ROLE:
+        await _remember_cooperating(session, dispatched)
+
+
+async def _remember_cooperating(
+    session: AsyncSession, dispatched: WorkOrderDispatched
+) -> None:
+    added = await repository.add_cooperating(
+        session,
+        dispatched.work_order_id,
+        parallel_group_id=dispatched.parallel_group_id,
+    )
+    if added:
+        log.info(
+            "work order %s (unit %s) cooperates in parallel group %s (Art. 20)",
+            dispatched.work_order_id,
+            dispatched.unit_id,
+            dispatched.parallel_group_id,
+        )
 
 
 async def record_signed(
@@ -397,12 +422,20 @@ async def record_closed(
     """The center closed the order (Art. 17). A staged closure (阶段性办结) starts
     the clock of its check, due when working hours end on the check date; reaching
     it is dispatch's to judge. A later closure of the same order (on time or overdue)
-    meets that check."""
+    meets that check.
+
+    A cooperating order (Art. 20) closes with its lead, without a closure request
+    of its own: when the center waived its opinion, nothing met its handling clock
+    yet, and the closure meets it at `handled_at` (when the opinion was waived). One
+    its opinion met already counts nothing again."""
     order = Order(
         work_order_id=closed.work_order_id,
         appeal_id=closed.appeal_id,
         unit_id=closed.unit_id,
     )
+    if await repository.is_cooperating(session, closed.work_order_id):
+        await _meet_with_lead(session, context, closed)
+
     if closed.outcome == "staged":
         if closed.check_date is None:
             log.warning(
@@ -429,6 +462,26 @@ async def record_closed(
     )
     if check is not None:
         await _meet(session, context, check, met_at=closed.closed_at)
+
+
+async def _meet_with_lead(
+    session: AsyncSession, context: SlaContext, closed: WorkOrderClosed
+) -> None:
+    handling = await repository.by_kind(
+        session, closed.work_order_id, "handling", for_update=True
+    )
+    if handling is None or handling.status not in (PENDING, REACHED):
+        return
+    log.info(
+        "work order %s (appeal %s): cooperating order closed with its lead while "
+        "its handling deadline %s was %s (opinion waived); met at %s",
+        closed.work_order_id,
+        closed.appeal_id,
+        handling.id,
+        handling.status,
+        closed.handled_at.isoformat(),
+    )
+    await _meet(session, context, handling, met_at=closed.handled_at)
 
 
 async def record_return_decided(
@@ -459,6 +512,78 @@ async def record_merged(
         ended,
         at=merged.merged_at,
         why=f"merged into work order {merged.work_order_id}",
+    )
+
+
+async def record_replaced(
+    *, session: AsyncSession, replaced: WorkOrderReplaced
+) -> list[Deadline]:
+    """An order split (拆分, Art. 19) or sent to several units in parallel (并行,
+    Art. 20, 22) ends unfinished: its pending clocks are cancelled, not missed, and
+    its urgings stop. Each order that replaces it brings clocks of its own, from its
+    own dispatch, with its work_order.dispatched. A clock that ran out before keeps
+    its outcome."""
+    return await _cancel(
+        session,
+        [replaced.work_order_id],
+        at=replaced.replaced_at,
+        why=f"replaced ({replaced.kind}) by work orders "
+        f"{', '.join(replaced.replacement_ids)}",
+    )
+
+
+async def record_opinion_submitted(
+    *,
+    session: AsyncSession,
+    context: SlaContext,
+    submitted: WorkOrderOpinionSubmitted,
+) -> None:
+    """A cooperating unit (协同单位) gave the lead its opinion (Art. 20): that is all
+    its order asks of it, so the order's handling clock, timed from its own
+    dispatch (Art. 22), is met then, late when after its due time. The order closes
+    later with its lead; that closure finds the clock met and counts nothing
+    again."""
+    handling = await repository.by_kind(
+        session, submitted.work_order_id, "handling", for_update=True
+    )
+    if handling is None:
+        log.warning(
+            "work order %s (appeal %s): opinion submitted but sla has no handling "
+            "deadline for it",
+            submitted.work_order_id,
+            submitted.appeal_id,
+        )
+        return
+    if handling.status == CANCELLED:
+        log.warning(
+            "work order %s (appeal %s): opinion submitted for an order that ended; "
+            "no clock changes",
+            submitted.work_order_id,
+            submitted.appeal_id,
+        )
+        return
+
+    _compare_opinion_timing(handling, submitted)
+    await _meet(session, context, handling, met_at=submitted.submitted_at)
+
+
+def _compare_opinion_timing(
+    handling: Deadline, submitted: WorkOrderOpinionSubmitted
+) -> None:
+    # Dispatch judges the opinion against its own copy of the due time; sla's clock
+    # is the one assessed, so a difference is only worth a person's look.
+    on_time = submitted.submitted_at <= handling.due_at
+    if on_time == submitted.on_time:
+        return
+    log.warning(
+        "work order %s: dispatch counts the opinion %s (due %s), sla's handling "
+        "deadline %s counts it %s (due %s); sla's count stands",
+        submitted.work_order_id,
+        "on time" if submitted.on_time else "late",
+        submitted.due_at.isoformat() if submitted.due_at else "unknown",
+        handling.id,
+        "on time" if on_time else "late",
+        handling.due_at.isoformat(),
     )
 
 
