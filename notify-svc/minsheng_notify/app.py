@@ -3,7 +3,7 @@ of appeals and work orders, the sending loop and the erasure of expired contacts
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from fastapi import FastAPI
 
@@ -12,8 +12,20 @@ from minsheng_common.bus.outbox import Outbox
 from minsheng_common.clock import Clock
 from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_notify import retention, routes, senders, sending
+from minsheng_notify import (
+    delivery_routes,
+    morning_report,
+    oa,
+    official_context,
+    official_routes,
+    retention,
+    routes,
+    senders,
+    sending,
+)
 from minsheng_notify.consumers import NotifyConsumers
+from minsheng_notify.official_consumers import OfficialConsumers
+from minsheng_notify.quiet_hours import QuietHours
 from minsheng_notify.rendering import NoticeTexts
 from minsheng_notify.service import NotifyContext, SendPolicy
 from minsheng_notify.settings import NotifySettings
@@ -27,18 +39,34 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        background=[sending.send_pending, retention.erase_expired_contacts],
+        background=[
+            sending.send_pending,
+            retention.erase_expired_contacts,
+            morning_report.send_daily,
+        ],
     )
     context = build_context(settings, outbox=runtime.outbox, clock=runtime.clock)
-    runtime.add_consumer(NotifyConsumers(context).spec())
+    official = official_context.build(
+        settings, notify=context, reference=load_reference(settings.reference_file)
+    )
+    oa.register_default(context.senders, settings.oa_path())
+    runtime.add_consumer(
+        NotifyConsumers(context).spec(OfficialConsumers(official).spec())
+    )
     runtime.extras[sending.CONTEXT_KEY] = context
+    runtime.extras[official_context.OFFICIAL_CONTEXT_KEY] = official
     return web.create_app(
         title="Minsheng notify",
         description="Notices to citizens (受理告知, Art. 28; 办理告知, Art. 29) sent "
         "through pluggable "
         "senders, with the evidence of every attempt (Art. 36).",
         runtime=runtime,
-        routers=[routes.router],
+        routers=[
+            routes.router,
+            delivery_routes.router,
+            official_routes.router,
+            official_routes.surveys,
+        ],
     )
 
 
@@ -59,5 +87,9 @@ def build_context(
             recipient_wait=settings.recipient_wait,
             batch_size=settings.send_batch_size,
             poll_interval=timedelta(milliseconds=settings.send_poll_ms),
+            quiet_hours=QuietHours(
+                start=time(settings.quiet_start_hour),
+                end=time(settings.quiet_end_hour),
+            ),
         ),
     )

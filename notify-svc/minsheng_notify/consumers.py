@@ -1,5 +1,6 @@
 """Events notify applies: intake's decisions, which say who to tell and are told
-themselves (appeal.filed, appeal.rejected, appeal.answered), the acceptance and
+themselves (appeal.filed, appeal.rejected, appeal.answered), their level
+(appeal.graded, which decides the quiet hours), the acceptance and
 handling notices units ask for (work_order.acceptance_notice_requested,
 work_order.handling_notice_requested), and mergers (work_order.merged), whose
 citizens are told the surviving order's result.
@@ -10,6 +11,7 @@ together with the inbox row that keeps an event from being applied twice.
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.bus.consumer import Handler
@@ -17,6 +19,7 @@ from minsheng_common.events import (
     AcceptanceNoticeRequested,
     AppealAnswered,
     AppealFiled,
+    AppealGraded,
     AppealRejected,
     Envelope,
     HandlingNoticeRequested,
@@ -24,8 +27,25 @@ from minsheng_common.events import (
 )
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
-from minsheng_notify import service
-from minsheng_notify.service import NotifyContext
+from minsheng_notify import handler_chain, service
+from minsheng_notify.service import NotifyContext, SecondContact
+
+
+class _SecondContactIn(BaseModel):
+    """A second contact appeal.filed may carry (an optional field of a later minor
+    version): the fallback channel when the first contact cannot be reached."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    second_contact_kind: str | None = Field(default=None, max_length=20)
+    second_contact_encrypted: str | None = None
+
+    def contact(self) -> SecondContact | None:
+        if not self.second_contact_kind or not self.second_contact_encrypted:
+            return None
+        return SecondContact(
+            kind=self.second_contact_kind, encrypted=self.second_contact_encrypted
+        )
 
 
 class NotifyConsumers:
@@ -39,7 +59,22 @@ class NotifyConsumers:
     ) -> None:
         """Keep the citizen of a filed appeal as the recipient of its notices, and
         tell them the tracking code."""
-        await service.notify_filed(session=session, context=self.context, filed=data)
+        try:
+            second = _SecondContactIn.model_validate(envelope.data).contact()
+        except ValidationError:
+            second = None
+        await service.notify_filed(
+            session=session, context=self.context, filed=data, second=second
+        )
+
+    async def on_appeal_graded(
+        self, session: AsyncSession, envelope: Envelope, data: AppealGraded
+    ) -> None:
+        """Keep the appeal's new level: a level-1 citizen is told even in the quiet
+        hours (Art. 9)."""
+        await service.record_level(
+            session=session, appeal_id=data.appeal_id, level=data.level
+        )
 
     async def on_appeal_rejected(
         self, session: AsyncSession, envelope: Envelope, data: AppealRejected
@@ -89,6 +124,7 @@ class NotifyConsumers:
     def handlers(self) -> dict[str, Handler]:
         return {
             AppealFiled.event_type: self.on_appeal_filed,
+            AppealGraded.event_type: self.on_appeal_graded,
             AppealRejected.event_type: self.on_appeal_rejected,
             AppealAnswered.event_type: self.on_appeal_answered,
             AcceptanceNoticeRequested.event_type: self.on_acceptance_notice_requested,
@@ -96,9 +132,15 @@ class NotifyConsumers:
             WorkOrderMerged.event_type: self.on_work_order_merged,
         }
 
-    def spec(self) -> ConsumerSpec:
+    def spec(self, *joined: ConsumerSpec) -> ConsumerSpec:
+        """Notify's one consumer group; `joined` groups add their topics and
+        handlers to it, since they share its inbox (see `handler_chain`)."""
+        topics = [topic_names.APPEALS, topic_names.WORK_ORDERS]
+        topics += [topic for spec in joined for topic in spec.topics]
         return ConsumerSpec(
             name="notices",
-            topics=[topic_names.APPEALS, topic_names.WORK_ORDERS],
-            handlers=self.handlers(),
+            topics=list(dict.fromkeys(topics)),
+            handlers=handler_chain.combine(
+                self.handlers(), *(spec.handlers for spec in joined)
+            ),
         )

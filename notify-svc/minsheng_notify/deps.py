@@ -18,3 +18,6 @@ NoticesReader = Annotated[
     Principal, Depends(require(Scope.NOTICES_READ, Scope.NOTICES_UNIT))
 ]
 """A center role (every notice) or a unit (the notices of its own work orders)."""
+
+CallRecorder = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_OPERATE))]
+"""A center operator, who records the calls staff made (Art. 36)."""

@@ -19,3 +19,22 @@ class UnknownTemplate(InvalidInput):
     """No message template exists for the kind of notice asked for."""
 
     code = "unknown_template"
+
+
+class ReceiptsNotTaken(NotFound):
+    """No secret is configured for this provider, so its receipts are not taken."""
+
+    code = "unknown_provider"
+
+
+class InvalidReceipt(InvalidInput):
+    """A delivery receipt that cannot be read."""
+
+    code = "invalid_receipt"
+
+
+class InvalidCallRecord(InvalidInput):
+    """A call record that cannot be true (a call in the future, a call that
+    reached the citizen in no time)."""
+
+    code = "invalid_call_record"

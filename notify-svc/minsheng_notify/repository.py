@@ -8,11 +8,26 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_notify.models import MergedAppeal, Notice, NoticeAttempt, Recipient
+from minsheng_notify.models import (
+    CallRecord,
+    MergedAppeal,
+    Notice,
+    NoticeAttempt,
+    Recipient,
+)
 
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
+MANUAL = "manual"
+"""Waits for staff to call and record the call: no sender can carry it."""
+
+# What became of a message after it left (the attempt's `delivery_status`).
+ACCEPTED = "accepted"
+"""The provider took the message; no receipt yet."""
+DELIVERED = "delivered"
+UNDELIVERED = "undelivered"
+FINAL_DELIVERY = frozenset({DELIVERED, UNDELIVERED})
 
 
 async def recipient(session: AsyncSession, appeal_id: str) -> Recipient | None:
@@ -29,23 +44,36 @@ async def notice_by_request(session: AsyncSession, request_id: str) -> Notice | 
 
 async def claim_due(
     session: AsyncSession, *, now: datetime
-) -> tuple[Notice, Recipient] | None:
-    """The next pending notice that is due and whose recipient is known, locked for
-    this transaction.
+) -> tuple[Notice, Recipient | None] | None:
+    """The next pending notice that is due and can be addressed (it carries its own
+    addresses, or its appeal's recipient is known), locked for this transaction,
+    with that recipient.
 
     On PostgreSQL `SKIP LOCKED` lets several workers send at once, each taking a
     different notice; SQLite has one writer and ignores the clause.
     """
     result = await session.execute(
         select(Notice, Recipient)
-        .join(Recipient, Recipient.appeal_id == Notice.appeal_id)
-        .where(Notice.status == PENDING, Notice.next_attempt_at <= now)
+        .outerjoin(Recipient, Recipient.appeal_id == Notice.appeal_id)
+        .where(
+            Notice.status == PENDING,
+            Notice.next_attempt_at <= now,
+            or_(Notice.addresses.is_not(None), Recipient.appeal_id.is_not(None)),
+        )
         .order_by(Notice.next_attempt_at, Notice.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Notice)
     )
     row = result.first()
     return None if row is None else (row[0], row[1])
+
+
+async def notice_for_update(session: AsyncSession, notice_id: str) -> Notice | None:
+    """One notice, locked for this transaction (waiting for a sender that holds
+    it)."""
+    return await session.scalar(
+        select(Notice).where(Notice.id == notice_id).with_for_update()
+    )
 
 
 async def claim_unaddressed(
@@ -56,7 +84,12 @@ async def claim_unaddressed(
     known = exists().where(Recipient.appeal_id == Notice.appeal_id)
     result = await session.scalars(
         select(Notice)
-        .where(Notice.status == PENDING, Notice.created_at <= created_before, ~known)
+        .where(
+            Notice.status == PENDING,
+            Notice.created_at <= created_before,
+            Notice.addresses.is_(None),
+            ~known,
+        )
         .order_by(Notice.created_at, Notice.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -143,3 +176,46 @@ async def merged_appeals(
         .order_by(MergedAppeal.merged_at, MergedAppeal.appeal_id)
     )
     return list(result.all())
+
+
+async def sent_attempts(
+    session: AsyncSession, *, channel: str, provider_ref: str
+) -> Sequence[NoticeAttempt]:
+    """The attempts that handed a message to `channel` under the provider's
+    reference `provider_ref`, locked for this transaction."""
+    result = await session.scalars(
+        select(NoticeAttempt)
+        .where(
+            NoticeAttempt.channel == channel,
+            NoticeAttempt.provider_ref == provider_ref,
+            NoticeAttempt.delivery_status.is_not(None),
+        )
+        .order_by(NoticeAttempt.id)
+        .with_for_update()
+    )
+    return result.all()
+
+
+async def call_records(
+    session: AsyncSession, notice_ids: Sequence[str]
+) -> dict[int, CallRecord]:
+    """The call records of the given notices, by the id of their attempt."""
+    if not notice_ids:
+        return {}
+    result = await session.scalars(
+        select(CallRecord).where(CallRecord.notice_id.in_(list(notice_ids)))
+    )
+    return {record.attempt_id: record for record in result}
+
+
+async def call_record(
+    session: AsyncSession, *, notice_id: str, called_by: str, called_at: datetime
+) -> CallRecord | None:
+    """The call record of this notice by this caller at this time, if kept."""
+    return await session.scalar(
+        select(CallRecord).where(
+            CallRecord.notice_id == notice_id,
+            CallRecord.called_by == called_by,
+            CallRecord.called_at == called_at,
+        )
+    )

@@ -62,6 +62,7 @@ async def erase_expired(
             )
             for recipient in expired:
                 recipient.contact_encrypted = None
+                recipient.second_contact_encrypted = None
                 recipient.contact_erased_at = now
                 log.debug(
                     "appeal %s: recipient's contact erased after the retention period",

@@ -7,11 +7,13 @@ the citizen's contact: only the masked recipient.
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import APIRouter, Query
 
 from minsheng_notify import access, rendering, service
 from minsheng_notify.deps import NoticesReader, Session
-from minsheng_notify.schemas import AttemptOut, NoticeList, NoticeOut
+from minsheng_notify.schemas import AttemptOut, DeliveryStatus, NoticeList, NoticeOut
 from minsheng_notify.service import NoticeRecord
 
 router = APIRouter(prefix="/v1", tags=["notices"])
@@ -71,6 +73,9 @@ def present(record: NoticeRecord) -> NoticeOut:
         failed_at=notice.failed_at,
         provider_ref=notice.provider_ref,
         last_error=notice.last_error,
+        audience=notice.audience,
+        delivery_status=cast(DeliveryStatus | None, notice.delivery_status),
+        receipt_at=notice.receipt_at,
         attempt_log=[
             AttemptOut(
                 at=attempt.at,
@@ -78,6 +83,10 @@ def present(record: NoticeRecord) -> NoticeOut:
                 channel=attempt.channel,
                 provider_ref=attempt.provider_ref,
                 detail=attempt.detail,
+                recipient_masked=attempt.recipient_masked,
+                content_sha256=attempt.content_sha256,
+                delivery_status=cast(DeliveryStatus | None, attempt.delivery_status),
+                receipt_at=attempt.receipt_at,
             )
             for attempt in record.attempts
         ],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from minsheng_common.events import (
 from minsheng_notify import rendering, repository
 from minsheng_notify.errors import FilterRequired, NoticeNotFound
 from minsheng_notify.models import MergedAppeal, Notice, NoticeAttempt, Recipient
+from minsheng_notify.quiet_hours import QuietHours
 from minsheng_notify.rendering import NoticeTexts
 from minsheng_notify.senders import SenderChoice
 
@@ -51,6 +52,7 @@ class SendPolicy:
     recipient_wait: timedelta
     batch_size: int
     poll_interval: timedelta
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
 
     def wait_after(self, attempts: int) -> timedelta:
         """The pause after the `attempts`-th failed try: doubled each time, capped."""
@@ -69,11 +71,24 @@ class NotifyContext:
     policy: SendPolicy
 
 
+@dataclass(frozen=True)
+class SecondContact:
+    """A second contact of the citizen, of another kind, still encrypted: where the
+    notice falls back to when the first contact cannot be reached."""
+
+    kind: str
+    encrypted: str = field(repr=False)
+
+
 async def record_recipient(
-    *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
+    *,
+    session: AsyncSession,
+    context: NotifyContext,
+    filed: AppealFiled,
+    second: SecondContact | None = None,
 ) -> Recipient:
-    """Keep who to tell about a filed appeal; the contact stays encrypted as received
-    (the citizen's name is not kept).
+    """Keep who to tell about a filed appeal, and the appeal's level; the contacts
+    stay encrypted as received (the citizen's name is not kept).
 
     A second appeal.filed for the same appeal replaces what was kept, unless the
     contact was erased after the retention period.
@@ -88,7 +103,7 @@ async def record_recipient(
             recipient.contact_erased_at.isoformat(),
         )
         return recipient
-    return await _keep_recipient(
+    recipient = await _keep_recipient(
         session,
         context,
         recipient,
@@ -99,6 +114,29 @@ async def record_recipient(
         contact_encrypted=filed.contact_encrypted,
         decided_at=filed.filed_at,
     )
+    recipient.level = filed.level
+    # A second contact of the same kind adds no other channel to fall back to.
+    kept = second if second is not None and second.kind != filed.contact_kind else None
+    recipient.second_contact_kind = kept.kind if kept else None
+    recipient.second_contact_encrypted = kept.encrypted if kept else None
+    await session.flush()
+    return recipient
+
+
+async def record_level(
+    *, session: AsyncSession, appeal_id: str, level: int
+) -> Recipient | None:
+    """Keep an appeal's new level (Art. 9), which decides whether its citizen's SMS
+    waits out the quiet hours; None when the recipient is not known yet (its
+    appeal.filed carries the level)."""
+    recipient = await repository.recipient(session, appeal_id)
+    if recipient is None or recipient.level == level:
+        return recipient
+    recipient.level = level
+    await session.flush()
+
+    log.info("appeal %s: recipient's level now %d", appeal_id, level)
+    return recipient
 
 
 async def _keep_recipient(
@@ -131,11 +169,17 @@ async def _keep_recipient(
 
 
 async def notify_filed(
-    *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
+    *,
+    session: AsyncSession,
+    context: NotifyContext,
+    filed: AppealFiled,
+    second: SecondContact | None = None,
 ) -> Notice | None:
     """Keep the recipient of a filed appeal and queue the notice with its tracking
     code (立案, Art. 11); None when the contact was erased already (a replay)."""
-    recipient = await record_recipient(session=session, context=context, filed=filed)
+    recipient = await record_recipient(
+        session=session, context=context, filed=filed, second=second
+    )
     if recipient.contact_encrypted is None:
         return None
 

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from minsheng_notify.senders.base import OutgoingNotice, SendFailed, SendResult
+from minsheng_notify.senders.base import MAILBOX, OutgoingNotice, SendFailed, SendResult
 
 
 class MailboxFolderSender:
@@ -20,7 +20,7 @@ class MailboxFolderSender:
     it (file 0600, a folder it creates 0700).
     """
 
-    channel = "mailbox"
+    channel = MAILBOX
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -54,7 +54,7 @@ class MailboxFolderSender:
 def _document(message: OutgoingNotice) -> dict[str, str]:
     return {
         "notice_id": message.notice_id,
-        "appeal_id": message.appeal_id,
+        "appeal_id": message.appeal_id or "",
         "kind": message.kind,
         "contact_kind": message.contact_kind,
         "contact": message.contact,
