@@ -9,7 +9,7 @@ from minsheng_common import web
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_dispatch import admin, idempotency, routes, seeding
+from minsheng_dispatch import admin, dispatching, idempotency, routes, seeding
 from minsheng_dispatch.attachments import routes as attachment_routes
 from minsheng_dispatch.attachments.store import LocalStore
 from minsheng_dispatch.consumers import DispatchHandlers
@@ -77,6 +77,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         on_start=seed_reference,
     )
     app.state.context = context
+    app.state.dispatch_chosen = dispatching.chosen_dispatch(context)
     app.state.attachment_store = LocalStore(settings.data_dir / "attachments")
     app.state.attachment_max_bytes = settings.attachment_max_bytes
     return app

@@ -17,10 +17,10 @@ from minsheng_common.events import (
 )
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
-from minsheng_dispatch import service
+from minsheng_dispatch import dispatching, service
 from minsheng_dispatch.lifecycle import closure, handling
 from minsheng_dispatch.service import DispatchContext
-from minsheng_dispatch.special import candidates, merge
+from minsheng_dispatch.special import candidates
 
 
 class DispatchHandlers:
@@ -32,16 +32,14 @@ class DispatchHandlers:
     async def on_appeal_filed(
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled
     ) -> None:
-        """A filed appeal becomes a work order, once (an appeal that already has one
-        creates nothing); the same event reported through the same channel goes
-        into the order of its first report (并案, Art. 18)."""
-        order = await service.dispatch_appeal(
+        """A filed appeal becomes a work order, once, when routing is certain; else
+        it waits in the dispatch queue for an operator (Art. 12). A repeated
+        delivery of an appeal that has an order or went through the queue does
+        nothing. The same event reported through the same channel goes into the
+        order of its first report (并案, Art. 18)."""
+        await dispatching.appeal_filed(
             session=session, context=self.context, appeal=data
         )
-        if order is not None:
-            await merge.merge_on_dispatch(
-                session=session, context=self.context, order=order
-            )
 
     async def on_deadline_set(
         self, session: AsyncSession, envelope: Envelope, data: DeadlineSet

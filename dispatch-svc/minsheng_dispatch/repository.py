@@ -8,10 +8,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_dispatch import routing
 from minsheng_dispatch.models import (
     ChangeSequence,
-    RoutingRule,
     Unit,
     WorkOrder,
     WorkOrderAction,
@@ -445,35 +443,3 @@ async def units(session: AsyncSession) -> list[Unit]:
 
 async def unit(session: AsyncSession, unit_id: str) -> Unit | None:
     return await session.get(Unit, unit_id)
-
-
-async def subdistrict_unit_ids(session: AsyncSession) -> frozenset[str]:
-    """The unit ids of the subdistrict offices (街道办事处)."""
-    rows = await session.scalars(select(Unit.id).where(Unit.kind == "subdistrict"))
-    return frozenset(rows)
-
-
-async def routing_rules(
-    session: AsyncSession, *, category_id: str | None = None
-) -> list[RoutingRule]:
-    """Every rule, current and closed, in the order they were made."""
-    query = select(RoutingRule).order_by(RoutingRule.id)
-    if category_id is not None:
-        query = query.where(RoutingRule.category_id == category_id)
-    return list(await session.scalars(query))
-
-
-async def rules_for_routing(session: AsyncSession) -> list[routing.Rule]:
-    """The routing table as the routing function reads it."""
-    return [
-        routing.Rule(
-            id=row.id,
-            category_id=row.category_id,
-            unit_id=row.unit_id,
-            valid_from=row.valid_from,
-            subdistrict_id=row.subdistrict_id,
-            keyword=row.keyword,
-            valid_to=row.valid_to,
-        )
-        for row in await routing_rules(session)
-    ]

@@ -24,9 +24,12 @@ The order of precedence, most specific first:
    fallback, 属地兜底, Art. 21);
 8. no known place either: the fallback unit (the center, which dispatches by hand).
 
-Routing is *certain* when a project or a rule of the appeal's category that fits its
-place decided (steps 1–5): then the order is dispatched automatically. A fallback
-(steps 6–8) is not certain: the appeal waits in the dispatch queue for an operator.
+Routing is *certain* when a project, a first-handler rule, or a rule of the appeal's
+category that fits its place or names a keyword in its text decided (steps 1–4): then
+the order is dispatched automatically. The category's district-wide default (step 5)
+says which unit usually takes the category, not that this appeal is its: with the
+fallbacks (steps 6–8) it is not certain, and the appeal waits in the dispatch queue for
+an operator, the unit routing chose suggested (Art. 12).
 Retired units and categories (Art. 8: the classification standard changes) are never
 chosen: their rules are skipped as if closed.
 """
@@ -63,18 +66,21 @@ CERTAIN_REASONS = frozenset(
         Reason.KEYWORD,
         Reason.COMMUNITY,
         Reason.SUBDISTRICT,
-        Reason.CATEGORY_DEFAULT,
         Reason.OPERATOR,
     }
 )
-"""The reasons an order may be dispatched on without an operator looking at it."""
+"""The reasons an order may be dispatched on without an operator looking at it: a
+project, a first-handler rule, a rule of the category for the appeal's place or
+keyword, or the operator's own choice (Art. 12, 26, 43)."""
 
 
 class RuleKind(StrEnum):
     """What a rule of the routing table is for."""
 
     STANDARD = "standard"
-    """Category × place (× keyword) → unit: certain when it matches."""
+    """Category × place (× keyword) → unit: certain when its place or keyword
+    matches; one for the whole district without a keyword is the category's default,
+    which is not."""
     FIRST_HANDLER = "first_handler"
     """Category (× keyword) → the main unit named by the standard (Art. 26)."""
     FALLBACK = "fallback"
@@ -137,7 +143,8 @@ class Route:
     @property
     def certain(self) -> bool:
         """Whether the order may go out without an operator: a project or a rule of
-        the category matched, not a fallback (Art. 12)."""
+        the category for this place or keyword matched, not the category's default
+        nor a fallback (Art. 12)."""
         return self.reason in CERTAIN_REASONS
 
 

@@ -53,10 +53,16 @@ class UnitOut(BaseModel):
 class RouteOut(BaseModel):
     """Why the order went to its unit."""
 
-    rule_id: int | None = Field(description="the routing rule; none for a fallback")
+    rule_id: int | None = Field(
+        description="the routing rule; none for a project or an operator's choice"
+    )
     reason: str = Field(
-        description="keyword, subdistrict, category_default, territorial_fallback "
-        "(Art. 21) or center_fallback"
+        description="project (Art. 43), first_handler (Art. 26), keyword, community "
+        "or subdistrict when routing was certain; operator when the center "
+        "dispatched it from the dispatch queue (Art. 12); center_redispatch, "
+        "dispute_decision, center_split or center_parallel for an order that "
+        "replaced another. Orders made before the queue may carry category_default "
+        "or a fallback (fallback_rule, territorial_fallback, center_fallback)"
     )
     basis: str
 

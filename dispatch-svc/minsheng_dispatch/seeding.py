@@ -1,9 +1,13 @@
 """Seeding a new store from the reference data: units, categories and the routing
 table. Runs at every start and does nothing once the store holds units.
 
-A territorial category's district-wide default unit is seeded as a fallback rule:
-it only catches appeals whose place is unknown, which an operator confirms (Art. 12,
-21). Every other seeded rule is a standard one.
+Every category is seeded for each subdistrict of the district: a territorial one (or
+one without a unit) to the subdistrict office, any other to its unit. An appeal of a
+known place is then routed by a rule for its place, which is certain, and dispatched
+automatically (Art. 12). The district-wide default unit only catches appeals whose
+place is unknown, which an operator confirms from the dispatch queue: for a
+territorial category it is seeded as a fallback rule (Art. 21), for any other it is
+the category's default. Every other seeded rule is a standard one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from minsheng_common.reference import Category as ReferenceCategory
 from minsheng_common.reference import ReferenceData
 from minsheng_common.rules import RuleBook
 from minsheng_common.timeutil import SHANGHAI, as_utc
@@ -63,24 +68,27 @@ def routing_rules(
     for category in reference.categories:
         if category.default_unit is not None:
             rule(category.id, category.default_unit, "category default unit")
-        if category.territorial or category.default_unit is None:
-            for subdistrict in reference.subdistricts:
-                if subdistrict.id not in unit_ids:
-                    log.warning(
-                        "subdistrict %s is not a unit; category %s cannot route there",
-                        subdistrict.id,
-                        category.id,
-                    )
-                    continue
-                rule(
+        for subdistrict in reference.subdistricts:
+            unit_id, note = _unit_of_place(category, subdistrict.id)
+            if unit_id not in unit_ids:
+                log.warning(
+                    "unit %s is not known; category %s cannot route to it in %s",
+                    unit_id,
                     category.id,
                     subdistrict.id,
-                    "territorial: the subdistrict office (街道办事处)",
-                    subdistrict_id=subdistrict.id,
                 )
+                continue
+            rule(category.id, unit_id, note, subdistrict_id=subdistrict.id)
         for keyword, unit_id in category.examples.items():
             rule(category.id, unit_id, "keyword example", keyword=keyword)
     return rules
+
+
+def _unit_of_place(category: ReferenceCategory, subdistrict_id: str) -> tuple[str, str]:
+    """The unit a category's appeals of one subdistrict go to, and the rule's note."""
+    if category.territorial or category.default_unit is None:
+        return subdistrict_id, "territorial: the subdistrict office (街道办事处)"
+    return category.default_unit, "the category's unit, in this subdistrict too"
 
 
 def seeded_kind(reference: ReferenceData, rule: RoutingRule) -> RuleKind:

@@ -1,6 +1,7 @@
-"""Work orders: created from filed appeals (分拨, Art. 12), signed by their unit or
-by default (签收 / 默认签收, Art. 13), and the unit's acceptance notice (Art. 28).
-What follows signing is in `minsheng_dispatch.lifecycle`."""
+"""Work orders: created from filed appeals routing is certain of, the others queued
+for an operator (分拨, Art. 12), signed by their unit or by default (签收 / 默认签收,
+Art. 13), and the unit's acceptance notice (Art. 28). What follows signing is in
+`minsheng_dispatch.lifecycle`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from minsheng_common.events import (
 from minsheng_common.events.catalogue import OrderRole
 from minsheng_common.rules import RuleBook, RuleEdition
 from minsheng_dispatch import access, repository, routing
+from minsheng_dispatch.admin import lookup, queue, responsibility
 from minsheng_dispatch.errors import (
     AcceptanceNoticeAlreadyRequested,
     AlreadySigned,
@@ -34,7 +36,6 @@ from minsheng_dispatch.errors import (
     NotSigned,
     OrderEnded,
     OrderReturned,
-    RoutingTableNotReady,
     UnitNotFound,
     WorkOrderNotFound,
 )
@@ -85,32 +86,81 @@ class NoticeRequest:
 async def dispatch_appeal(
     *, session: AsyncSession, context: DispatchContext, appeal: AppealFiled
 ) -> WorkOrder | None:
-    """Create the work order of a filed appeal and send it to its unit; None when the
-    appeal already has one. Runs in the caller's transaction."""
-    # Two deliveries of one appeal at the same moment both pass this check; the
-    # unique appeal_id then fails the second transaction, the consumer retries it,
-    # and the retry finds the order here.
+    """Route a filed appeal under the registry in force (rules, registered projects,
+    retired units and categories): when routing is certain, create its work order
+    and send it to its unit; otherwise put it in the dispatch queue for an operator
+    (Art. 12). None when no order was made: the appeal has one already, waits in
+    the queue, or has just been queued. Runs in the caller's transaction."""
+    # Two deliveries of one appeal at the same moment both pass these checks; the
+    # unique appeal id (of the order or of the queue entry) then fails the second
+    # transaction, the consumer retries it, and the retry finds it here.
     if await repository.by_appeal(session, appeal.appeal_id) is not None:
         log.info("appeal %s already has a work order; nothing to do", appeal.appeal_id)
         return None
-
-    rules = await repository.rules_for_routing(session)
-    if not rules:
-        raise RoutingTableNotReady("the routing table is not seeded yet")
+    if await queue.held(session, appeal.appeal_id):
+        log.info(
+            "appeal %s went through the dispatch queue; the operator dispatches it",
+            appeal.appeal_id,
+        )
+        return None
 
     now = context.clock.now()
-    route = routing.pick_unit(
-        rules=rules,
-        category_id=appeal.category_id,
-        subdistrict_id=appeal.subdistrict_id,
-        text=f"{appeal.title}\n{appeal.content}",
+    route = await lookup.route_appeal(
+        session, appeal=appeal, at=now, fallback_unit=context.fallback_unit_id
+    )
+    if not route.certain:
+        await queue.enqueue(session, appeal=appeal, route=route, at=now)
+        return None
+
+    return await dispatch_routed(
+        session=session,
+        context=context,
+        appeal=appeal,
+        route=route,
+        actor=SYSTEM,
         at=now,
-        subdistrict_units=await repository.subdistrict_unit_ids(session),
-        fallback_unit=context.fallback_unit_id,
     )
 
-    order = _new_order(appeal, route, now, _edition(context.rule_book, appeal))
-    await send_order(session, context, order, actor=SYSTEM)
+
+async def dispatch_chosen(
+    *,
+    session: AsyncSession,
+    context: DispatchContext,
+    appeal: AppealFiled,
+    route: routing.Route,
+    actor: str,
+) -> WorkOrder | None:
+    """Create and send the work order of a queued appeal on the route an operator
+    chose; None when the appeal has an order already. Runs in the caller's
+    transaction."""
+    if await repository.by_appeal(session, appeal.appeal_id) is not None:
+        log.info("appeal %s already has a work order; nothing to do", appeal.appeal_id)
+        return None
+    return await dispatch_routed(
+        session=session,
+        context=context,
+        appeal=appeal,
+        route=route,
+        actor=actor,
+        at=context.clock.now(),
+    )
+
+
+async def dispatch_routed(
+    *,
+    session: AsyncSession,
+    context: DispatchContext,
+    appeal: AppealFiled,
+    route: routing.Route,
+    actor: str,
+    at: datetime,
+) -> WorkOrder:
+    """Create the appeal's work order for the route's unit and send it, timed from
+    the filing (Art. 12) whether routing or an operator chose the unit; a unit a
+    first-handler rule chose is named so (Art. 26). In the caller's transaction."""
+    order = _new_order(appeal, route, at, _edition(context.rule_book, appeal))
+    await send_order(session, context, order, actor=actor)
+    responsibility.note_route(session, work_order_id=order.id, route=route, at=at)
     _log_dispatch(order, route)
     return order
 
@@ -284,15 +334,6 @@ def _log_dispatch(order: WorkOrder, route: routing.Route) -> None:
         order.unit_id,
         route.reason,
     )
-    if route.reason is routing.Reason.CENTER_FALLBACK:
-        log.warning(
-            "work order %s for appeal %s has no responsible unit; %s must dispatch it "
-            "by hand: %s",
-            order.id,
-            order.appeal_id,
-            order.unit_id,
-            route.basis,
-        )
     if not order.dispatched_within_target:
         log.warning(
             "work order %s for appeal %s dispatched %.0f s after filing, beyond the "

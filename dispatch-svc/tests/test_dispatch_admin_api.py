@@ -433,7 +433,11 @@ async def test_dispatch_admin_new_rule_replaces_the_rule_of_the_same_key(
     before = await center.supervisor.get(
         "/v1/routing-rules", params={"category_id": "education"}
     )
-    (default,) = [r for r in before.json() if r["keyword"] is None and r["in_force"]]
+    (default,) = [
+        r
+        for r in before.json()
+        if r["keyword"] is None and r["subdistrict_id"] is None and r["in_force"]
+    ]
 
     added = await center.supervisor.post(
         "/v1/routing-rules",
@@ -447,8 +451,19 @@ async def test_dispatch_admin_new_rule_replaces_the_rule_of_the_same_key(
     states = {r["id"]: r["in_force"] for r in after.json()}
     assert states[default["id"]] is False
     assert states[added.json()["id"]] is True
-    route = await center.route(filed(category_id="education", title="", content=""))
-    assert (route.unit_id, route.rule_id) == ("zzb", added.json()["id"])
+    unplaced = await center.route(
+        filed(
+            category_id="education",
+            subdistrict_id=None,
+            community=None,
+            title="",
+            content="",
+        )
+    )
+    placed = await center.route(filed(category_id="education", title="", content=""))
+    assert (unplaced.unit_id, unplaced.rule_id) == ("zzb", added.json()["id"])
+    # The district-wide rule is the category's default: a place keeps its own rule.
+    assert (placed.unit_id, placed.reason) == ("jyj", routing.Reason.SUBDISTRICT)
 
 
 @pytest.mark.parametrize(
@@ -576,7 +591,12 @@ async def test_dispatch_admin_unit_added_then_retired_is_never_chosen(
     )
     rule = await center.supervisor.post(
         "/v1/routing-rules",
-        json={"category_id": "economy", "unit_id": "new-bureau", "reason": "新职责"},
+        json={
+            "category_id": "economy",
+            "unit_id": "new-bureau",
+            "subdistrict_id": "kengzi-jd",
+            "reason": "新职责",
+        },
     )
     assert (await center.route(filed(category_id="economy"))).unit_id == "new-bureau"
 
@@ -661,6 +681,38 @@ async def test_dispatch_admin_category_added_with_its_routing(center: Admin) -> 
     assert added.status_code == 201, added.text
     assert (placed.unit_id, placed.certain) == ("maluan-jd", True)
     assert (unplaced.unit_id, unplaced.certain) == ("zjj", False)
+
+
+async def test_dispatch_admin_category_of_a_unit_is_certain_where_placed_art_12(
+    center: Admin,
+) -> None:
+    added = await center.supervisor.post(
+        "/v1/categories",
+        json={
+            "id": "housing-fund",
+            "name": "住房公积金",
+            "default_unit": "zjj",
+            "reason": "标准新增公积金类",
+        },
+    )
+    placed = await center.route(
+        filed(category_id="housing-fund", subdistrict_id="longtian-jd")
+    )
+    unplaced = await center.route(
+        filed(category_id="housing-fund", subdistrict_id=None, community=None)
+    )
+
+    assert added.status_code == 201, added.text
+    assert (placed.unit_id, placed.reason, placed.certain) == (
+        "zjj",
+        routing.Reason.SUBDISTRICT,
+        True,
+    )
+    assert (unplaced.unit_id, unplaced.reason, unplaced.certain) == (
+        "zjj",
+        routing.Reason.CATEGORY_DEFAULT,
+        False,
+    )
 
 
 async def test_dispatch_admin_retired_category_closes_its_rules_and_is_not_routed(

@@ -210,9 +210,17 @@ def test_every_certain_reason_is_a_rule_a_project_or_an_operator() -> None:
         Reason.KEYWORD,
         Reason.COMMUNITY,
         Reason.SUBDISTRICT,
-        Reason.CATEGORY_DEFAULT,
         Reason.OPERATOR,
     } == routing.CERTAIN_REASONS
+
+
+def test_category_default_is_not_certain_art_12() -> None:
+    """The category's district-wide unit says who usually takes the category, not
+    that this appeal is its: an operator confirms it from the queue."""
+    route = pick(subdistrict_id="maluan-jd", text="道路破损")
+
+    assert (route.unit_id, route.reason) == ("jtj", Reason.CATEGORY_DEFAULT)
+    assert not route.certain
 
 
 def test_rules_of_a_retired_unit_are_skipped() -> None:

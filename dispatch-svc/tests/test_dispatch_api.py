@@ -160,7 +160,7 @@ async def test_order_shows_route_and_dispatch_target(
     # The shared clock keeps running from NOW, so a little more than 15 minutes.
     assert 900 <= body["dispatch_seconds"] < 960
     assert body["dispatched_within_target"] is True
-    assert body["route"]["reason"] == "category_default"
+    assert body["route"]["reason"] == "subdistrict"
     assert body["rules_edition"] == "measures-v4"
     assert "contact" not in str(body)
 

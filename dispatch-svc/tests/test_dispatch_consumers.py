@@ -16,6 +16,7 @@ from minsheng_common.auth.roles import Role
 from minsheng_common.clock import FixedClock
 from minsheng_common.events import AppealFiled, DeadlineReached, Envelope, EventData
 from minsheng_dispatch import repository, service
+from minsheng_dispatch.admin.models import DispatchQueueEntry
 from minsheng_dispatch.app import MIGRATIONS
 from minsheng_dispatch.consumers import DispatchHandlers
 from minsheng_dispatch.errors import AlreadySigned, RoutingTableNotReady
@@ -70,7 +71,7 @@ async def test_appeal_filed_creates_a_dispatched_order_and_emits_it(
     assert order.dispatch_seconds == 15 * 60
     assert order.dispatched_within_target is True
     assert order.rules_edition == "measures-v4"
-    assert order.route_reason == "category_default"
+    assert order.route_reason == "subdistrict"
     events = await outbox_events(sessions)
     assert [event_type for event_type, _ in events] == ["work_order.dispatched"]
     body = events[0][1]
@@ -132,11 +133,12 @@ async def test_dispatch_exactly_at_the_target_is_within_it(
     assert (await only_order(sessions)).dispatched_within_target is True
 
 
-async def test_appeal_without_category_goes_to_its_subdistrict(
+async def test_appeal_without_category_waits_with_its_subdistrict_suggested_art_21(
     sessions: Any,
     handlers: DispatchHandlers,
     wrap: Wrap,
     appeal_filed: Callable[..., AppealFiled],
+    outbox_events: Any,
 ) -> None:
     await deliver_filed(
         sessions,
@@ -145,10 +147,14 @@ async def test_appeal_without_category_goes_to_its_subdistrict(
         appeal_filed(category_id=None, subdistrict_id="biling-jd"),
     )
 
-    order = await only_order(sessions)
-    assert order.unit_id == "biling-jd"
-    assert order.route_reason == "territorial_fallback"
-    assert order.route_rule_id is None
+    async with sessions() as session:
+        orders = await session.scalar(select(func.count()).select_from(WorkOrder))
+        entry = await session.get(DispatchQueueEntry, "appeal-1")
+    assert orders == 0
+    assert entry is not None and entry.resolved_at is None
+    assert entry.suggested_unit_id == "biling-jd"
+    assert entry.reason == "territorial_fallback"
+    assert await outbox_events(sessions) == []
 
 
 async def test_keyword_in_the_text_routes_and_names_its_rule(

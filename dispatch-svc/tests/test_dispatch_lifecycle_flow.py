@@ -5,13 +5,14 @@ under the caller's label."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from minsheng_common.events import DeadlineReached, DeadlineSet, NoticeSent
+from minsheng_common.events import AppealFiled, DeadlineReached, DeadlineSet, NoticeSent
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -370,15 +371,28 @@ async def test_dispatch_lifecycle_a_document_is_no_photo(life: Life) -> None:
 
 
 async def test_dispatch_lifecycle_component_keyword_in_the_address_needs_photos(
-    life: Life,
+    life: Life, appeal_filed: Callable[..., AppealFiled]
 ) -> None:
-    order = await life.signed(
-        category_id="city-sanitation",
-        subdistrict_id=None,
-        title="设施损坏",
-        content="设施损坏，影响出行",
-        address="坪山街道六和社区 路灯杆 PS-0012 旁",
+    # Of no known place, the appeal waits in the dispatch queue (Art. 12) until
+    # the center sends it to cgj.
+    await life.deliver(
+        appeal_filed(
+            category_id="city-sanitation",
+            subdistrict_id=None,
+            title="设施损坏",
+            content="设施损坏，影响出行",
+            address="坪山街道六和社区 路灯杆 PS-0012 旁",
+        )
     )
+    chosen = await life.center.post(
+        "/v1/dispatch-queue/appeal-1/dispatch",
+        json={"unit_id": "cgj", "reason": "路灯杆归城管"},
+    )
+    assert chosen.status_code == 200, chosen.text
+    order = await life.order(chosen.json()["work_order_id"])
+    signed = await life.cgj.post(url(order, "sign"), json={"signed_by": "王科员"})
+    assert signed.status_code == 200, signed.text
+    await life.handling_due(order["id"], life.now() + timedelta(days=7))
     life.clock.advance(timedelta(hours=3))
 
     response = await life.cgj.post(url(order, "closure"), json=life.reply())

@@ -63,13 +63,23 @@ def test_seeded_rules_start_on_the_first_editions_day_in_shanghai() -> None:
     assert valid_from == EPOCH
 
 
-def test_category_default_unit() -> None:
+def test_category_unit_of_a_known_place_is_certain_art_12() -> None:
     route = pick(category_id="education", text="学校门口拥堵")
 
     assert route.unit_id == "jyj"
-    assert route.reason is Reason.CATEGORY_DEFAULT
+    assert route.reason is Reason.SUBDISTRICT
     assert route.rule_id is not None
+    assert "education in kengzi-jd" in route.basis and "jyj" in route.basis
+    assert route.certain
+
+
+def test_category_default_of_an_unknown_place_is_not_certain_art_12() -> None:
+    route = pick(category_id="education", subdistrict_id=None, text="学校门口拥堵")
+
+    assert route.unit_id == "jyj"
+    assert route.reason is Reason.CATEGORY_DEFAULT
     assert "education" in route.basis and "jyj" in route.basis
+    assert not route.certain
 
 
 def test_keyword_example_routes_to_its_unit() -> None:
@@ -84,14 +94,14 @@ def test_keyword_of_another_category_does_not_apply() -> None:
     route = pick(category_id="education", text="学校旁边污水横流")
 
     assert route.unit_id == "jyj"
-    assert route.reason is Reason.CATEGORY_DEFAULT
+    assert route.reason is Reason.SUBDISTRICT
 
 
-def test_category_without_keyword_in_text_goes_to_its_default() -> None:
+def test_category_without_keyword_in_text_goes_to_its_unit() -> None:
     route = pick(category_id="environment-water", text="工厂夜间排放废气")
 
     assert route.unit_id == "sthjj"
-    assert route.reason is Reason.CATEGORY_DEFAULT
+    assert route.reason is Reason.SUBDISTRICT
 
 
 def test_territorial_category_goes_to_the_subdistrict_office() -> None:

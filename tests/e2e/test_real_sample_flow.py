@@ -7,7 +7,9 @@ masked places ("A市" → 深圳市坪山区, A1区…A9区 → the subdistricts
 rules (measured after the whole issue-4 pipeline: type, category, repeats, clusters,
 instant answers) give:
 
-- 47 filed, each dispatched as one work order;
+- 47 filed, each dispatched at once as one work order: every one has a category and a
+  subdistrict, so a rule of its category for its place (or a keyword) routes it and
+  routing is certain; none waits in the dispatch queue (Art. 12);
 - 5 held for on-site verification (`pending_verification`): complaints of illegal
   building, group renting or road occupation, which a grid worker checks first;
 - 442 not filed:
@@ -361,3 +363,86 @@ def export_texts(stack: Stack) -> list[tuple[str, str]]:
         (f"export {path}", httpx.get(f"{base}{path}", headers=headers, timeout=10).text)
         for path in ("/v1/kpis", "/v1/kpis/definitions", "/")
     ]
+
+
+def test_an_appeal_routing_is_not_certain_of_waits_for_an_operator(
+    replayed: Stack,
+) -> None:
+    """Art. 12: every sample appeal above was certain (a category and a subdistrict)
+    and went out at once. Here the center closes the education rule of 龙田街道;
+    an appeal of it there has only the category's default, waits in the dispatch
+    queue, and an operator dispatches it through the API, timed from filing."""
+    assert replayed.credentials is not None
+    supervisor = replayed.credentials.keys["supervisor"]
+    rules = get(
+        replayed,
+        "dispatch",
+        "/v1/routing-rules",
+        key=supervisor,
+        category_id="education",
+    )
+    (placed,) = [
+        r
+        for r in rules
+        if r["subdistrict_id"] == "longtian-jd"
+        and r["keyword"] is None
+        and r["in_force"]
+    ]
+    closed = post(
+        replayed,
+        "dispatch",
+        f"/v1/routing-rules/{placed['id']}/retire",
+        {"reason": "职责调整，待重新划分"},
+        key=supervisor,
+    )
+    assert closed.status_code == 200, closed.text
+    submitted = post(
+        replayed,
+        "intake",
+        "/v1/appeals",
+        {
+            "channel": "hotline-12345",
+            "channel_ref": "e2e-queue-1",
+            "type": "complaint",
+            "category_hint": "education",
+            "title": "校门口上下学拥堵",
+            "content": "龙田街道龙田社区龙田路8号学校门口上下学时段车辆乱停，"
+            "学生过马路危险。",
+            "contact": {"kind": "phone", "value": "13900002222"},
+            "received_at": SharedClock(replayed.clock_file).now().isoformat(),
+        },
+        key=replayed.credentials.channel_key("hotline-12345"),
+    )
+    assert submitted.status_code == 201, submitted.text
+    appeal = submitted.json()
+    assert appeal["decision"]["status"] == "filed", appeal
+
+    def queued() -> dict[str, Any] | None:
+        waiting = get(replayed, "dispatch", "/v1/dispatch-queue")["items"]
+        return next((e for e in waiting if e["appeal_id"] == appeal["id"]), None)
+
+    wait_until(queued, 30)
+    entry = queued()
+    assert entry is not None
+    assert (entry["reason"], entry["suggested_unit_id"]) == ("category_default", "jyj")
+    assert order_of(replayed, appeal["id"]) == []
+
+    def counted(queued: int) -> bool:
+        """Whether analytics counts every filed appeal, dispatched or queued."""
+        totals = get(replayed, "analytics", "/v1/kpis")["totals"]
+        filed = get(replayed, "intake", "/v1/appeal-counts")["filed"]
+        return totals["filed"] == filed and totals["dispatched"] + queued == filed
+
+    wait_until(lambda: counted(queued=1), 30)
+    chosen = post(
+        replayed,
+        "dispatch",
+        f"/v1/dispatch-queue/{appeal['id']}/dispatch",
+        {"unit_id": "jyj", "reason": "仍由教育局处理"},
+    )
+    assert chosen.status_code == 200, chosen.text
+    (order,) = order_of(replayed, appeal["id"])
+    assert order["id"] == chosen.json()["work_order_id"]
+    assert (order["unit_id"], order["route"]["reason"]) == ("jyj", "operator")
+    assert order["dispatched_within_target"] is True
+    wait_until(lambda: counted(queued=0), 30)

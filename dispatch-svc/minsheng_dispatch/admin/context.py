@@ -23,9 +23,9 @@ the rule book's editions yet; it belongs there with the other periods.)"""
 
 class ChosenDispatch(Protocol):
     """Makes and dispatches the work order of a queued appeal to the unit an operator
-    chose, in the caller's transaction, and answers the order's id (the lifecycle's
-    `dispatch_appeal` with a chosen route); None when the appeal has an order
-    already."""
+    chose, in the caller's transaction, and answers the order's id
+    (`dispatching.chosen_dispatch`: the path of an automatic dispatch, merge at
+    dispatch included); None when the appeal has an order already."""
 
     def __call__(
         self,

@@ -1,11 +1,13 @@
 """The dispatch queue (Art. 12): appeals routing was not certain of wait here for an
 operator, who chooses the unit.
 
-An appeal is dispatched automatically only when routing is certain (a project, or a
-rule of its category fitting its place: `routing.Route.certain`). Any fallback lands
-here with the unit routing would have chosen as a suggestion. The 1-hour dispatch
-target runs from filing for queued appeals too: the queue shows how long each has
-waited, and the order made from it is timed from filing like any other.
+An appeal is dispatched automatically only when routing is certain (a project, a
+first-handler rule, or a rule of its category for its place or keyword:
+`routing.Route.certain`). The category's default, any fallback and an appeal without
+a category land here (`service.dispatch_appeal`) with the unit routing would have
+chosen as a suggestion. The 1-hour dispatch target runs from filing for queued
+appeals too: the queue shows how long each has waited, and the order made from it is
+timed from filing like any other.
 
 The operator's choice makes the order through the lifecycle's dispatch function
 (`ChosenDispatch`) in the same transaction that resolves the entry, so an entry is

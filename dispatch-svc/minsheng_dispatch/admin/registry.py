@@ -179,8 +179,10 @@ async def add_category(
     incoming: CategoryIn,
 ) -> CategoryRow:
     """Add a category of the standard with its routing: the default unit (a
-    fallback for a territorial category) and, for a territorial category, the
-    subdistrict office of every subdistrict; commits."""
+    fallback for a territorial category) and, in every subdistrict, the subdistrict
+    office for a territorial category or the default unit for any other, so that an
+    appeal of a known place is certain and dispatched automatically (Art. 12);
+    commits."""
     if await session.get(Category, incoming.id) is not None:
         raise CategoryExists(f"category {incoming.id} exists (ids are never reused)")
     retired_units = await lookup.retired(session, Subject.UNIT)
@@ -200,13 +202,12 @@ async def add_category(
         examples={},
     )
     session.add(category)
-    offices = sorted(
-        (await lookup.subdistrict_unit_ids(session)) - retired_units
-        if incoming.territorial
-        else set()
-    )
     made = await _category_rules(
-        session, incoming, offices=offices, actor=actor, at=now
+        session,
+        incoming,
+        places=await _units_of_places(session, context, incoming, retired_units),
+        actor=actor,
+        at=now,
     )
     record(
         session,
@@ -228,11 +229,27 @@ async def add_category(
     return CategoryRow(category, None)
 
 
+async def _units_of_places(
+    session: AsyncSession,
+    context: AdminContext,
+    incoming: CategoryIn,
+    retired_units: frozenset[str],
+) -> list[tuple[str, str]]:
+    """(unit, subdistrict) of the category's rule for each subdistrict."""
+    if incoming.territorial:
+        offices = (await lookup.subdistrict_unit_ids(session)) - retired_units
+        return [(office, office) for office in sorted(offices)]
+    unit_id = incoming.default_unit
+    if unit_id is None:  # refused by CategoryIn: no default unit, not territorial
+        return []
+    return [(unit_id, subdistrict.id) for subdistrict in context.reference.subdistricts]
+
+
 async def _category_rules(
     session: AsyncSession,
     incoming: CategoryIn,
     *,
-    offices: list[str],
+    places: list[tuple[str, str]],
     actor: str,
     at: datetime,
 ) -> list[int]:
@@ -244,7 +261,10 @@ async def _category_rules(
             else routing.RuleKind.STANDARD
         )
         wanted.append((incoming.default_unit, None, kind))
-    wanted.extend((office, office, routing.RuleKind.STANDARD) for office in offices)
+    wanted.extend(
+        (unit_id, subdistrict_id, routing.RuleKind.STANDARD)
+        for unit_id, subdistrict_id in places
+    )
 
     made = []
     for unit_id, subdistrict_id, kind in wanted:

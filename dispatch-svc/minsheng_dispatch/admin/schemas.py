@@ -50,7 +50,9 @@ class RoutingRuleIn(_In):
     unit_id: Ident
     kind: RuleKind = Field(
         default=RuleKind.STANDARD,
-        description="standard (certain when it matches), first_handler (the main "
+        description="standard (certain when its place or keyword matches; one "
+        "for the whole district without a keyword is the category's default, for an "
+        "operator to confirm), first_handler (the main "
         "unit named by the standard, 首办负责, Art. 26: category and optional "
         "keyword only) or fallback (unclear cases, for an operator to confirm)",
     )
@@ -116,8 +118,8 @@ class UnitOut(BaseModel):
 
 class CategoryIn(_In):
     """A new first-level category of the classification standard (Art. 8). Its
-    routing rules are made with it: the default unit, and for a territorial category
-    the subdistrict office of every subdistrict."""
+    routing rules are made with it: the default unit, and in every subdistrict the
+    subdistrict office (territorial) or the default unit (any other)."""
 
     id: Ident
     name: Name
