@@ -121,8 +121,8 @@ def _print_where_to_look(stack: Stack, data_dir: Path) -> None:
         "unit, channel and role; people: operator, supervisor, leader)"
     )
     print(
-        f"clock      {stack.clock_file}  (move it: python -m "
-        "minsheng_common.devstack.clock advance 2h)"
+        f"clock      {stack.clock_file}  (move it: .venv/bin/python -m "
+        f"minsheng_common.devstack.clock --file {stack.clock_file} advance 2h)"
     )
     print()
 

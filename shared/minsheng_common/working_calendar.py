@@ -291,7 +291,7 @@ class WorkingCalendar:
 
     def _nth_after(self, ordinal: int, count: int) -> int:
         """The ordinal of the `count`-th working day after the day `ordinal`."""
-        year = date.fromordinal(ordinal + 1).year
+        year = _year_of(ordinal + 1)
         ordinals = self._table(year).ordinals
         index = bisect_right(ordinals, ordinal)
         while count > len(ordinals) - index:
@@ -306,8 +306,8 @@ class WorkingCalendar:
         if last - first < 2:
             return 0
         count = 0
-        first_year = date.fromordinal(first + 1).year
-        last_year = date.fromordinal(last - 1).year
+        first_year = _year_of(first + 1)
+        last_year = _year_of(last - 1)
         for year in range(first_year, last_year + 1):
             ordinals = self._table(year).ordinals
             count += bisect_left(ordinals, last) - bisect_right(ordinals, first)
@@ -371,6 +371,14 @@ class YearOutOfRange(InvalidInput, ValueError):
     """A date too far from today for any working calendar to say anything about."""
 
     code = "year_out_of_range"
+
+
+def _year_of(ordinal: int) -> int:
+    """The year of a day ordinal; `YearOutOfRange` past the last day Python knows
+    (a period starting on 31 December 9999 has no next day)."""
+    if not 1 <= ordinal <= date.max.toordinal():
+        check_computable(date.max.year + 1 if ordinal > 1 else 0)
+    return date.fromordinal(ordinal).year
 
 
 def check_computable(year: int) -> None:

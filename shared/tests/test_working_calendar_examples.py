@@ -11,6 +11,7 @@ import pytest
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_common.working_calendar import (
     OfficialYear,
+    YearOutOfRange,
     default_calendar,
     statutory_holiday_names,
     statutory_holidays,
@@ -191,3 +192,19 @@ def new_year_bridged_2027() -> OfficialYear:
         makeup_workdays=frozenset({date(2027, 1, 9)}),
         source="test",
     )
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(9999, 12, 31, 23, 0, tzinfo=SHANGHAI),
+        datetime(9999, 12, 31, 20, 0, tzinfo=SHANGHAI),
+    ],
+)
+def test_a_period_starting_on_the_last_day_python_knows_is_out_of_range(
+    start: datetime,
+) -> None:
+    with pytest.raises(YearOutOfRange):
+        CALENDAR.add_working_days(start, 5)
+    with pytest.raises(YearOutOfRange):
+        CALENDAR.add_working_hours(start, timedelta(hours=2))
