@@ -85,7 +85,7 @@ def _count(
                 provisional=False,
             ),
             article=periods.DISPATCH_ARTICLE,
-            period=f"{edition.dispatch_hours:g} natural hours",
+            period=_natural_hours(edition.dispatch_hours),
             rules_edition=edition.id,
         )
     if kind == "project_registration":
@@ -173,3 +173,7 @@ def _edition(rules: RuleBook, start: datetime, edition_id: str | None) -> RuleEd
         return rules.in_force(start)
     except ValueError as error:
         raise InvalidPreview(str(error), field="start") from None
+
+
+def _natural_hours(hours: float) -> str:
+    return f"{hours:g} natural hour" + ("" if hours == 1 else "s")

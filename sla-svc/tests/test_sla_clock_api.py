@@ -216,6 +216,19 @@ async def test_sla_preview_counts_every_clock_as_the_work_orders_do(
     assert bool(answer.json()["urgings"]) is urged
 
 
+async def test_sla_preview_names_the_dispatch_period_in_natural_time(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    """Art. 12: one hour of natural time, said as a person would."""
+    answer = await preview(
+        clients["operator"], start="2026-12-04T23:30:00+08:00", kind="dispatch"
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["period"] == "1 natural hour"
+    assert answer.json()["article"] == "Art. 12"
+
+
 async def test_sla_preview_counts_a_project_registration_backwards(
     clients: dict[str, httpx.AsyncClient],
 ) -> None:

@@ -143,7 +143,7 @@ def refuse(order: WorkOrder, step: Step) -> NoReturn:
     if status == r.CLOSURE_REQUESTED:
         raise ClosurePending(
             f"{cannot}: its closure request waits for the center's review "
-            f"(Art. 17, {article})"
+            + ("(Art. 17)" if article == "Art. 17" else f"(Art. 17, {article})")
         )
     if status == r.CLOSED:
         raise AlreadyClosed(
