@@ -10,6 +10,12 @@ the filing rules require of a complaint (Art. 11(2)3), carries an evident reques
 repeats another (Art. 11(3)5). None names a hazard that grades it level 1 or 2
 (Art. 9) or needs a grid worker's check first (Art. 11): these are the ordinary
 appeals Art. 12 expects dispatched within the hour.
+
+Each appeal is also its own event: its road is one no other appeal of the run names
+(for the first `DISTINCT_ROADS` appeals). Intake holds two reports on different
+roads for different problems whatever their words, so it opens an event cluster for
+each appeal, and dispatch, which merges orders of one cluster and channel as it
+dispatches them (Art. 18), merges none: a thousand appeals make a thousand orders.
 """
 
 from __future__ import annotations
@@ -109,6 +115,15 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
 )
 
+# Road names are two characters and a kind of road, like 锦绣路 or 兴华大道. All have
+# the same length for a kind, so none ends with another (intake takes 华路 and 兴华路
+# for one road). No character is a stop word of intake's address parser, and no name
+# holds one of intake's problem or grading words or a place name of the gazetteer.
+ROAD_FIRST = "锦绣兴华康宁富丰泰瑞祥福荣昌盛隆振汇翠青松柏梅兰桂"
+ROAD_SECOND = "东西南北中新安德景秀丽明光阳春晖辉裕达通源泉林峰"
+ROAD_KINDS = ("路", "大道", "街")
+DISTINCT_ROADS = len(ROAD_FIRST) * len(ROAD_SECOND) * len(ROAD_KINDS)
+
 # Mobile prefixes of the three Chinese carriers; every number is a valid one.
 MOBILE_PREFIXES = ("135", "136", "137", "138", "139", "150", "151", "158", "187", "188")
 
@@ -129,6 +144,15 @@ def mobile(number: int) -> str:
     return f"{prefix}{(number * 7919 + 13_579_113) % 10**8:08d}"
 
 
+def road(number: int) -> str:
+    """A road of its own for each appeal number below DISTINCT_ROADS."""
+    first = ROAD_FIRST[number % len(ROAD_FIRST)]
+    rest = number // len(ROAD_FIRST)
+    second = ROAD_SECOND[rest % len(ROAD_SECOND)]
+    kind = ROAD_KINDS[(rest // len(ROAD_SECOND)) % len(ROAD_KINDS)]
+    return f"{first}{second}{kind}"
+
+
 def appeal(
     number: int,
     *,
@@ -139,9 +163,8 @@ def appeal(
     """The hotline's body for appeal `number` of benchmark run `run`."""
     problem = PROBLEMS[number % len(PROBLEMS)]
     subdistrict, community = gazetteer[(number // len(PROBLEMS)) % len(gazetteer)]
-    road = f"{community.removesuffix('社区')}路"
     house = 1 + (number * 37) % 199
-    place = f"{subdistrict}{community}{road}{house}号"
+    place = f"{subdistrict}{community}{road(number)}{house}号"
     return {
         "channel": CHANNEL,
         "channel_ref": f"bench-{run}-{number}",
