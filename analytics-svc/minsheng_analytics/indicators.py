@@ -16,11 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    true,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import Label
 
-from minsheng_analytics.models import AppealFact, WorkOrderFact
+from minsheng_analytics.models import AppealFact, DisputeFact, WorkOrderFact
 from minsheng_common.rules import RuleEdition
 
 Subject = Literal["appeal", "work_order"]
@@ -303,6 +313,20 @@ _STAGED_CHECK_FAILED = and_(
     WorkOrderFact.staged_check_met_at.is_(None),
 )
 
+# dispatch ends an order an ownership dispute took from its unit (Art. 24) with an
+# approved return at the decision's instant, and returns a parallel group's
+# candidate by default once another unit confirmed (Art. 20): neither was asked for
+# by the unit, so neither is its return (Art. 33), though both end the order.
+_ENDED_BY_DISPUTE = exists().where(
+    DisputeFact.work_order_id == WorkOrderFact.work_order_id,
+    DisputeFact.decided_at == WorkOrderFact.return_decided_at,
+)
+_RETURNED_BY_UNIT = and_(
+    WorkOrderFact.return_approved.is_(true()),
+    WorkOrderFact.return_requested_at.is_not(None),
+    not_(_ENDED_BY_DISPUTE),
+)
+
 RETURN_REQUESTED = Indicator(
     key="return_requested",
     label="申请退件",
@@ -318,10 +342,14 @@ RETURNED = Indicator(
     label="退件",
     subject="work_order",
     article="Art. 13, 33",
-    numerator="work orders whose return the center approved (the latest "
-    "work_order.return_decided approves); the appeal goes on in a new order.",
-    condition=WorkOrderFact.return_approved.is_(true()),
-    exclusions="returns refused or not decided yet.",
+    numerator="work orders whose unit asked to give them back "
+    "(work_order.return_requested) and whose return the center approved (the "
+    "latest work_order.return_decided approves); the appeal goes on in a new order.",
+    condition=_RETURNED_BY_UNIT,
+    exclusions="returns refused or not decided yet; orders an ownership dispute "
+    "gave to another unit (work_order.dispute_decided, Art. 24) and candidates of a "
+    "parallel group returned by default (Art. 20): the unit did not ask, though the "
+    "order ended.",
 )
 
 EXTENDED = Indicator(
@@ -453,11 +481,14 @@ RETURN_RATE = Indicator(
     label="退件率",
     subject="work_order",
     article="Art. 13, 33",
-    numerator="work orders whose return the center approved.",
-    condition=WorkOrderFact.return_approved.is_(true()),
+    numerator="work orders whose unit asked to give them back and whose return "
+    "the center approved.",
+    condition=_RETURNED_BY_UNIT,
     denominator="work orders dispatched (work_order.dispatched seen).",
     base=WorkOrderFact.dispatched_at.is_not(None),
-    exclusions="returns refused or still undecided count in the denominator only.",
+    exclusions="returns refused or still undecided, orders an ownership dispute "
+    "gave to another unit (Art. 24) and candidates returned by default (Art. 20) "
+    "count in the denominator only.",
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from minsheng_analytics import indicators, repository
+from minsheng_analytics import indicators, repository, service
 from minsheng_analytics.app import MIGRATIONS
 from minsheng_analytics.models import Base, WorkOrderFact
 from minsheng_common import db, migrations
 from minsheng_common.bus.tables import bus_metadata
+from minsheng_common.clock import FixedClock
 from minsheng_common.events import (
     DeadlineReached,
     HandlingNoticeRequested,
@@ -29,6 +30,7 @@ from minsheng_common.events import (
     WorkOrderClosureRejected,
     WorkOrderClosureRequested,
     WorkOrderDispatched,
+    WorkOrderDisputeDecided,
     WorkOrderExtensionDecided,
     WorkOrderExtensionRequested,
     WorkOrderMerged,
@@ -37,6 +39,8 @@ from minsheng_common.events import (
     WorkOrderReturnDecided,
     WorkOrderReturnRequested,
 )
+from minsheng_common.reference import load_reference
+from minsheng_common.rules import load_rule_book
 
 Step = tuple[Any, datetime]
 
@@ -73,6 +77,30 @@ class Life:
             redispatched_to=f"{self.story.work_order_id}-b" if approved else None,
         )
         return event, at
+
+    def decided_for(self, owner: str, minutes: float) -> list[Step]:
+        """An ownership dispute decided for `owner` (Art. 24), as dispatch says it:
+        an approved return the unit never asked for, then the decision."""
+        at = self.at(minutes)
+        ended = WorkOrderReturnDecided(
+            **self.ids,
+            approved=True,
+            reason=f"ownership dispute d-{self.story.appeal_id} (Art. 24): 归{owner}",
+            decided_at=at,
+            decided_by="operator",
+            redispatched_to=f"{self.story.work_order_id}-b",
+        )
+        decided = WorkOrderDisputeDecided(
+            dispute_id=f"d-{self.story.appeal_id}",
+            work_order_id=self.story.work_order_id,
+            appeal_id=self.story.appeal_id,
+            level="center",
+            owner_unit_id=owner,
+            decision=f"归{owner}",
+            decided_at=at,
+            decided_by="operator",
+        )
+        return [(ended, at), (decided, at)]
 
     def progress(self, minutes: float) -> Step:
         at = self.at(minutes)
@@ -232,6 +260,60 @@ def filed_and_dispatched(story: Any) -> list[Step]:
 
 
 # Each event projected.
+
+
+def kpi_context() -> service.AnalyticsContext:
+    return service.AnalyticsContext(
+        reference=load_reference(),
+        rule_book=load_rule_book(),
+        clock=FixedClock(datetime(2026, 3, 20, 8, 0, tzinfo=UTC)),
+        refresh_seconds=10,
+        recent=20,
+    )
+
+
+async def test_analytics_only_a_return_the_unit_asked_for_is_its_return_art_33(
+    store_projector: Any, store: Any, story: Callable[..., Any]
+) -> None:
+    """Art. 13, 24, 33: a dispute decided for another unit ends the holder's order
+    as an approved return it never asked for, and so does a candidate returned by
+    default; neither counts as the unit's return, but each order still ends
+    unhandled and leaves the closure rates. Dispute first or return first, on
+    SQLite and PostgreSQL."""
+    asked = Life(story("a-1"))
+    disputed = Life(story("a-2", unit_id="zjj"))
+    refused_then_disputed = Life(story("a-3", unit_id="zjj"))
+    by_default = Life(story("a-4", unit_id="swj"))
+    steps: list[Step] = []
+    for life in (asked, disputed, refused_then_disputed, by_default):
+        steps += filed_and_dispatched(life.story)
+    steps += [
+        asked.return_requested(),
+        asked.return_decided(approved=True),
+        *reversed(disputed.decided_for("jwjw", minutes=60)),
+        refused_then_disputed.return_requested(),
+        refused_then_disputed.return_decided(approved=False),
+        *refused_then_disputed.decided_for("jwjw", minutes=90),
+        by_default.return_decided(approved=True, minutes=25),
+    ]
+
+    await store_projector.apply_all(steps)
+
+    async with store() as session:
+        report = await service.kpis(
+            session=session, context=kpi_context(), within=repository.Window()
+        )
+    assert report.totals.returned == 1
+    assert report.by_unit["cgj"].returned == 1
+    assert report.by_unit["zjj"].returned == 0
+    assert report.by_unit["zjj"].return_requested == 1
+    assert report.by_unit["swj"].returned == 0
+    assert report.rates.return_rate.numerator == 1
+    # Still ended without a closure: out of the total closure rate's base.
+    assert report.rates.total_closure.denominator == 0
+    for life in (disputed, refused_then_disputed, by_default):
+        order = await order_row(store, life.story.work_order_id)
+        assert (order.status, order.return_approved) == ("returned", True)
 
 
 async def test_analytics_a_return_requested_then_approved_ends_the_order(

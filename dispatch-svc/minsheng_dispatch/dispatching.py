@@ -1,7 +1,8 @@
 """One path from a routed appeal to its unit (分拨, Art. 12, 18): the order made and
-sent, then merged into the earliest unfinished order of the same event reported
-through the same channel. A filed appeal takes it when routing is certain; a queued
-appeal takes it when an operator chooses its unit (`admin.queue.dispatch`)."""
+sent, then merged into the earliest unfinished order of the same event (the same
+cluster, channel, category and unit). A filed appeal takes it when routing is
+certain; a queued appeal takes it when an operator chooses its unit
+(`admin.queue.dispatch`)."""
 
 from __future__ import annotations
 

@@ -175,6 +175,13 @@ class PhotosRequired(InvalidInput):
     code = "photos_required"
 
 
+class AttachmentRepeated(InvalidInput):
+    """A closure request names one attachment twice, e.g. the same file as the
+    photo before and after the handling (Art. 17)."""
+
+    code = "attachment_repeated"
+
+
 class StagedClosureIncomplete(InvalidInput):
     """A staged closure carries its supporting document and a check date (Art. 17)."""
 

@@ -351,6 +351,36 @@ async def test_dispatch_lifecycle_component_complaint_needs_before_and_after_pho
     assert "Art. 17" in error(response)["message"]
 
 
+@pytest.mark.parametrize("appeal_type", ["complaint", "consultation"])
+async def test_dispatch_lifecycle_one_photo_as_before_and_after_is_refused_art_17(
+    life: Life, appeal_type: str
+) -> None:
+    """Art. 17: the photos before and after the handling are two photos; one file
+    named in both roles (its id is its content's hash) proves nothing changed."""
+    order = await life.signed(appeal_type=appeal_type)
+    life.clock.advance(timedelta(hours=3))
+    photo = await life.upload(life.cgj, JPEG_HEAD + b"lamp" * 10)
+
+    response = await life.cgj.post(
+        url(order, "closure"),
+        json=life.reply(
+            attachments=[
+                {"id": photo, "role": "before"},
+                {"id": photo, "role": "after"},
+            ]
+        ),
+    )
+
+    assert response.status_code == 422, response.text
+    assert error(response)["code"] == "attachment_repeated"
+    assert error(response)["field"] == "attachments"
+    assert "Art. 17" in error(response)["message"]
+    kept = await life.order(order["id"])
+    assert kept["status"] == "signed"
+    assert kept["attachments"] == []
+    assert "work_order.closure_requested" not in await life.event_types()
+
+
 async def test_dispatch_lifecycle_a_document_is_no_photo(life: Life) -> None:
     order = await life.signed()
     life.clock.advance(timedelta(hours=3))

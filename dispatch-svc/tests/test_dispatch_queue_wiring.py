@@ -347,13 +347,14 @@ async def test_dispatch_queue_first_handler_rule_dispatches_and_names_art_26(
 async def test_dispatch_queue_operator_dispatch_merges_the_same_event_art_18(
     center: Center, appeal_filed: Callable[..., AppealFiled]
 ) -> None:
+    """Art. 18: the same cluster, channel, category and unit: merged at dispatch."""
     await center.deliver(appeal_filed(cluster_id="cluster-1"))
     await center.deliver(
         appeal_filed(
             appeal_id="appeal-2",
             tracking_code="MS20260309000002",
             cluster_id="cluster-1",
-            category_id=None,
+            **unplaced(),
         )
     )
     (first,) = await center.orders("appeal-1")
@@ -369,6 +370,75 @@ async def test_dispatch_queue_operator_dispatch_merges_the_same_event_art_18(
         "work_order.dispatched",
         "work_order.merged",
     ]
+
+
+async def suggestions(center: Center) -> list[dict[str, Any]]:
+    listed = await center.operator.get("/v1/merge-suggestions")
+    assert listed.status_code == 200, listed.text
+    return list(listed.json()["items"])
+
+
+async def test_dispatch_queue_other_category_and_unit_is_only_suggested_art_18(
+    center: Center, appeal_filed: Callable[..., AppealFiled]
+) -> None:
+    """Art. 18: one cluster and channel, but an appeal classified as discipline and
+    sent to jwjw is not merged into a planning-construction order of zjj; the
+    center is shown both to judge."""
+    for number, category_id in ((1, "planning-construction"), (2, "discipline")):
+        await center.deliver(
+            appeal_filed(
+                appeal_id=f"appeal-{number}",
+                tracking_code=f"MS2026030900000{number}",
+                cluster_id="cluster-1",
+                category_id=category_id,
+                **unplaced(),
+            )
+        )
+    planning = await center.choose("appeal-1", "zjj")
+    discipline = await center.choose("appeal-2", "jwjw")
+
+    assert planning.status_code == discipline.status_code == 200, discipline.text
+    kept = await center.order(discipline.json()["work_order_id"])
+    assert (kept["status"], kept["merged_into"]) == ("dispatched", None)
+    assert kept["unit_id"] == "jwjw"
+    assert "work_order.merged" not in await center.event_types()
+    (suggestion,) = await suggestions(center)
+    assert suggestion["cluster_id"] == "cluster-1"
+    assert suggestion["same_channel"] is True
+    assert (suggestion["same_category"], suggestion["same_unit"]) == (False, False)
+    assert suggestion["suggested_work_order_id"] == planning.json()["work_order_id"]
+    assert [o["id"] for o in suggestion["orders"]] == [
+        planning.json()["work_order_id"],
+        kept["id"],
+    ]
+
+
+async def test_dispatch_queue_same_category_other_unit_is_only_suggested_art_18(
+    center: Center, appeal_filed: Callable[..., AppealFiled]
+) -> None:
+    """Art. 18: an operator who sends a report of the cluster to another unit says
+    it may be another event: it is not merged into the first unit's order."""
+    await center.deliver(appeal_filed(cluster_id="cluster-1"))
+    await center.deliver(
+        appeal_filed(
+            appeal_id="appeal-2",
+            tracking_code="MS20260309000002",
+            cluster_id="cluster-1",
+            **unplaced(),
+        )
+    )
+    (first,) = await center.orders("appeal-1")
+
+    chosen = await center.choose("appeal-2", "zjj")
+
+    assert chosen.status_code == 200, chosen.text
+    other = await center.order(chosen.json()["work_order_id"])
+    assert (other["status"], other["merged_into"]) == ("dispatched", None)
+    assert "work_order.merged" not in await center.event_types()
+    (suggestion,) = await suggestions(center)
+    assert (suggestion["same_category"], suggestion["same_unit"]) == (True, False)
+    assert [o["unit_id"] for o in suggestion["orders"]] == ["cgj", "zjj"]
+    assert suggestion["suggested_work_order_id"] == first["id"]
 
 
 async def test_dispatch_queue_first_asked_unit_cannot_return_art_25(

@@ -96,7 +96,7 @@ async def test_concurrent_replicas_seed_the_store_once(
     assert rules == len(seeding.routing_rules(reference, valid_from=valid_from))
 
 
-async def wait_until_blocked(session: AsyncSession, *, within: float = 10.0) -> None:
+async def wait_until_blocked(session: AsyncSession, *, within: float = 30.0) -> None:
     """Poll until another backend of this database waits on a row lock."""
     async with asyncio.timeout(within):
         while True:

@@ -52,8 +52,9 @@ async def on_work_order_merged(
     session: AsyncSession, envelope: Envelope, data: WorkOrderMerged
 ) -> None:
     """Orders about one event became one (并案, Art. 18): the merged appeals are
-    handled, and closed, with the surviving order."""
+    handled, and closed, with the surviving order, and read by its unit."""
     await sameness_consumers.on_work_order_merged(session, merged=data)
+    await service.record_merger(session=session, merged=data)
 
 
 class IntakeEvents:

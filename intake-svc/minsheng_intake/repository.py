@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_intake.models import Appeal, AppealUnit, ContactDisclosure, Verification
+from minsheng_intake.sameness.models import AppealMerge
 
 
 async def get(session: AsyncSession, appeal_id: str) -> Appeal | None:
@@ -66,6 +68,35 @@ async def appeal_unit(
         )
     )
     return result.scalar_one_or_none()
+
+
+async def holders_by_order(
+    session: AsyncSession, work_order_ids: Collection[str]
+) -> list[AppealUnit]:
+    """The holders whose latest work order is one of these, in a stable order."""
+    if not work_order_ids:
+        return []
+    rows = await session.scalars(
+        select(AppealUnit)
+        .where(AppealUnit.work_order_id.in_(work_order_ids))
+        .order_by(AppealUnit.appeal_id, AppealUnit.unit_id)
+    )
+    return list(rows)
+
+
+async def merged_into_order(session: AsyncSession, work_order_id: str) -> list[str]:
+    """The appeals merged into this work order (Art. 18)."""
+    rows = await session.scalars(
+        select(AppealMerge.appeal_id)
+        .where(AppealMerge.into_work_order_id == work_order_id)
+        .order_by(AppealMerge.appeal_id)
+    )
+    return list(rows)
+
+
+async def merger_of(session: AsyncSession, appeal_id: str) -> AppealMerge | None:
+    """Where the appeal's order was merged, if it was (Art. 18)."""
+    return await session.get(AppealMerge, appeal_id)
 
 
 async def disclosures(session: AsyncSession, appeal_id: str) -> list[ContactDisclosure]:

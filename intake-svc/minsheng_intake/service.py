@@ -17,7 +17,11 @@ from minsheng_common import ids, pii, redaction
 from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import Scope
 from minsheng_common.errors import InvalidInput
-from minsheng_common.events import AppealReceived, WorkOrderDispatched
+from minsheng_common.events import (
+    AppealReceived,
+    WorkOrderDispatched,
+    WorkOrderMerged,
+)
 from minsheng_common.reference import ReferenceData
 from minsheng_common.timeutil import as_utc
 from minsheng_intake import (
@@ -26,6 +30,7 @@ from minsheng_intake import (
     announce,
     filing,
     grading,
+    locks,
     normalise,
     repository,
     rule_params,
@@ -380,6 +385,11 @@ async def _reject_repeat(
     appeal = built.appeal
     if appeal.status not in TAKEN or built.problem is None:
         return
+    if appeal.contact_hash is not None:
+        # Sent several times at once, each would find none of the others: the
+        # same person's submissions take turns to the end of their transaction.
+        await locks.one_person_at_a_time(session, appeal.contact_hash)
+
     finding = await repeats.find_repeat(
         session,
         contact_hash=appeal.contact_hash,
@@ -654,28 +664,109 @@ async def record_dispatch(
 ) -> None:
     """Remember that a unit holds a work order for an appeal, so the unit may read
     it (redacted). A later order of the same appeal for the same unit replaces the
-    earlier one's id."""
-    held = await repository.appeal_unit(
-        session, dispatched.appeal_id, dispatched.unit_id
-    )
+    earlier one's id. The appeals merged into the order are the unit's too (Art.
+    18); an order of a merged appeal dispatched before its merger had ended, and
+    gives its unit nothing when it arrives late."""
+    merger = await repository.merger_of(session, dispatched.appeal_id)
+    if (
+        merger is not None
+        and merger.into_work_order_id != dispatched.work_order_id
+        and dispatched.dispatched_at <= merger.merged_at
+    ):
+        log.info(
+            "work order %s of appeal %s ended when it was merged into work order "
+            "%s: unit %s does not hold the appeal",
+            dispatched.work_order_id,
+            dispatched.appeal_id,
+            merger.into_work_order_id,
+            dispatched.unit_id,
+        )
+        return
+
+    followers = await repository.merged_into_order(session, dispatched.work_order_id)
+    for appeal_id in [dispatched.appeal_id, *followers]:
+        await _hold(
+            session,
+            appeal_id=appeal_id,
+            unit_id=dispatched.unit_id,
+            work_order_id=dispatched.work_order_id,
+            at=dispatched.dispatched_at,
+        )
+
+
+async def record_merger(*, session: AsyncSession, merged: WorkOrderMerged) -> None:
+    """Orders about one event became one (并案, Art. 18): the unit holding the
+    surviving order holds the merged appeals from now on, and the units of the
+    merged orders, which ended, hold nothing by them any more."""
+    ended = [
+        work_order_id
+        for work_order_id in dict.fromkeys(merged.merged_work_order_ids)
+        if work_order_id != merged.work_order_id
+    ]
+    for held in await repository.holders_by_order(session, ended):
+        log.info(
+            "appeal %s no longer held by unit %s: its work order %s was merged into "
+            "work order %s",
+            held.appeal_id,
+            held.unit_id,
+            held.work_order_id,
+            merged.work_order_id,
+        )
+        await session.delete(held)
+    # The rows go before the surviving unit's are written: the same unit may hold
+    # a merged appeal again, under the surviving order.
+    await session.flush()
+
+    surviving = await repository.holders_by_order(session, [merged.work_order_id])
+    if not surviving:
+        # Its dispatch is not known yet: when it comes, it brings the merged
+        # appeals along (record_dispatch).
+        log.warning(
+            "work order %s took others in before intake learnt its unit; the "
+            "merged appeals wait for its dispatch",
+            merged.work_order_id,
+        )
+        return
+    for appeal_id in dict.fromkeys(merged.merged_appeal_ids):
+        if appeal_id == merged.appeal_id:
+            continue
+        for holder in surviving:
+            await _hold(
+                session,
+                appeal_id=appeal_id,
+                unit_id=holder.unit_id,
+                work_order_id=merged.work_order_id,
+                at=merged.merged_at,
+            )
+
+
+async def _hold(
+    session: AsyncSession,
+    *,
+    appeal_id: str,
+    unit_id: str,
+    work_order_id: str,
+    at: datetime,
+) -> None:
+    held = await repository.appeal_unit(session, appeal_id, unit_id)
     if held is None:
         session.add(
             AppealUnit(
-                appeal_id=dispatched.appeal_id,
-                unit_id=dispatched.unit_id,
-                work_order_id=dispatched.work_order_id,
-                dispatched_at=dispatched.dispatched_at,
+                appeal_id=appeal_id,
+                unit_id=unit_id,
+                work_order_id=work_order_id,
+                dispatched_at=at,
             )
         )
         log.info(
             "appeal %s held by unit %s (work order %s)",
-            dispatched.appeal_id,
-            dispatched.unit_id,
-            dispatched.work_order_id,
+            appeal_id,
+            unit_id,
+            work_order_id,
         )
-    elif dispatched.dispatched_at > held.dispatched_at:
-        held.work_order_id = dispatched.work_order_id
-        held.dispatched_at = dispatched.dispatched_at
+    elif at > held.dispatched_at:
+        held.work_order_id = work_order_id
+        held.dispatched_at = at
 
 
 async def _held_by_unit(

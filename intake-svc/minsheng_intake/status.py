@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import pii
 from minsheng_common.rules import AppealType
-from minsheng_intake import repository
+from minsheng_intake import normalise, repository
 from minsheng_intake.context import IntakeContext
 from minsheng_intake.errors import AppealNotFound, TooManyAttempts
 from minsheng_intake.filing import EXPLANATIONS, Reason
@@ -91,7 +91,9 @@ async def citizen_status(
     last4: str,
 ) -> CitizenStatus:
     """The state and dated steps of the appeal with this tracking code, if `last4`
-    ends the contact given with it; else 404, as for an unknown code."""
+    ends the contact given with it; else 404, as for an unknown code. Digits typed
+    full-width (５６７８) are read as the ASCII digits they stand for."""
+    last4 = normalise.text(last4)
     key = tracking_code.strip().upper()[:64]
     now = time.monotonic()
     limiter.check(key, now)

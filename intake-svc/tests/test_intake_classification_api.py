@@ -173,8 +173,13 @@ async def test_an_operator_classifies_a_waiting_appeal_once(
     assert body["resolved_by"]
     assert body["suggested_category_id"] == "planning-construction"
     assert listed.json()["total"] == 0
-    assert again.status_code == 404
-    assert again.json()["error"]["code"] == "appeal_not_in_triage"
+    assert again.status_code == 409
+    assert again.json()["error"] == {
+        "code": "already_classified",
+        "message": f"appeal {appeal['id']} was classified already, as "
+        f"city-sanitation by {body['resolved_by']}",
+        "field": "appeal_id",
+    }
     assert seen.json()["category_id"] == "city-sanitation"
 
 
@@ -192,7 +197,7 @@ async def test_a_supervisor_may_classify_too(
     assert answer.status_code == 200
 
 
-async def test_an_appeal_not_waiting_answers_404(
+async def test_an_appeal_never_queued_or_unknown_answers_404(
     client: httpx.AsyncClient, submit: Submit
 ) -> None:
     never_queued = await submit()

@@ -17,7 +17,11 @@ from minsheng_common.auth.principal import Principal
 from minsheng_common.auth.roles import SCOPES, Role
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_intake.classification import service
-from minsheng_intake.classification.errors import NotWaiting, ReasonMissing
+from minsheng_intake.classification.errors import (
+    AlreadyClassified,
+    NotWaiting,
+    ReasonMissing,
+)
 from minsheng_intake.classification.models import AppealTriage
 from minsheng_intake.classification.suggester import Suggestion
 from minsheng_intake.errors import UnknownCategory
@@ -150,14 +154,14 @@ async def test_resolving_records_who_when_why_and_sets_the_appeals_category(
         assert stored.category_id == "city-sanitation"
 
 
-async def test_an_appeal_classified_once_is_not_waiting_any_more(
+async def test_an_appeal_classified_once_is_classified_already(
     app: FastAPI, submit: Submit
 ) -> None:
     appeal = await submit()
     await queue(app, appeal["id"], QUEUED_AT)
     await resolve(app, appeal["id"], "city-sanitation")
 
-    with pytest.raises(NotWaiting):
+    with pytest.raises(AlreadyClassified):
         await resolve(app, appeal["id"], "transport")
 
     resolved = await entry(app, appeal["id"])
@@ -178,7 +182,7 @@ async def test_of_two_operators_classifying_at_once_exactly_one_wins(
     )
 
     won = [outcome for outcome in outcomes if isinstance(outcome, service.Resolution)]
-    lost = [outcome for outcome in outcomes if isinstance(outcome, NotWaiting)]
+    lost = [outcome for outcome in outcomes if isinstance(outcome, AlreadyClassified)]
     assert len(won) == 1
     assert len(lost) == 1
     resolved = await entry(app, appeal["id"])

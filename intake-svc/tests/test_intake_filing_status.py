@@ -105,6 +105,24 @@ async def test_wrong_digits_answer_exactly_as_an_unknown_code(
     assert wrong.json()["error"]["field"] == unknown.json()["error"]["field"]
 
 
+async def test_full_width_digits_read_as_the_digits_they_stand_for(
+    client_for: ClientFor, submit: Submit
+) -> None:
+    appeal = await submit(**PERSONAL)
+
+    async with client_for(None) as anonymous:
+        right = await anonymous.get(
+            status_path(appeal["tracking_code"]), params={"last4": "５６７８"}
+        )
+        wrong = await anonymous.get(
+            status_path(appeal["tracking_code"]), params={"last4": "５６７９"}
+        )
+
+    assert right.status_code == 200, right.text
+    assert right.json()["tracking_code"] == appeal["tracking_code"]
+    assert wrong.status_code == 404
+
+
 async def test_an_email_contact_is_matched_by_its_last_four_characters(
     client_for: ClientFor, submit: Submit
 ) -> None:

@@ -3,14 +3,16 @@ events through intake's consumer handlers, on SQLite and PostgreSQL: a repeat wi
 3 working days is linked while the earlier order is open and filed anew once it is
 closed (Art. 11(3)5); a staged closure closes (Art. 17); an appeal with another order
 still open stays open (Art. 19, 20); reopening opens it again; merged appeals follow
-the surviving order (Art. 18)."""
+the surviving order, and are read by its unit (Art. 18)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 from minsheng_common.bus import inbox
@@ -30,6 +32,7 @@ from minsheng_intake.sameness import openness
 from minsheng_intake.sameness.models import AppealHandling
 
 Submit = Callable[..., Awaitable[dict[str, Any]]]
+ClientFor = Callable[[str | None], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 STREETLIGHT = {
     "category_hint": "municipal-facilities",
@@ -68,12 +71,14 @@ async def deliver(app: FastAPI, data: EventData) -> None:
         await session.commit()
 
 
-def dispatched(appeal_id: str, work_order_id: str, at: str) -> WorkOrderDispatched:
+def dispatched(
+    appeal_id: str, work_order_id: str, at: str, *, unit_id: str = "cgj"
+) -> WorkOrderDispatched:
     return WorkOrderDispatched(
         work_order_id=work_order_id,
         appeal_id=appeal_id,
         tracking_code="MS-TEST",
-        unit_id="cgj",
+        unit_id=unit_id,
         appeal_type="complaint",
         filed_at=local(at),
         created_at=local(at),
@@ -316,3 +321,84 @@ async def test_art_18_a_merged_appeal_closes_with_the_surviving_order(
     assert await handling_state(app, second["id"]) == openness.CLOSED
     assert (await appeal_row(app, second["id"])).closed_at == local("2026-12-02 16:00")
     assert await handling_state(app, first["id"]) == openness.CLOSED
+
+
+def merger(first: str, second: str, at: str = "2026-12-01 11:00") -> WorkOrderMerged:
+    """The second appeal's order wo-2 merged into the first's wo-1."""
+    return WorkOrderMerged(
+        work_order_id="wo-1",
+        appeal_id=first,
+        merged_work_order_ids=["wo-2"],
+        merged_appeal_ids=[second],
+        merged_at=local(at),
+        merged_by="operator:center-1",
+    )
+
+
+async def readable_by(client_for: ClientFor, unit: str, appeal_id: str) -> int:
+    async with client_for(unit) as http:
+        return (await http.get(f"/v1/appeals/{appeal_id}")).status_code
+
+
+async def two_reports(submit: Submit) -> tuple[str, str]:
+    """Two callers report the same streetlight."""
+    first = await submit(
+        **STREETLIGHT, channel_ref="one", received_at="2026-12-01T10:00:00+08:00"
+    )
+    second = await submit(
+        **STREETLIGHT,
+        channel_ref="two",
+        contact=SOMEONE_ELSE,
+        received_at="2026-12-01T10:05:00+08:00",
+    )
+    return first["id"], second["id"]
+
+
+async def test_art_18_the_surviving_orders_unit_reads_the_merged_appeals(
+    app: FastAPI, submit: Submit, client_for: ClientFor
+) -> None:
+    """The first appeal's order went to jtj, the second's to cgj; the second order
+    is merged into the first. jtj now handles both and reads both; cgj's order
+    ended, so it reads neither."""
+    first, second = await two_reports(submit)
+    await deliver(app, dispatched(first, "wo-1", "2026-12-01 10:30", unit_id="jtj"))
+    await deliver(app, dispatched(second, "wo-2", "2026-12-01 10:35", unit_id="cgj"))
+    before = await readable_by(client_for, "jtj", second)
+
+    await deliver(app, merger(first, second))
+
+    assert before == 404
+    assert await readable_by(client_for, "jtj", second) == 200
+    assert await readable_by(client_for, "jtj", first) == 200
+    assert await readable_by(client_for, "cgj", second) == 404
+    assert await readable_by(client_for, "cgj", first) == 404
+
+
+async def test_art_18_one_unit_holding_both_orders_keeps_the_merged_appeal(
+    app: FastAPI, submit: Submit, client_for: ClientFor
+) -> None:
+    first, second = await two_reports(submit)
+    await deliver(app, dispatched(first, "wo-1", "2026-12-01 10:30"))
+    await deliver(app, dispatched(second, "wo-2", "2026-12-01 10:35"))
+
+    await deliver(app, merger(first, second))
+
+    assert await readable_by(client_for, "cgj", second) == 200
+    assert await readable_by(client_for, "cgj", first) == 200
+
+
+async def test_art_18_events_arriving_out_of_order_end_with_the_same_holders(
+    app: FastAPI, submit: Submit, client_for: ClientFor
+) -> None:
+    """The merger is learnt before either dispatch (the orders' events travel on
+    different partitions): the surviving order's dispatch brings the merged appeal
+    to its unit, and the merged order's, dispatched before the merger, gives its
+    unit nothing."""
+    first, second = await two_reports(submit)
+
+    await deliver(app, merger(first, second))
+    await deliver(app, dispatched(first, "wo-1", "2026-12-01 10:30", unit_id="jtj"))
+    await deliver(app, dispatched(second, "wo-2", "2026-12-01 10:35", unit_id="cgj"))
+
+    assert await readable_by(client_for, "jtj", second) == 200
+    assert await readable_by(client_for, "cgj", second) == 404

@@ -236,7 +236,14 @@ async def answer_by_sms(
             field="text",
         ) from None
 
-    await _record(session, context, survey, answer, channel=SMS, text=reply.text)
+    try:
+        await _record(session, context, survey, answer, channel=SMS, text=reply.text)
+    except SurveyAnswered:
+        # The same message delivered twice at once: the other delivery counted.
+        again = await _earlier_reply(session, reply.message_id)
+        if again is None:
+            raise
+        return ReplyOutcome(again, duplicate=True)
     session.add(
         SurveyReply(
             message_id=reply.message_id, survey_id=survey.id, received_at=context.now()
@@ -320,16 +327,32 @@ async def _record(
     """Keep the answer and announce it (return_visit.answered) in one transaction;
     an unsatisfied answer makes the order a reopening candidate (Art. 31)."""
     now = context.now()
-    survey.answered_at = now
-    survey.answer_channel = channel
-    survey.speed = answer.rating("speed")
-    survey.effect = answer.rating("effect")
-    survey.service = answer.rating("service")
-    survey.system = answer.rating("system")
-    survey.solved = answer.solved
-    survey.satisfied = answer.satisfied
-    survey.reply_text = redaction.redact(text.strip())[:REPLY_KEPT] if text else None
-    await session.flush()
+    survey_id = survey.id
+    recorded = await session.execute(
+        update(Survey)
+        .where(Survey.id == survey_id, Survey.answered_at.is_(None))
+        .values(
+            answered_at=now,
+            answer_channel=channel,
+            speed=answer.rating("speed"),
+            effect=answer.rating("effect"),
+            service=answer.rating("service"),
+            system=answer.rating("system"),
+            solved=answer.solved,
+            satisfied=answer.satisfied,
+            reply_text=redaction.redact(text.strip())[:REPLY_KEPT] if text else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # The store picks the one answer: on SQLite the lock taken when the survey was
+    # read does nothing, so answers given at once may all have found it open; the
+    # UPDATE's condition is checked under the write lock, and only one finds the
+    # survey unanswered. The others leave nothing behind.
+    if int(getattr(recorded, "rowcount", 0)) != 1:
+        await session.rollback()
+        log.info("survey %s: a concurrent answer came first; refused", survey_id)
+        raise SurveyAnswered("the survey was answered already", field="token")
+    await session.refresh(survey)
 
     await context.outbox.stage(
         session,

@@ -24,6 +24,7 @@ from minsheng_common.auth import webhooks
 from minsheng_common.auth.provisioning import add_key
 from minsheng_common.auth.roles import Role
 from minsheng_common.bus.kafka import KafkaPublisher, OutgoingMessage, ensure_topics
+from minsheng_common.bus.tables import outbox as outbox_table
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
@@ -405,6 +406,36 @@ async def test_notify_api_art30_survey_link_needs_no_account(
     assert candidate["work_order_id"] == "wo-1"
     assert candidate["channel"] == "link"
     assert (await service.leader.get("/v1/reopen-candidates")).status_code == 403
+
+
+async def test_notify_api_art31_parallel_link_answers_keep_one(
+    service: Service,
+) -> None:
+    """Art. 31: four answers posted through one link at once on SQLite: exactly
+    one is kept and announced; the others are 409 `survey_answered`."""
+    survey = await closed_order(service)
+    path = f"/v1/surveys/{survey.token}"
+
+    answers = await asyncio.gather(
+        *(
+            service.anonymous.post(path, json={"speed": speed, "effect": speed})
+            for speed in (1, 2, 4, 5)
+        )
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409]
+    for refused in (answer for answer in answers if answer.status_code == 409):
+        assert refused.json()["error"]["code"] == "survey_answered"
+        assert refused.json()["error"]["field"] == "token"
+    (kept,) = [answer for answer in answers if answer.status_code == 200]
+    async with service.runtime.sessions() as session:
+        (event,) = await session.scalars(
+            select(outbox_table.c.payload).where(
+                outbox_table.c.event_type == "return_visit.answered"
+            )
+        )
+    assert json.loads(event)["data"]["speed"] == kept.json()["speed"]
+    assert (await service.survey()).speed == kept.json()["speed"]
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,11 @@ reopening candidates until dispatch reopens them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,6 +291,68 @@ async def test_notify_survey_answered_or_expired_refuses_answers(
     # An SMS reply after the survey expired finds no open survey.
     with pytest.raises(SurveyNotFound):
         await answer_sms(officials, "满意", message_id="sms-late")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The harness's own SQLite store, or a fresh PostgreSQL one."""
+    if request.param == "sqlite":
+        return {}
+    create_database: Callable[[str], str] = request.getfixturevalue("create_database")
+    return {"url": create_database("notify_surveys")}
+
+
+async def test_notify_art31_parallel_answers_to_one_survey_one_wins(
+    make_officials: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 31: one survey, one answer. Four answers through the link at once (a
+    double tap, a retry), each reading the survey before any is recorded where the
+    store lets them, are decided by the store: one is kept and announced, the
+    others are refused as answered, on SQLite as on PostgreSQL."""
+    officials = await make_officials(**store)
+    await officials.notify.file_appeal("a-1")
+    await officials.apply(closed())
+    (survey,) = await surveys(officials)
+    read = return_visits._locked_by_token
+    readers: list[str] = []
+    all_read = asyncio.Event()
+
+    async def read_then_wait(session: Any, token: str) -> Survey:
+        # PostgreSQL's row lock holds the others back, so the wait is bounded.
+        found = await read(session, token)
+        readers.append(token)
+        if len(readers) == 4:
+            all_read.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_read.wait(), timeout=0.5)
+        return found
+
+    monkeypatch.setattr(return_visits, "_locked_by_token", read_then_wait)
+
+    async def answer(speed: int) -> int:
+        async with officials.notify.sessions() as session:
+            try:
+                await return_visits.answer_by_link(
+                    session=session,
+                    context=officials.context,
+                    token=survey.token,
+                    ratings={"speed": speed, "effect": speed},
+                    solved=None,
+                    comment=None,
+                )
+            except SurveyAnswered:
+                return 0
+            return speed
+
+    outcomes = await asyncio.gather(*(answer(speed) for speed in (1, 2, 4, 5)))
+
+    (kept_speed,) = [speed for speed in outcomes if speed]
+    assert outcomes.count(0) == 3
+    (event,) = await officials.notify.events("return_visit.answered")
+    assert (event["speed"], event["effect"]) == (kept_speed, kept_speed)
+    (kept,) = await surveys(officials)
+    assert (kept.speed, kept.effect) == (kept_speed, kept_speed)
+    assert kept.answer_channel == "link"
 
 
 async def test_notify_unreadable_sms_reply_is_refused_and_changes_nothing(

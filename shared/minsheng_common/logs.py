@@ -2,25 +2,47 @@
 
 A filter masks personal data (phone and ID numbers, emails) with the same rules as
 intake's texts, as a last line of defence: code must never log a citizen's contact in
-the first place. It also escapes line breaks, so a value from a request cannot forge
-a log line of its own.
+the first place. It drops the values of secret query parameters from any URL logged
+(the access log writes every request's path and query), and it escapes line breaks,
+so a value from a request cannot forge a log line of its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 from minsheng_common import redaction
 from minsheng_common.tracing import current_trace_id
 
 _BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r"})
 
+SECRET_QUERY_PARAMETERS = frozenset({"last4"})
+"""Query parameters whose values are never logged: `last4` with a tracking code
+opens an appeal's status to anyone who reads them (the citizen's status read)."""
+_DROPPED = "***"
+_QUERY_PARAMETER = re.compile(r"(?<=[?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
+
 
 def _redact(text: str) -> str:
-    return redaction.redact(text).translate(_BREAKS)
+    return redaction.redact(_drop_secret_parameters(text)).translate(_BREAKS)
+
+
+def _drop_secret_parameters(text: str) -> str:
+    """`text` with the value of every secret query parameter masked, the name
+    matched as the server decodes it (`last%34` is `last4` too)."""
+
+    def mask(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if unquote_plus(name).strip().lower() not in SECRET_QUERY_PARAMETERS:
+            return match.group()
+        return f"{name}={_DROPPED}"
+
+    return _QUERY_PARAMETER.sub(mask, text)
 
 
 class RedactingFilter(logging.Filter):

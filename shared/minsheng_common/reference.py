@@ -10,6 +10,7 @@ import json
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +62,53 @@ class Category(BaseModel):
     )
 
 
+class Addresses(BaseModel):
+    """Where official messages to one office go: its OA inbox (reminder letters,
+    warnings), its government WeChat (政务微信) account, a mobile number for SMS and a
+    duty telephone for telephone letters (电函). Offices, never private persons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sms: str | None = None
+    wechat_work: str | None = None
+    oa: str | None = None
+    telephone: str | None = None
+
+
+class Leader(Addresses):
+    """A district leader (区领导) who gets the daily morning report, by SMS or
+    government WeChat (Art. 23); named by office, never by person."""
+
+    id: str = Field(min_length=1, max_length=24, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = Field(min_length=1, max_length=50)
+    via: Literal["sms", "wechat_work"] = "sms"
+    morning_report: bool = True
+
+
+class Contacts(BaseModel):
+    """Addresses of units, agencies and leaders for official messages (urging,
+    supervision, warnings, the morning report). `placeholder` marks made-up
+    addresses that a district replaces before going live."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    placeholder: bool = False
+    about: str = ""
+    units: dict[str, Addresses] = Field(
+        default_factory=dict, description="unit id (also agencies) → its addresses"
+    )
+    leaders: list[Leader] = Field(default_factory=list)
+    telephone_letters_for: list[str] = Field(
+        default_factory=lambda: ["level_1", "safety_hazard"],
+        description="urgent cases that also get a telephone letter (电函): level_1 "
+        "and warning kinds",
+    )
+    warnings_to_subdistrict: bool = Field(
+        default=True,
+        description="warnings also go to the subdistrict office they name (Art. 23)",
+    )
+
+
 class ReferenceData(BaseModel):
     """The whole reference file."""
 
@@ -74,6 +122,7 @@ class ReferenceData(BaseModel):
     warning_routes: dict[str, list[str]] = Field(default_factory=dict)
     watched_topics: list[str] = Field(default_factory=list)
     hotspot_rules: list[dict[str, int]] = Field(default_factory=list)
+    contacts: Contacts = Field(default_factory=Contacts)
     working_hours: list[tuple[str, str]] = Field(
         default_factory=lambda: [("09:00", "12:00"), ("14:00", "18:00")]
     )

@@ -40,3 +40,40 @@ def test_a_value_with_line_breaks_cannot_forge_a_line() -> None:
 
     assert output.count("\n") == 1
     assert "\\n2026-12-04" in output
+
+
+def test_the_status_reads_last4_is_never_logged() -> None:
+    # As uvicorn's access log writes a request: client, method, path, version.
+    line = render(
+        '%s - "%s %s HTTP/%s" %d',
+        "127.0.0.1:50312",
+        "GET",
+        "/v1/appeals/MS20261204000001/status?last4=5678",
+        "1.1",
+        200,
+    )
+
+    assert "5678" not in line
+    assert "/v1/appeals/MS20261204000001/status?last4=*** HTTP/1.1" in line
+
+
+def test_last4_is_dropped_wherever_it_stands_in_a_query_and_however_spelled() -> None:
+    line = render(
+        "GET %s, %s, %s",
+        "/status?lang=zh&last4=%EF%BC%95%EF%BC%96%EF%BC%97%EF%BC%98&x=1",
+        "/status?last%34=1234",
+        "https://intake.example/status?last4=e.cn#top",
+    )
+
+    assert "%EF%BC%95" not in line
+    assert "1234" not in line
+    assert "e.cn" not in line
+    assert "?lang=zh&last4=***&x=1" in line
+    assert "?last%34=***" in line
+    assert "?last4=***#top" in line
+
+
+def test_other_query_parameters_are_kept() -> None:
+    line = render("GET %s", "/v1/appeals/search?limit=50&offset=100&status=filed")
+
+    assert line.endswith("?limit=50&offset=100&status=filed\n")

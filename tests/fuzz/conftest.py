@@ -23,6 +23,7 @@ def fuzz_stack(
         extra_env={
             "MINSHENG_RATE_LIMIT_PER_MINUTE": "100000",
             "FORUM_WEBHOOK_SECRETS": "fuzz-webhook-secret-fuzz-webhook-secret",
+            "NOTIFY_SMS_REPLY_SECRETS": "fuzz-reply-secret-fuzz-reply-secret",
         },
     )
     yield stack

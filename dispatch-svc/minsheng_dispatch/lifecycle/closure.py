@@ -32,6 +32,7 @@ from minsheng_dispatch.attachments import service as attachments
 from minsheng_dispatch.attachments.models import Attachment
 from minsheng_dispatch.attachments.sniffing import by_content_type
 from minsheng_dispatch.errors import (
+    AttachmentRepeated,
     HandledAtInvalid,
     HandlingDeadlineUnknown,
     HandlingNoticeNotSent,
@@ -90,6 +91,7 @@ async def request_closure(
     now = context.clock.now()
     actor = principal.label()
     reply = _reply(incoming, order=order, now=now)
+    _check_each_attachment_once(incoming)
 
     named = [
         (f"attachments.{index}.id", item.id)
@@ -222,6 +224,21 @@ def _check_staged(incoming: ClosureIn, *, now: Any) -> None:
             "a staged closure (阶段性办结) carries a check date after today (Art. 17)",
             field="check_date",
         )
+
+
+def _check_each_attachment_once(incoming: ClosureIn) -> None:
+    # An attachment's id is its content's SHA-256: one file named as the photo
+    # before and the photo after proves nothing changed, yet would pass as both.
+    seen: set[str] = set()
+    for item in incoming.attachments:
+        if item.id in seen:
+            raise AttachmentRepeated(
+                f"attachment {item.id} is named more than once: each file takes one "
+                "role, and the photo before and the one after the handling are two "
+                "different photos (Art. 17)",
+                field="attachments",
+            )
+        seen.add(item.id)
 
 
 def _check_photos(attached: Iterable[tuple[str, Attachment]]) -> None:

@@ -2,11 +2,14 @@
 become one before it is finished, to spare the unit, and every citizen is told the
 surviving order's result (notify follows work_order.merged).
 
-Appeals of one event cluster of intake that came through the same channel are
-merged as they are dispatched, into the cluster's earliest unfinished order: Art.
-18's case. Matches across channels are only suggested to the center (a product
-choice of the rules), as are same-channel ones that could not be merged because the
-earlier order was already too far along. The center merges by hand, any channel.
+Appeals of one event cluster of intake that came through the same channel, and
+that were classified in the same category and routed to the same unit, are merged as
+they are dispatched, into the cluster's earliest such unfinished order: Art. 18's
+case, the same event by every sign dispatch has. Matches across channels are only
+suggested to the center (a product choice of the rules), as are reports classified
+or routed differently (they may be other events) and same-channel ones that could
+not be merged because the earlier order was already too far along. The center merges
+by hand, any channel, category or unit.
 """
 
 from __future__ import annotations
@@ -57,6 +60,15 @@ class Suggestion:
     @property
     def same_channel(self) -> bool:
         return len(self.channels) == 1 and all(order.channel for order in self.orders)
+
+    @property
+    def same_category(self) -> bool:
+        categories = {order.category_id for order in self.orders}
+        return len(categories) == 1 and None not in categories
+
+    @property
+    def same_unit(self) -> bool:
+        return len({order.unit_id for order in self.orders}) == 1
 
     @property
     def survivor(self) -> WorkOrder | None:
@@ -128,8 +140,9 @@ async def merge_on_dispatch(
     *, session: AsyncSession, context: DispatchContext, order: WorkOrder
 ) -> Merged | None:
     """Merge a just dispatched order into the earliest unfinished order of the same
-    event cluster and channel (Art. 18); None when there is none. In the caller's
-    transaction."""
+    event cluster, channel, category and unit (Art. 18); None when there is none,
+    and a report that differs in any of them is left to the center's suggestions.
+    In the caller's transaction."""
     survivor = await special_repository.survivor_for(session, order)
     if survivor is None:
         return None
@@ -141,8 +154,9 @@ async def merge_on_dispatch(
         [order],
         actor=SYSTEM,
         at=order.dispatched_at,
-        reason=f"the same event (event cluster {order.cluster_id}) reported through "
-        f"the same channel ({order.channel}) ({ARTICLE})",
+        reason=f"the same event (event cluster {order.cluster_id}, category "
+        f"{order.category_id}, unit {order.unit_id}) reported through the same "
+        f"channel ({order.channel}) ({ARTICLE})",
         how="automatic",
     )
     log.info(

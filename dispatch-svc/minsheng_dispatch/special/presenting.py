@@ -31,6 +31,8 @@ def present_suggestion(suggestion: Suggestion) -> MergeSuggestionOut:
     return MergeSuggestionOut(
         cluster_id=suggestion.cluster_id,
         same_channel=suggestion.same_channel,
+        same_category=suggestion.same_category,
+        same_unit=suggestion.same_unit,
         channels=suggestion.channels,
         suggested_work_order_id=survivor.id if survivor else None,
         orders=[present(order) for order in suggestion.orders],

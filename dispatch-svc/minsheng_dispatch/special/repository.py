@@ -48,15 +48,23 @@ async def end_if_unfinished(
 
 
 async def survivor_for(session: AsyncSession, order: WorkOrder) -> WorkOrder | None:
-    """The earliest unfinished order of another appeal in the same event cluster and
-    through the same channel that can take `order` in (Art. 18); None if none."""
-    if order.cluster_id is None or order.channel is None:
+    """The earliest unfinished order of another appeal that is the same event by
+    every sign dispatch has: the same event cluster, channel, category and unit
+    (Art. 18); None if none, and the center is left to judge from the
+    suggestions."""
+    # Intake's cluster is a guess from place and text. An operator who classified a
+    # report differently, or a route to another unit, says it may be another event:
+    # merging it would hand one unit's appeal to another without anyone deciding.
+    signs = (order.cluster_id, order.channel, order.category_id, order.unit_id)
+    if any(sign is None for sign in signs):
         return None
     return await session.scalar(
         _mergeable()
         .where(
             WorkOrder.cluster_id == order.cluster_id,
             WorkOrder.channel == order.channel,
+            WorkOrder.category_id == order.category_id,
+            WorkOrder.unit_id == order.unit_id,
             WorkOrder.id != order.id,
             WorkOrder.appeal_id != order.appeal_id,
             WorkOrder.handling_notice_requested_at.is_(None),

@@ -99,9 +99,10 @@ async def list_merge_suggestions(
 ) -> MergeSuggestionPage:
     """Unfinished orders that intake found to be about the same event (one event
     cluster), grouped, the longest waiting first, with the order to keep. Appeals
-    of one cluster through the same channel are merged as they are dispatched
-    (Art. 18); what is left here came through other channels (only suggested, to
-    be checked) or found the earlier order too far along."""
+    of one cluster through the same channel, in the same category and for the same
+    unit are merged as they are dispatched (Art. 18); what is left here came through
+    other channels or was classified or routed differently (only suggested, to be
+    checked) or found the earlier order too far along."""
     found, total = await merge.suggestions(
         session=session, work_order_id=work_order_id, limit=limit, offset=offset
     )

@@ -47,9 +47,18 @@ class MergeSuggestionOut(BaseModel):
     cluster_id: str
     same_channel: bool = Field(
         description="all came through one channel: Art. 18's case. Appeals of one "
-        "cluster and channel are merged at dispatch already; these are left because "
-        "the first order was too far along, or they came through other channels, "
-        "which are only suggested"
+        "cluster, channel, category and unit are merged at dispatch already; these "
+        "are left because the first order was too far along, they came through "
+        "other channels, or they were classified or routed differently (perhaps "
+        "other events), which are only suggested"
+    )
+    same_category: bool = Field(
+        description="all were classified in one category; if not, check that they "
+        "are one event before merging"
+    )
+    same_unit: bool = Field(
+        description="all went to one unit; if not, merging hands the others' "
+        "appeals to the kept order's unit"
     )
     channels: list[str]
     suggested_work_order_id: str | None = Field(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from minsheng_common.errors import InvalidInput, NotFound
+from minsheng_common.errors import Conflict, InvalidInput, NotFound
 
 
 class NotWaiting(NotFound):
-    """The appeal is not in the triage queue: never queued, already classified,
-    or no such appeal."""
+    """The appeal is not in the triage queue: never queued, or no such appeal."""
 
     code = "appeal_not_in_triage"
+
+
+class AlreadyClassified(Conflict):
+    """The appeal waited in the triage queue, and an operator has chosen its
+    category already."""
+
+    code = "already_classified"
 
 
 class ReasonMissing(InvalidInput):

@@ -57,7 +57,8 @@ async def classify_appeal(
     principal: Classifier,
 ) -> ClassificationOut:
     """Choose the category of an appeal waiting in the triage queue, with the
-    reason; the appeal then goes on to be filed. An appeal not waiting answers 404
+    reason; the appeal then goes on to be filed. An appeal classified already
+    answers 409 `already_classified`, one never queued (or unknown) 404
     `appeal_not_in_triage`, an unknown category 422 `unknown_category`."""
     resolution = await service.classify(
         session,

@@ -15,7 +15,11 @@ from minsheng_common.events import AppealHeld
 from minsheng_intake import announce, normalise
 from minsheng_intake import repository as appeals
 from minsheng_intake.classification import repository
-from minsheng_intake.classification.errors import NotWaiting, ReasonMissing
+from minsheng_intake.classification.errors import (
+    AlreadyClassified,
+    NotWaiting,
+    ReasonMissing,
+)
 from minsheng_intake.classification.models import AppealTriage
 from minsheng_intake.classification.rules import DEFAULT_RULES, ClassificationRules
 from minsheng_intake.classification.suggester import Suggestion
@@ -103,8 +107,8 @@ async def resolve(
 ) -> Resolution:
     """Record the operator's category for a waiting appeal and set it on the
     appeal; the caller files the appeal and commits, in one transaction. An appeal
-    not waiting (never queued, already classified, missing) raises NotWaiting; of
-    two operators at once, one wins."""
+    classified already raises AlreadyClassified (of two operators at once, one
+    wins); one never queued, or missing, NotWaiting."""
     won = await repository.mark_resolved(
         session,
         appeal_id=appeal_id,
@@ -113,10 +117,12 @@ async def resolve(
         reason=reason,
         at=at,
     )
-    entry = await repository.get(session, appeal_id) if won else None
-    appeal = await appeals.get(session, appeal_id) if won else None
+    entry = await repository.get(session, appeal_id)
+    appeal = await appeals.get(session, appeal_id)
     if entry is None or appeal is None:
         raise _not_waiting(appeal_id)
+    if not won:
+        raise _classified_already(entry)
 
     await session.refresh(entry)
     appeal.category_id = category_id
@@ -191,6 +197,14 @@ async def waiting(
 ) -> tuple[list[tuple[AppealTriage, Appeal]], int]:
     """The appeals waiting for an operator, oldest first, and how many wait."""
     return await repository.waiting(session, limit=limit, offset=offset)
+
+
+def _classified_already(entry: AppealTriage) -> AlreadyClassified:
+    return AlreadyClassified(
+        f"appeal {entry.appeal_id} was classified already, as "
+        f"{entry.category_id} by {entry.resolved_by}",
+        field="appeal_id",
+    )
 
 
 def _not_waiting(appeal_id: str) -> NotWaiting:

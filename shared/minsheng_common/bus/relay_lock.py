@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class AdvisoryLock:
             )
             got = bool(result.scalar())
             await self._connection.commit()
-        except (DBAPIError, OSError):
+        except (SQLAlchemyError, OSError):
             await self._drop()
             return False
         return got
@@ -64,12 +64,15 @@ class AdvisoryLock:
         try:
             await self._connection.execute(text("SELECT 1"))
             await self._connection.commit()
-        except (DBAPIError, OSError):
+        except (SQLAlchemyError, OSError):
             await self._drop()
             return False
         return True
 
     async def release(self) -> None:
+        # A relay cancelled in the middle of a query leaves its connection with an
+        # invalid transaction (SQLAlchemy's PendingRollbackError, not a driver
+        # error): closing the connection still frees the session lock.
         if self._connection is None:
             return
         try:
@@ -77,7 +80,7 @@ class AdvisoryLock:
                 text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
             )
             await self._connection.commit()
-        except (DBAPIError, OSError):
+        except (SQLAlchemyError, OSError):
             log.warning(
                 "could not release the relay lock cleanly; closing its connection"
             )
@@ -88,7 +91,7 @@ class AdvisoryLock:
         if connection is not None:
             try:
                 await connection.close()
-            except (DBAPIError, OSError):
+            except (SQLAlchemyError, OSError):
                 log.debug("relay lock connection was already gone")
 
 
