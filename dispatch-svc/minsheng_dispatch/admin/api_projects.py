@@ -127,7 +127,7 @@ def present(row: Project, *, context: AdminContext, principal: Principal) -> Pro
         earliest_start=projects.earliest_start(
             context.calendar,
             registered_at=row.registered_at,
-            working_days=context.registration_working_days,
+            working_days=context.registration_working_days(row.registered_at),
         ),
         urgent=row.urgent,
         urgent_reason=row.urgent_reason,

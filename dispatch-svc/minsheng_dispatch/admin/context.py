@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +16,6 @@ from minsheng_common.reference import ReferenceData, load_reference
 from minsheng_common.rules import RuleBook
 from minsheng_common.working_calendar import WorkingCalendar, default_calendar
 from minsheng_dispatch import routing
-
-REGISTRATION_WORKING_DAYS = 15
-"""Art. 43: a project is registered 15 working days before its works start. (Not in
-the rule book's editions yet; it belongs there with the other periods.)"""
 
 
 class ChosenDispatch(Protocol):
@@ -44,7 +41,12 @@ class AdminContext:
     reference: ReferenceData
     rule_book: RuleBook
     fallback_unit_id: str
-    registration_working_days: int = REGISTRATION_WORKING_DAYS
+
+    def registration_working_days(self, registered_at: datetime) -> int:
+        """Art. 43: how many working days before its works start a project is
+        registered, by the rule edition in force when it was registered."""
+        edition = self.rule_book.in_force(registered_at)
+        return edition.project_registration_working_days
 
     def communities(self, subdistrict_id: str) -> frozenset[str] | None:
         """The communities of a subdistrict; None for an unknown subdistrict."""

@@ -255,7 +255,7 @@ async def _check(
 def _check_notice(
     context: AdminContext, *, registered_at: datetime, starts_on: date
 ) -> None:
-    days = context.registration_working_days
+    days = context.registration_working_days(registered_at)
     earliest = earliest_start(
         context.calendar, registered_at=registered_at, working_days=days
     )
