@@ -11,7 +11,8 @@ from minsheng_common.rules import load_rule_book
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_dispatch import admin, dispatching, idempotency, routes, seeding
 from minsheng_dispatch.attachments import routes as attachment_routes
-from minsheng_dispatch.attachments.store import LocalStore
+from minsheng_dispatch.attachments.s3_store import S3Store, make_client
+from minsheng_dispatch.attachments.store import LocalStore, Store
 from minsheng_dispatch.consumers import DispatchHandlers
 from minsheng_dispatch.disputes import routes as dispute_routes
 from minsheng_dispatch.lifecycle import routes as lifecycle_routes
@@ -78,6 +79,32 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
     )
     app.state.context = context
     app.state.dispatch_chosen = dispatching.chosen_dispatch(context)
-    app.state.attachment_store = LocalStore(settings.data_dir / "attachments")
+    app.state.attachment_store = attachment_store(settings)
     app.state.attachment_max_bytes = settings.attachment_max_bytes
     return app
+
+
+def attachment_store(settings: DispatchSettings) -> Store:
+    """The store the settings choose: a local folder, or an S3-compatible bucket
+    (its settings are checked complete when they are read)."""
+    if settings.attachment_store == "local":
+        return LocalStore(settings.data_dir / "attachments")
+
+    endpoint_url = settings.attachment_s3_endpoint_url
+    bucket = settings.attachment_s3_bucket
+    key_id = settings.attachment_s3_access_key_id
+    secret = settings.attachment_s3_secret_access_key
+    if endpoint_url is None or bucket is None or key_id is None or secret is None:
+        raise ValueError("attachment_store s3 needs its endpoint, bucket and keys")
+    client = make_client(
+        endpoint_url=endpoint_url,
+        region=settings.attachment_s3_region,
+        access_key_id=key_id.get_secret_value(),
+        secret_access_key=secret.get_secret_value(),
+    )
+    return S3Store(
+        client,
+        bucket=bucket,
+        prefix=settings.attachment_s3_prefix,
+        cache=settings.data_dir / "attachments-cache",
+    )

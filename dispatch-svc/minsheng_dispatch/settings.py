@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from minsheng_common.settings import ServiceSettings
@@ -44,11 +44,27 @@ class DispatchSettings(ServiceSettings):
         description="where an appeal goes when neither its category nor its place "
         "names a unit: the center, which then dispatches it by hand",
     )
-    attachment_store: Literal["local"] = Field(
+    attachment_store: Literal["local", "s3"] = Field(
         default="local",
-        description="where attachments are kept: `local` (files under "
-        "<data_dir>/attachments, named by their SHA-256). No other backend is built "
-        "yet.",
+        description="where attachments are kept, named by their SHA-256: `local` "
+        "(files under <data_dir>/attachments) or `s3` (a bucket of an S3-compatible "
+        "store, set by the attachment_s3_* settings)",
+    )
+    attachment_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="the S3-compatible endpoint, such as https://s3.<region>."
+        "amazonaws.com or a MinIO server's URL; needed when attachment_store is s3",
+    )
+    attachment_s3_bucket: str | None = Field(
+        default=None,
+        description="the bucket that keeps attachments; it must exist already",
+    )
+    attachment_s3_region: str = Field(default="us-east-1", min_length=1)
+    attachment_s3_access_key_id: SecretStr | None = None
+    attachment_s3_secret_access_key: SecretStr | None = None
+    attachment_s3_prefix: str = Field(
+        default="",
+        description="a folder inside the bucket for attachments (empty: its root)",
     )
     attachment_max_bytes: int = Field(
         default=10 * 1024 * 1024,
@@ -78,4 +94,21 @@ class DispatchSettings(ServiceSettings):
         needed = self.attachment_max_bytes + MULTIPART_OVERHEAD
         if "max_request_bytes" not in self.model_fields_set:
             self.max_request_bytes = max(self.max_request_bytes, needed)
+        return self
+
+    @model_validator(mode="after")
+    def _s3_store_is_complete(self) -> DispatchSettings:
+        # Refused at start rather than at the first upload; the keys are asked for
+        # so that no other source of credentials is ever looked up by surprise.
+        if self.attachment_store != "s3":
+            return self
+        needed = {
+            "attachment_s3_endpoint_url": self.attachment_s3_endpoint_url,
+            "attachment_s3_bucket": self.attachment_s3_bucket,
+            "attachment_s3_access_key_id": self.attachment_s3_access_key_id,
+            "attachment_s3_secret_access_key": self.attachment_s3_secret_access_key,
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ValueError("attachment_store s3 needs " + ", ".join(sorted(missing)))
         return self

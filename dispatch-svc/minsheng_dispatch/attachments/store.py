@@ -2,8 +2,8 @@
 SHA-256.
 
 Only a validated hex digest ever becomes a path: nothing a caller sends reaches the
-file system otherwise. A second backend (an S3-compatible store) is not built; the
-`Store` protocol is where it would plug in.
+file system otherwise. The other backend, a bucket of an S3-compatible store, is in
+s3_store.py; the settings choose one (`attachment_store`).
 """
 
 from __future__ import annotations
