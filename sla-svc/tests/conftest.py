@@ -10,11 +10,13 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +25,7 @@ from minsheng_common.auth.provisioning import add_key
 from minsheng_common.auth.roles import Role
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.bus.tables import outbox
-from minsheng_common.clock import FixedClock
+from minsheng_common.clock import FixedClock, SharedClock
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
     AcceptanceNoticeRequested,
@@ -284,3 +286,31 @@ async def make_runtime(
     yield make
     for runtime in built:
         await runtime.engine.dispose()
+
+
+StartApp = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@pytest.fixture
+def start_app(store_url: str, tmp_path: Path, api_keys: dict[str, str]) -> StartApp:
+    """Runs the sla application on the test store, with every role's key and the
+    demo clock; no broker, so the relay never connects. `scan_interval_ms` sets how
+    often the watcher looks (long when a test reaches clocks itself)."""
+
+    @asynccontextmanager
+    async def start(
+        clock: SharedClock, *, scan_interval_ms: int
+    ) -> AsyncIterator[FastAPI]:
+        settings = SlaSettings(
+            database_url=store_url,
+            data_dir=tmp_path,
+            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+            environment="test",
+            clock_file=clock.path,
+            scan_interval_ms=scan_interval_ms,
+        )
+        application = create_app(settings)
+        async with application.router.lifespan_context(application):
+            yield application
+
+    return start

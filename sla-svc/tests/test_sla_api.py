@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 
 from minsheng_common.clock import SharedClock
-from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
     EventData,
     WorkOrderExtensionDecided,
@@ -22,7 +21,6 @@ from minsheng_common.events import (
 )
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.timeutil import SHANGHAI
-from minsheng_sla.app import create_app
 from minsheng_sla.consumers import WorkOrderEvents
 from minsheng_sla.settings import SlaSettings
 
@@ -39,23 +37,9 @@ def shared_clock(tmp_path: Path) -> SharedClock:
 
 
 @pytest.fixture
-async def app(
-    store_url: str,
-    tmp_path: Path,
-    shared_clock: SharedClock,
-    api_keys: dict[str, str],
-) -> AsyncIterator[FastAPI]:
+async def app(start_app: Any, shared_clock: SharedClock) -> AsyncIterator[FastAPI]:
     # No broker: the relay never connects; the watcher runs against the demo clock.
-    settings = SlaSettings(
-        database_url=store_url,
-        data_dir=tmp_path,
-        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        environment="test",
-        clock_file=shared_clock.path,
-        scan_interval_ms=20,
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with start_app(shared_clock, scan_interval_ms=20) as application:
         yield application
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from minsheng_common.bus.tables import outbox
 from minsheng_common.clock import SharedClock
-from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
     EventData,
     WorkOrderClosureRequested,
@@ -28,10 +27,8 @@ from minsheng_common.events import (
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_sla import periods
-from minsheng_sla.app import create_app
 from minsheng_sla.consumers import WorkOrderEvents
 from minsheng_sla.models import Deadline
-from minsheng_sla.settings import SlaSettings
 
 UNIT = "pingshan-urban-management"
 # Monday 2026-12-28, 15:00 in Shanghai: the service's "now" in these tests.
@@ -71,22 +68,8 @@ def shared_clock(tmp_path: Path) -> SharedClock:
 
 
 @pytest.fixture
-async def app(
-    store_url: str,
-    tmp_path: Path,
-    shared_clock: SharedClock,
-    api_keys: dict[str, str],
-) -> AsyncIterator[FastAPI]:
-    settings = SlaSettings(
-        database_url=store_url,
-        data_dir=tmp_path,
-        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        environment="test",
-        clock_file=shared_clock.path,
-        scan_interval_ms=20,
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+async def app(start_app: Any, shared_clock: SharedClock) -> AsyncIterator[FastAPI]:
+    async with start_app(shared_clock, scan_interval_ms=20) as application:
         yield application
 
 
