@@ -85,6 +85,23 @@ def unit_key(path: Path, unit: str = "cgj", **options: object) -> str:
     )
 
 
+async def unit_user_token(client: httpx.AsyncClient, credentials: Path) -> str:
+    """Add li, a person of unit swj, and sign in as li: the token issued."""
+    provisioning.add_user(
+        credentials,
+        username="li",
+        password="right-password-1",
+        role=Role.UNIT,
+        unit_id="swj",
+    )
+    answer = await client.post(
+        "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
 async def test_no_credentials_is_401_with_a_challenge(
     client: httpx.AsyncClient,
 ) -> None:
@@ -219,18 +236,7 @@ async def test_a_wrong_password_is_401(
 async def test_a_tampered_token_is_401(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
-    provisioning.add_user(
-        credentials,
-        username="li",
-        password="right-password-1",
-        role=Role.UNIT,
-        unit_id="swj",
-    )
-    token = (
-        await client.post(
-            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
-        )
-    ).json()["access_token"]
+    token = await unit_user_token(client, credentials)
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["unit_id"] = "cgj"
     forged = jwt.encode(claims, "guessed-secret-guessed-secret-000", algorithm="HS256")
@@ -288,18 +294,7 @@ async def test_token_secrets_rotate_old_tokens_valid_while_the_old_secret_is_lis
 async def test_a_disabled_user_token_stops_working(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
-    provisioning.add_user(
-        credentials,
-        username="li",
-        password="right-password-1",
-        role=Role.UNIT,
-        unit_id="swj",
-    )
-    token = (
-        await client.post(
-            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
-        )
-    ).json()["access_token"]
+    token = await unit_user_token(client, credentials)
     stored = registry.load(credentials)
     stored.users[0].disabled = True
     registry.save(credentials, stored)
@@ -412,18 +407,7 @@ async def test_a_token_living_longer_than_issued_is_refused(
 async def test_a_role_change_applies_to_tokens_already_issued(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
-    provisioning.add_user(
-        credentials,
-        username="li",
-        password="right-password-1",
-        role=Role.UNIT,
-        unit_id="swj",
-    )
-    token = (
-        await client.post(
-            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
-        )
-    ).json()["access_token"]
+    token = await unit_user_token(client, credentials)
     provisioning.change_user(credentials, "li", role=Role.LEADER)
     await asyncio.sleep(1.1)
 
@@ -435,18 +419,7 @@ async def test_a_role_change_applies_to_tokens_already_issued(
 async def test_the_session_cookie_counts_only_where_pages_are_served(
     client: httpx.AsyncClient, credentials: Path
 ) -> None:
-    provisioning.add_user(
-        credentials,
-        username="li",
-        password="right-password-1",
-        role=Role.UNIT,
-        unit_id="swj",
-    )
-    token = (
-        await client.post(
-            "/v1/auth/token", data={"username": "li", "password": "right-password-1"}
-        )
-    ).json()["access_token"]
+    token = await unit_user_token(client, credentials)
 
     client.cookies.set("minsheng_session", token)
     answer = await client.get("/orders")
