@@ -728,3 +728,59 @@ async def test_dispatch_lifecycle_closed_order_takes_no_unit_step(life: Life) ->
 
     assert response.status_code == 409
     assert error(response)["code"] == "already_closed"
+
+
+async def test_dispatch_lifecycle_a_polling_unit_sees_every_change_exactly_once(
+    life: Life,
+) -> None:
+    """A unit system polls with the last `next_cursor` while its orders change:
+    each change comes once, in order, across answers of at most `limit` changes,
+    and a poll with nothing new answers nothing."""
+    units = "/v1/units/cgj/work-orders"
+    cursor = (await life.cgj.get(units)).json()["next_cursor"]
+    first = await life.file("appeal-poll-1")
+    second = await life.file("appeal-poll-2")
+    other = await life.file("appeal-poll-3")
+    steps = [
+        await life.cgj.post(url(first, "sign"), json={"signed_by": "王科员"}),
+        await life.cgj.post(url(first, "progress"), json={"note": "已派人勘查"}),
+        await life.cgj.post(
+            url(other, "return"), json={"reason": "不属本单位职责，应由水务局办理"}
+        ),
+    ]
+    assert [step.status_code for step in steps] == [200, 200, 200], [
+        step.text for step in steps
+    ]
+
+    seen: list[tuple[str, str]] = []
+    answers = 0
+    while True:
+        answer = await life.cgj.get(units, params={"after": cursor, "limit": 2})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        changes = [
+            (item["id"], change["action"])
+            for item in body["items"]
+            for change in item["changes"]
+        ]
+        answers += 1
+        if not changes:
+            assert body["next_cursor"] == cursor
+            break
+        assert len(changes) <= 2
+        seen += changes
+        cursor = body["next_cursor"]
+
+    dispatched = [(o["id"], "dispatched") for o in (first, second, other)]
+    assert len(seen) == len(set(seen))
+    assert set(dispatched) <= set(seen)
+    assert [a for i, a in seen if i == first["id"]] == [
+        "dispatched",
+        "signed",
+        "progress_added",
+    ]
+    assert [a for i, a in seen if i == other["id"]] == [
+        "dispatched",
+        "return_requested",
+    ]
+    assert answers >= 3
