@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from minsheng_common.events import DeadlineKind
 from minsheng_sla.models import (
     CANCELLED,
     PENDING,
@@ -32,6 +33,26 @@ from minsheng_sla.models import (
     HandlingNotice,
     Supervision,
 )
+
+
+class ClaimedClock(NamedTuple):
+    """A clock as a claim leaves it: what the watcher needs to say so on the bus.
+
+    Plain rows, not ORM objects: building a hundred mapped objects per claim cost
+    more than the claim itself, and the watcher only reads them."""
+
+    id: str
+    work_order_id: str
+    appeal_id: str
+    unit_id: str
+    kind: DeadlineKind
+    due_at: datetime
+    urged_level: int
+    urge_half_at: datetime | None
+    urge_two_thirds_at: datetime | None
+
+
+_CLAIMED_COLUMNS = [Deadline.__table__.c[name] for name in ClaimedClock._fields]
 
 # The order a work order's clocks are listed in: the order of its life.
 KIND_ORDER = {
@@ -124,12 +145,12 @@ async def page(
 
 async def claim_due(
     session: AsyncSession, *, now: datetime, limit: int
-) -> list[Deadline]:
+) -> list[ClaimedClock]:
     """Mark up to `limit` pending clocks due at or before `now` as reached, and return
     them, soonest due first. Several watchers claim disjoint batches (`_claiming`);
     the index on (status, due_at) finds the batch without reading the table."""
     statement = due_claim(now=now, limit=limit, dialect=_dialect(session))
-    claimed = await session.scalars(statement)
+    claimed = [ClaimedClock(*row) for row in await session.execute(statement)]
     return sorted(claimed, key=lambda row: (row.due_at, row.id))
 
 
@@ -150,7 +171,7 @@ def due_claim(*, now: datetime, limit: int, dialect: str) -> ReturningUpdate:
 
 async def claim_urgings(
     session: AsyncSession, *, now: datetime, limit: int
-) -> list[Deadline]:
+) -> list[ClaimedClock]:
     """Take up to `limit` pending clocks whose next urging point (Art. 39) is at or
     before `now`, record the step as sent, and return them, earliest point first;
     `urged_level` then reads the level just sent.
@@ -164,7 +185,7 @@ async def claim_urgings(
     index on (status, next_urge_at).
     """
     statement = urging_claim(now=now, limit=limit, dialect=_dialect(session))
-    claimed = await session.scalars(statement)
+    claimed = [ClaimedClock(*row) for row in await session.execute(statement)]
     return sorted(claimed, key=lambda row: (urged_point(row) or now, row.id))
 
 
@@ -190,7 +211,7 @@ def urging_claim(*, now: datetime, limit: int, dialect: str) -> ReturningUpdate:
     )
 
 
-def urged_point(deadline: Deadline) -> datetime | None:
+def urged_point(deadline: Deadline | ClaimedClock) -> datetime | None:
     """The urging point of the level a clock last sent (half or two thirds)."""
     if deadline.urged_level == 1:
         return deadline.urge_half_at
@@ -302,7 +323,9 @@ def _claiming(
         )
         if also is not None:
             statement = statement.where(also)
-    return statement.returning(Deadline).execution_options(synchronize_session=False)
+    return statement.returning(*_CLAIMED_COLUMNS).execution_options(
+        synchronize_session=False
+    )
 
 
 async def cancel_pending(

@@ -682,7 +682,7 @@ async def _start_reply_template(
 
 async def reach_due(
     *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int
-) -> list[Deadline]:
+) -> list[repository.ClaimedClock]:
     """Mark up to `limit` pending clocks due by `now` as reached and say so on the
     bus (deadline.reached), in the caller's transaction. A clock that is urged
     (Art. 39) is urged as overdue with it, at the highest level, once."""
@@ -726,7 +726,7 @@ async def reach_due(
 
 async def urge_due(
     *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int
-) -> list[Deadline]:
+) -> list[repository.ClaimedClock]:
     """Urge (催办, Art. 39) up to `limit` units whose clocks passed half or two thirds
     of their working time by `now` and have not run out, in the caller's
     transaction: deadline.urged at level 1 (half) or 2 (two thirds), each step
@@ -1026,7 +1026,9 @@ async def _edition_of(
     return periods.edition_for(context.rules, fallback)
 
 
-def _urging(deadline: Deadline, *, level: int, now: datetime) -> DeadlineUrged:
+def _urging(
+    deadline: Deadline | repository.ClaimedClock, *, level: int, now: datetime
+) -> DeadlineUrged:
     step = URGING_STEP_OF_LEVEL[level]
     log.info(
         "work order %s (unit %s): urged at level %d (%s) on %s deadline %s, due %s "
