@@ -1,7 +1,7 @@
 """Saying an appeal's decision on the bus: filed (with its grade and event cluster),
 held for verification or classification, not filed with its reason and advice, or
 answered at once from the knowledge base. The texts and attachment
-links leave intake with personal data masked (Art. 41); the contact and name only
+links leave intake with personal data masked (Art. 41); the contacts and name only
 encrypted."""
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ async def filed(
             attachments=[redaction.redact_url(url) for url in appeal.attachments],
             level=level,
             cluster_id=appeal.cluster_id,
+            second_contact_kind=appeal.second_contact_kind,
+            second_contact_encrypted=appeal.second_contact_encrypted,
         ),
         occurred_at=at,
     )

@@ -23,6 +23,13 @@ class TooLong(InvalidInput):
     code = "too_long"
 
 
+class InvalidSecondContact(InvalidInput):
+    """A second contact that is not a usable number or address, not of another
+    kind than the first, or given without a first."""
+
+    code = "invalid_second_contact"
+
+
 class ReceivedAtOutOfRange(InvalidInput):
     """A receipt time that cannot be true (in the future, or long before)."""
 

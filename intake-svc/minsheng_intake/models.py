@@ -55,6 +55,11 @@ class Appeal(Base):
     contact_encrypted: Mapped[str | None] = mapped_column(Text)
     contact_hash: Mapped[str | None] = mapped_column(String(64))
     contact_masked: Mapped[str | None] = mapped_column(String(100))
+    second_contact_kind: Mapped[str | None] = mapped_column(String(20))
+    second_contact_encrypted: Mapped[str | None] = mapped_column(Text)
+    second_contact_masked: Mapped[str | None] = mapped_column(String(100))
+    """Another way to reach the citizen, of another kind than the first (e.g. an
+    email besides a phone number): notify falls back to it."""
     consent_to_disclose: Mapped[bool] = mapped_column(Boolean, default=False)
     name_encrypted: Mapped[str | None] = mapped_column(Text)
 

@@ -65,6 +65,8 @@ def anonymise(appeal: Appeal, *, vault: pii.PiiVault, now: datetime) -> None:
     appeal.contact_encrypted = None
     appeal.contact_hash = None
     appeal.contact_masked = None
+    appeal.second_contact_encrypted = None
+    appeal.second_contact_masked = None
     appeal.name_encrypted = None
     appeal.anonymised_at = now
 

@@ -45,6 +45,7 @@ async def rotate_all(
                         Appeal.id > after,
                         or_(
                             Appeal.contact_encrypted.is_not(None),
+                            Appeal.second_contact_encrypted.is_not(None),
                             Appeal.name_encrypted.is_not(None),
                         ),
                     )
@@ -66,6 +67,10 @@ def _rotate(appeal: Appeal, *, vault: pii.PiiVault, newest: pii.PiiVault) -> int
     count = 0
     if appeal.contact_encrypted and not _under(newest, appeal.contact_encrypted):
         appeal.contact_encrypted = vault.rotate(appeal.contact_encrypted)
+        count += 1
+    second = appeal.second_contact_encrypted
+    if second and not _under(newest, second):
+        appeal.second_contact_encrypted = vault.rotate(second)
         count += 1
     if appeal.name_encrypted and not _under(newest, appeal.name_encrypted):
         appeal.name_encrypted = vault.rotate(appeal.name_encrypted)

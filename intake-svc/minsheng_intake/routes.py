@@ -226,6 +226,11 @@ def present(
     contact = None
     if appeal.contact_kind and appeal.contact_masked:
         contact = ContactOut(kind=appeal.contact_kind, masked=appeal.contact_masked)
+    second_contact = None
+    if appeal.second_contact_kind and appeal.second_contact_masked:
+        second_contact = ContactOut(
+            kind=appeal.second_contact_kind, masked=appeal.second_contact_masked
+        )
     name = service.citizen_name(context, appeal)
     return AppealOut(
         id=appeal.id,
@@ -251,6 +256,7 @@ def present(
         ),
         cluster_id=appeal.cluster_id,
         contact=contact,
+        second_contact=second_contact,
         received_at=appeal.received_at,
         received_zone_assumed=appeal.received_zone_assumed,
         decision=_decision(appeal),

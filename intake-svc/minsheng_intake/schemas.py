@@ -49,6 +49,12 @@ class AppealIn(BaseModel):
     title: str = Field(default="", max_length=400)
     content: str = Field(default="", max_length=20_000)
     contact: ContactIn | None = None
+    second_contact: ContactIn | None = Field(
+        default=None,
+        description="another way to reach the citizen, of another kind than "
+        "`contact` (e.g. an email besides a phone number): notices fall back to it "
+        "when the first cannot be reached",
+    )
     address: str | None = Field(default=None, max_length=500)
     coordinates: Coordinates | None = None
     received_at: datetime = Field(
@@ -186,6 +192,7 @@ class AppealOut(BaseModel):
     grade: GradeOut | None = None
     cluster_id: str | None = None
     contact: ContactOut | None
+    second_contact: ContactOut | None = None
     received_at: AwareDatetime
     received_zone_assumed: bool
     decision: Decision

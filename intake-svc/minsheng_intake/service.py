@@ -44,6 +44,7 @@ from minsheng_intake.errors import (
     AppealNotFound,
     AttachmentNotAllowed,
     ChannelMismatch,
+    InvalidSecondContact,
     NoConsent,
     PersonalDataErased,
     ReceivedAtOutOfRange,
@@ -242,9 +243,9 @@ def _build(
 
     # The channel's type, else the one the text reads as (Art. 2).
     kind = incoming.type or appeal_type.infer_type(title, content, params.type_rules)
-    contact, contact_error = _read_contact(
-        incoming.contact, context.reference.district.phone_area_code
-    )
+    area_code = context.reference.district.phone_area_code
+    contact, contact_error = _read_contact(incoming.contact, area_code)
+    second_contact = _read_second_contact(incoming, area_code)
     text = f"{title}\n{content}"
     place = context.gazetteer.locate(address=address_text, text=text)
     parsed = address.parse(
@@ -331,6 +332,10 @@ def _build(
         appeal.contact_encrypted = context.vault.encrypt(contact.value)
         appeal.contact_hash = pii.keyed_hash(context.hash_key, contact.lookup_key())
         appeal.contact_masked = pii.mask(contact.value)
+    if second_contact is not None:
+        appeal.second_contact_kind = second_contact.kind
+        appeal.second_contact_encrypted = context.vault.encrypt(second_contact.value)
+        appeal.second_contact_masked = pii.mask(second_contact.value)
     problem = None
     if decision.filed:
         problem = similarity.describe(
@@ -485,6 +490,32 @@ def _read_contact(
         return normalise.contact(given.kind, given.value, area_code=area_code), None
     except normalise.InvalidContact as error:
         return None, str(error)
+
+
+def _read_second_contact(
+    incoming: AppealIn, area_code: str | None
+) -> normalise.Contact | None:
+    """The second contact, normalised; refused (422) when it cannot serve as the
+    fallback: given without a first contact, of the first one's kind (notify would
+    have no other channel to try), or not a usable number or address."""
+    given = incoming.second_contact
+    if given is None:
+        return None
+    if incoming.contact is None:
+        raise InvalidSecondContact(
+            "a second contact needs a first one (contact)", field="second_contact"
+        )
+    if given.kind == incoming.contact.kind:
+        raise InvalidSecondContact(
+            f"the second contact must be of another kind than the first ({given.kind})",
+            field="second_contact.kind",
+        )
+    try:
+        return normalise.contact(given.kind, given.value, area_code=area_code)
+    except normalise.InvalidContact as error:
+        raise InvalidSecondContact(
+            f"the second contact is unusable: {error}", field="second_contact.value"
+        ) from None
 
 
 async def _stage_events(

@@ -49,7 +49,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     official = official_context.build(
         settings, notify=context, reference=load_reference(settings.reference_file)
     )
-    oa.register_default(context.senders, settings.oa_path())
+    oa.register(context.senders, settings)
     runtime.add_consumer(
         NotifyConsumers(context).spec(OfficialConsumers(official).spec())
     )

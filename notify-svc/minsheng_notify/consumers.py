@@ -11,7 +11,6 @@ together with the inbox row that keeps an event from being applied twice.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common.bus.consumer import Handler
@@ -28,24 +27,7 @@ from minsheng_common.events import (
 from minsheng_common.events import topics as topic_names
 from minsheng_common.runtime import ConsumerSpec
 from minsheng_notify import handler_chain, service
-from minsheng_notify.service import NotifyContext, SecondContact
-
-
-class _SecondContactIn(BaseModel):
-    """A second contact appeal.filed may carry (an optional field of a later minor
-    version): the fallback channel when the first contact cannot be reached."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    second_contact_kind: str | None = Field(default=None, max_length=20)
-    second_contact_encrypted: str | None = None
-
-    def contact(self) -> SecondContact | None:
-        if not self.second_contact_kind or not self.second_contact_encrypted:
-            return None
-        return SecondContact(
-            kind=self.second_contact_kind, encrypted=self.second_contact_encrypted
-        )
+from minsheng_notify.service import NotifyContext
 
 
 class NotifyConsumers:
@@ -57,15 +39,9 @@ class NotifyConsumers:
     async def on_appeal_filed(
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled
     ) -> None:
-        """Keep the citizen of a filed appeal as the recipient of its notices, and
-        tell them the tracking code."""
-        try:
-            second = _SecondContactIn.model_validate(envelope.data).contact()
-        except ValidationError:
-            second = None
-        await service.notify_filed(
-            session=session, context=self.context, filed=data, second=second
-        )
+        """Keep the citizen of a filed appeal as the recipient of its notices, with
+        the second contact to fall back to, and tell them the tracking code."""
+        await service.notify_filed(session=session, context=self.context, filed=data)
 
     async def on_appeal_graded(
         self, session: AsyncSession, envelope: Envelope, data: AppealGraded

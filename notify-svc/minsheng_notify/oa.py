@@ -1,8 +1,14 @@
-"""The OA reminder letter's sender (Art. 23): an agency's letter is a document
-delivered to its office system. The embedded default writes each letter as a file
-into a local folder, one per notice, the way the mailbox folder keeps messages; an
-installation with a real OA interface registers its own sender for the `oa`
-contact kind instead.
+"""The OA reminder letter's senders (Art. 23): an agency's letter is a document
+delivered to its office system. With `NOTIFY_OA_GATEWAY_URL` each letter goes to
+the office system's HTTP interface; without it, the embedded default writes each
+letter as a file into a local folder, one per notice, the way the mailbox folder
+keeps messages.
+
+The OA interface takes `POST <url>` with `Authorization: Bearer <key>`,
+`Idempotency-Key: <notice id>` and a JSON body `{"to": "<office's OA inbox>",
+"subject", "kind", "text", "reference": "<notice id>"}`, and answers 2xx with
+`{"message_id": "<its id>"}`, as the SMS gateway does: a retry after a lost answer
+files nothing twice.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from minsheng_notify.senders import (
     MailboxFolderSender,
     OutgoingNotice,
     SenderChoice,
+    SendRefused,
     SendResult,
 )
+from minsheng_notify.senders import http as provider_http
+from minsheng_notify.settings import NotifySettings
 
 CHANNEL = "oa"
 """The channel of OA letters in the evidence."""
+WHAT = "the OA system"
 
 
 class OaFolderSender(MailboxFolderSender):
@@ -34,6 +44,62 @@ class OaFolderSender(MailboxFolderSender):
         return SendResult(
             provider_ref=f"{CHANNEL}:{message.notice_id}.json", detail=written.detail
         )
+
+
+class OaGatewaySender:
+    """Hands each letter to the office system's HTTP interface; its document id is
+    the proof it was filed."""
+
+    channel = CHANNEL
+
+    def __init__(self, *, url: str, key: str, timeout: float) -> None:
+        self.url = url
+        self._key = key
+        self.timeout = timeout
+
+    async def send(self, message: OutgoingNotice) -> SendResult:
+        """File the letter in the office's OA inbox."""
+        if message.contact_kind != recipients.OA:
+            raise SendRefused(
+                f"{WHAT} delivers to OA inboxes, not {message.contact_kind}"
+            )
+
+        headers = {"Idempotency-Key": message.notice_id}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        payload = {
+            "to": message.contact,
+            "subject": message.subject,
+            "kind": message.kind,
+            "text": message.body,
+            "reference": message.notice_id,
+        }
+        async with provider_http.client(self.timeout) as client:
+            response = await provider_http.post(
+                client, self.url, what=WHAT, json=payload, headers=headers
+            )
+
+        provider_http.check_status(response, what=WHAT)
+        body = provider_http.read_json(response, what=WHAT)
+        return SendResult(
+            provider_ref=provider_http.message_id(body, "message_id", what=WHAT)
+        )
+
+
+def register(choice: SenderChoice, settings: NotifySettings) -> None:
+    """Let the configured OA interface carry `oa` letters; without one, the OA
+    folder, unless another sender already does."""
+    if settings.oa_gateway_url:
+        choice.register(
+            recipients.OA,
+            OaGatewaySender(
+                url=settings.oa_gateway_url,
+                key=settings.oa_gateway_key.get_secret_value(),
+                timeout=settings.oa_timeout_seconds,
+            ),
+        )
+        return
+    register_default(choice, settings.oa_path())
 
 
 def register_default(choice: SenderChoice, folder: Path) -> None:

@@ -71,24 +71,12 @@ class NotifyContext:
     policy: SendPolicy
 
 
-@dataclass(frozen=True)
-class SecondContact:
-    """A second contact of the citizen, of another kind, still encrypted: where the
-    notice falls back to when the first contact cannot be reached."""
-
-    kind: str
-    encrypted: str = field(repr=False)
-
-
 async def record_recipient(
-    *,
-    session: AsyncSession,
-    context: NotifyContext,
-    filed: AppealFiled,
-    second: SecondContact | None = None,
+    *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
 ) -> Recipient:
     """Keep who to tell about a filed appeal, and the appeal's level; the contacts
-    stay encrypted as received (the citizen's name is not kept).
+    (the first, and the second to fall back to) stay encrypted as received (the
+    citizen's name is not kept).
 
     A second appeal.filed for the same appeal replaces what was kept, unless the
     contact was erased after the retention period.
@@ -116,9 +104,15 @@ async def record_recipient(
     )
     recipient.level = filed.level
     # A second contact of the same kind adds no other channel to fall back to.
-    kept = second if second is not None and second.kind != filed.contact_kind else None
-    recipient.second_contact_kind = kept.kind if kept else None
-    recipient.second_contact_encrypted = kept.encrypted if kept else None
+    fallback = (
+        filed.second_contact_kind is not None
+        and filed.second_contact_encrypted is not None
+        and filed.second_contact_kind != filed.contact_kind
+    )
+    recipient.second_contact_kind = filed.second_contact_kind if fallback else None
+    recipient.second_contact_encrypted = (
+        filed.second_contact_encrypted if fallback else None
+    )
     await session.flush()
     return recipient
 
@@ -169,17 +163,11 @@ async def _keep_recipient(
 
 
 async def notify_filed(
-    *,
-    session: AsyncSession,
-    context: NotifyContext,
-    filed: AppealFiled,
-    second: SecondContact | None = None,
+    *, session: AsyncSession, context: NotifyContext, filed: AppealFiled
 ) -> Notice | None:
     """Keep the recipient of a filed appeal and queue the notice with its tracking
     code (立案, Art. 11); None when the contact was erased already (a replay)."""
-    recipient = await record_recipient(
-        session=session, context=context, filed=filed, second=second
-    )
+    recipient = await record_recipient(session=session, context=context, filed=filed)
     if recipient.contact_encrypted is None:
         return None
 

@@ -38,8 +38,17 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
     oa_dir: Path | None = Field(
         default=None,
         description="folder the embedded OA sender writes agencies' and units' "
-        "letters into; default <data_dir>/oa",
+        "letters into when no OA interface is configured; default <data_dir>/oa",
     )
+    oa_gateway_url: str | None = Field(
+        default=None,
+        description="the office system's (OA) URL that takes letters (POST JSON); "
+        "unset: letters are written into the OA folder",
+    )
+    oa_gateway_key: SecretStr = Field(
+        default=SecretStr(""), description="sent as `Authorization: Bearer <key>`"
+    )
+    oa_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(
         default=30.0,
@@ -178,13 +187,17 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
 
     receipt_secrets: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description="provider (sms, email, wechat_template, gov_wechat) → the "
+        description="provider (sms, email, wechat_template, gov_wechat, oa) → the "
         "secrets, newest first and comma-separated, that sign its delivery "
         "receipts (POST /v1/receipts/{provider}); a provider not listed is refused",
     )
 
     @field_validator(
-        "sms_gateway_url", "wechat_api_url", "gov_wechat_api_url", mode="after"
+        "sms_gateway_url",
+        "wechat_api_url",
+        "gov_wechat_api_url",
+        "oa_gateway_url",
+        mode="after",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -217,6 +230,7 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
             return self
         needed = {
             "NOTIFY_SMS_GATEWAY_KEY": (self.sms_gateway_url, self.sms_gateway_key),
+            "NOTIFY_OA_GATEWAY_KEY": (self.oa_gateway_url, self.oa_gateway_key),
             "NOTIFY_WECHAT_APP_SECRET": (self.wechat_api_url, self.wechat_app_secret),
             "NOTIFY_GOV_WECHAT_CORP_SECRET": (
                 self.gov_wechat_api_url,

@@ -132,6 +132,7 @@ class Harness:
         """Apply appeal.filed; with `told` the filing notice it queues counts as
         sent already, so a test of later notices sees only its own go out.
         `second` is a second contact (kind, value) the event carries."""
+        kind, value = second or (None, None)
         filed = AppealFiled(
             appeal_id=appeal_id,
             tracking_code=tracking_code,
@@ -147,16 +148,10 @@ class Harness:
             filed_at=self.clock.now(),
             contact_kind=contact_kind,
             contact_encrypted=self.vault.encrypt(contact),
+            second_contact_kind=kind,
+            second_contact_encrypted=self.vault.encrypt(value) if value else None,
         )
-        extra = (
-            {
-                "second_contact_kind": second[0],
-                "second_contact_encrypted": self.vault.encrypt(second[1]),
-            }
-            if second
-            else None
-        )
-        await self.apply(filed, self.consumers.on_appeal_filed, extra=extra)
+        await self.apply(filed, self.consumers.on_appeal_filed)
         if told:
             async with self.sessions() as session, session.begin():
                 await session.execute(
@@ -394,8 +389,9 @@ class ProviderCall:
 
 
 class FakeProviders:
-    """An SMS gateway, WeChat's two APIs and channel reply adapters on one loopback
-    port, each answering as a test plans it, like a real provider would.
+    """An SMS gateway, an OA system, WeChat's two APIs and channel reply adapters on
+    one loopback port, each answering as a test plans it, like a real provider
+    would.
 
     Steps per endpoint (`plan`): ok; fail (503); refuse (400, or WeChat errcode
     43004); slow (takes the message, then answers after `slow_seconds`); garbage
@@ -458,6 +454,9 @@ class FakeProviders:
 
     async def sms(self, request: Request) -> Response:
         return await self._gateway("sms", request)
+
+    async def oa(self, request: Request) -> Response:
+        return await self._gateway("oa", request)
 
     async def reply(self, request: Request) -> Response:
         return await self._gateway(f"reply:{request.path_params['channel']}", request)
@@ -539,11 +538,12 @@ async def _serve(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def providers() -> AsyncIterator[FakeProviders]:
-    """The fake SMS gateway, WeChat APIs and reply adapters, running."""
+    """The fake SMS gateway, OA system, WeChat APIs and reply adapters, running."""
     fake = FakeProviders()
     app = Starlette(
         routes=[
             Route("/sms", fake.sms, methods=["POST"]),
+            Route("/oa", fake.oa, methods=["POST"]),
             Route("/reply/{channel}", fake.reply, methods=["POST"]),
             Route("/cgi-bin/token", fake.token, methods=["GET"]),
             Route("/cgi-bin/gettoken", fake.token, methods=["GET"]),
@@ -727,14 +727,7 @@ class RunningNotify:
         second: tuple[str, str] | None = None,
     ) -> None:
         now = datetime.now(UTC)
-        extra = (
-            {
-                "second_contact_kind": second[0],
-                "second_contact_encrypted": self.vault.encrypt(second[1]),
-            }
-            if second
-            else None
-        )
+        kind, value = second or (None, None)
         await self.apply(
             AppealFiled(
                 appeal_id=appeal_id,
@@ -747,8 +740,9 @@ class RunningNotify:
                 filed_at=now,
                 contact_kind=contact_kind,
                 contact_encrypted=self.vault.encrypt(contact),
-            ),
-            extra=extra,
+                second_contact_kind=kind,
+                second_contact_encrypted=self.vault.encrypt(value) if value else None,
+            )
         )
 
     async def request_acceptance(

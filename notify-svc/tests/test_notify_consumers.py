@@ -47,6 +47,37 @@ async def test_notify_second_appeal_filed_replaces_recipient(
     assert recipient.updated_at == notify.clock.now()
 
 
+async def test_notify_appeal_filed_keeps_the_second_contact_encrypted(
+    make_harness: Any,
+) -> None:
+    notify = await make_harness()
+
+    filed = await notify.file_appeal("a-1", second=("email", "citizen@example.com"))
+
+    recipient = await notify.recipient("a-1")
+    assert recipient is not None
+    assert recipient.second_contact_kind == "email"
+    assert recipient.second_contact_encrypted == filed.second_contact_encrypted
+    assert notify.vault.decrypt(recipient.second_contact_encrypted or "") == (
+        "citizen@example.com"
+    )
+
+
+async def test_notify_a_second_contact_of_the_first_kind_is_not_kept(
+    make_harness: Any,
+) -> None:
+    notify = await make_harness()
+
+    await notify.file_appeal("a-1", second=("phone", "13900139000"))
+
+    recipient = await notify.recipient("a-1")
+    assert recipient is not None
+    assert (recipient.second_contact_kind, recipient.second_contact_encrypted) == (
+        None,
+        None,
+    )
+
+
 async def test_notify_acceptance_request_queues_pending_notice(
     make_harness: Any,
 ) -> None:

@@ -97,6 +97,8 @@ def _appeal_filed() -> AppealFiled:
         contact_kind="mobile",
         contact_encrypted="gAAAAAB-token",
         attachments=["photo-1.jpg"],
+        second_contact_kind="email",
+        second_contact_encrypted="gAAAAAB-second-token",
     )
 
 
@@ -639,6 +641,19 @@ def test_event_bodies_are_immutable() -> None:
     with pytest.raises(ValueError, match="frozen"):
         # Assigning to a frozen model on purpose, to see it refused.
         event.appeal_id = "other"  # type: ignore[misc]
+
+
+def test_an_appeal_filed_before_1_3_reads_without_a_second_contact() -> None:
+    envelope = sealed(AppealFiled)
+    data = {
+        k: v for k, v in envelope.data.items() if not k.startswith("second_contact")
+    }
+
+    filed = read(open_envelope(wire(envelope, schema_version="1.2", data=data)))
+
+    assert isinstance(filed, AppealFiled)
+    assert (filed.second_contact_kind, filed.second_contact_encrypted) == (None, None)
+    assert filed.contact_encrypted == sample(AppealFiled).contact_encrypted
 
 
 def test_an_appeal_s_events_are_keyed_by_the_appeal() -> None:

@@ -52,11 +52,13 @@ class AppealFiled(EventData):
     """The appeal meets the filing requirements (立案, Art. 11).
 
     The citizen's contact and name travel only encrypted, readable by notify; title,
-    content and address have phone numbers, ID numbers and emails masked.
+    content and address have phone numbers, ID numbers and emails masked. A second
+    contact of another kind (1.3), also encrypted, is where notify falls back to
+    when the first cannot be reached.
     """
 
     event_type = "appeal.filed"
-    schema_version = "1.2"
+    schema_version = "1.3"
     topic = topics.APPEALS
 
     appeal_id: str
@@ -78,6 +80,8 @@ class AppealFiled(EventData):
     attachments: list[str] = Field(default_factory=list)
     level: Level = 3
     cluster_id: str | None = None
+    second_contact_kind: str | None = None
+    second_contact_encrypted: str | None = None
 
 
 class AppealRejected(EventData):
