@@ -8,7 +8,19 @@ from typing import cast
 from fastapi import FastAPI, Request, Response
 from starlette.types import ExceptionHandler
 
-from minsheng_analytics import consumers, pages, routes
+from minsheng_analytics import (
+    consumers,
+    pages,
+    query_routes,
+    reports,
+    reports_routes,
+    rollups,
+    routes,
+    warning_detection,
+    warning_rules,
+)
+from minsheng_analytics.assessment import plan as assessment_plan
+from minsheng_analytics.assessment import routes as assessment_routes
 from minsheng_analytics.errors import PageForbidden, SignInRequired
 from minsheng_analytics.service import AnalyticsContext
 from minsheng_analytics.settings import AnalyticsSettings
@@ -25,30 +37,49 @@ MIGRATIONS = "minsheng_analytics:migrations"
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
     rule_book = load_rule_book(settings.rules_file)
+    reference = load_reference(settings.reference_file)
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        consumers=[
-            ConsumerSpec(
-                name="projection",
-                topics=topics.ALL,
-                handlers=consumers.handlers(rule_book),
-            )
-        ],
+        background=[reports.compile_on_schedule],
+    )
+    # Detection stages its warnings through the runtime's outbox, so the consumer is
+    # added once the runtime has one.
+    detector = warning_detection.WarningDetector(
+        outbox=runtime.outbox,
+        rules=warning_rules.load_warning_rules(reference, settings.warning_rules_file),
+    )
+    runtime.add_consumer(
+        ConsumerSpec(
+            name="projection",
+            topics=topics.ALL,
+            handlers=detector.wrap(consumers.handlers(rule_book)),
+        )
     )
     app = web.create_app(
         title="Minsheng analytics",
         description="Analytics' own projection of every event, the unit KPIs "
         "(Art. 33) and a plain dashboard page at `/`.",
         runtime=runtime,
-        routers=[routes.router, routes.page],
+        routers=[
+            routes.router,
+            routes.page,
+            reports_routes.router,
+            assessment_routes.router,
+            query_routes.router,
+        ],
+        on_start=rollups.prepare,
     )
     app.state.context = AnalyticsContext(
-        reference=load_reference(settings.reference_file),
+        reference=reference,
         rule_book=rule_book,
         clock=runtime.clock,
         refresh_seconds=settings.dashboard_refresh_seconds,
         recent=settings.dashboard_recent,
+    )
+    app.state.assessment_plan = assessment_plan.load_plan(settings.assessment_file)
+    runtime.extras[reports.REPORTING_KEY] = reports.Reporting.of(
+        app.state.context, settings
     )
     app.add_exception_handler(SignInRequired, cast(ExceptionHandler, _to_sign_in))
     app.add_exception_handler(PageForbidden, cast(ExceptionHandler, _refuse_page))

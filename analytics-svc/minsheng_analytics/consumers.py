@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from minsheng_analytics import folding, oversight, repository
+from minsheng_analytics import folding, oversight, repository, rollups
 from minsheng_analytics.models import (
     CLOCK_KINDS,
     AcceptanceRequestFact,
@@ -746,7 +746,12 @@ async def on_notice_failed(
 
 
 def handlers(rule_book: RuleBook) -> dict[str, Handler]:
-    """Every event type of the catalogue and the handler that projects it."""
+    """Every event type of the catalogue and the handler that projects it, each
+    followed by the refresh of the indicator rollups in the same transaction."""
+    return rollups.maintained(_projecting(rule_book))
+
+
+def _projecting(rule_book: RuleBook) -> dict[str, Handler]:
     dispatched: Any = functools.partial(on_work_order_dispatched, rule_book=rule_book)
     return {
         AppealReceived.event_type: on_appeal_received,

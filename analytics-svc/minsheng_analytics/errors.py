@@ -30,3 +30,29 @@ class PageForbidden(MinshengError):
     def __init__(self, principal: Principal) -> None:
         super().__init__("this person may not read analytics")
         self.principal = principal
+
+
+class UnknownIndicator(InvalidInput):
+    """The query names no indicator analytics defines."""
+
+    code = "unknown_indicator"
+
+
+class UnknownDimension(InvalidInput):
+    """A breakdown by something the query API does not break down by."""
+
+    code = "unknown_dimension"
+
+
+class NotApplicable(InvalidInput):
+    """A filter or breakdown that does not apply to the indicator's subject, such as
+    the unit of an appeal count (appeals have no unit; their work orders do)."""
+
+    code = "not_applicable"
+
+
+class TooManyPeriods(InvalidInput):
+    """A series longer than one answer may hold: a longer interval or a shorter
+    window is needed."""
+
+    code = "too_many_periods"

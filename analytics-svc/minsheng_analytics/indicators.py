@@ -2,12 +2,14 @@
 leaves out, and the SQL condition that does exactly that (Art. 33).
 
 The API schema, `GET /v1/kpis/definitions` and the dashboard all read their wording
-from here, and `repository.kpi_rows` counts with the conditions below, so the text and
-the arithmetic cannot drift apart.
+from here; `repository` counts with the conditions below and `rollups` keeps their
+counters by day, so the text and the arithmetic cannot drift apart.
 
 A count indicator counts the rows of its subject where `condition` holds. A rate
 indicator has a `base` (the denominator: rows where `base` holds) and counts in its
-numerator the rows where both `base` and `condition` hold.
+numerator the rows where both `base` and `condition` hold. Either way each row adds 0
+or 1 to each counter (`Indicator.counters`), which is what lets the rollups add and
+subtract one fact at a time.
 """
 
 from __future__ import annotations
@@ -30,16 +32,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import Label
 
-from minsheng_analytics.models import AppealFact, DisputeFact, WorkOrderFact
+from minsheng_analytics.models import (
+    AppealFact,
+    DisputeFact,
+    ReturnVisitFact,
+    WorkOrderFact,
+)
 from minsheng_common.rules import RuleEdition
 
-Subject = Literal["appeal", "work_order"]
+Subject = Literal["appeal", "work_order", "return_visit"]
+SUBJECTS: tuple[Subject, ...] = ("appeal", "work_order", "return_visit")
 
 WINDOW = (
     "With `from`/`to`, only appeals received in [from, to) count, and only work "
-    "orders of those appeals; a work order whose appeal.* events analytics has not "
-    "seen yet has no known received time and is left out of a windowed answer (it "
-    "counts when no window is given)."
+    "orders and return visits of those appeals; a work order or return visit whose "
+    "appeal.* events analytics has not seen yet has no known received time and is "
+    "left out of a windowed answer (it counts when no window is given)."
 )
 
 
@@ -87,15 +95,21 @@ class Indicator:
             parts.append(f"Target: at least {self.target:.0%}.")
         return " ".join(parts)
 
+    def counters(self) -> list[tuple[str, ColumnElement[bool]]]:
+        """What this indicator counts, as (name, condition on one row) pairs: the
+        count itself, or a rate's numerator and denominator."""
+        if self.base is None:
+            return [(self.key, self.condition)]
+        return [
+            (self.numerator_key, and_(self.base, self.condition)),
+            (self.denominator_key, self.base),
+        ]
+
     def columns(self) -> list[Label[Any]]:
         """The aggregate columns that compute this indicator for one group."""
-        if self.base is None:
-            return [func.count(case((self.condition, 1))).label(self.key)]
         return [
-            func.count(case((and_(self.base, self.condition), 1))).label(
-                self.numerator_key
-            ),
-            func.count(case((self.base, 1))).label(self.denominator_key),
+            func.count(case((condition, 1))).label(name)
+            for name, condition in self.counters()
         ]
 
 
@@ -103,6 +117,8 @@ def _limits(edition: RuleEdition) -> dict[str, str]:
     return {
         "dispatch_hours": f"{edition.dispatch_hours:g}",
         "sign_off_working_hours": f"{edition.sign_off_working_hours:g}",
+        "acceptance_notice_working_days": f"{edition.acceptance_notice_working_days}",
+        "handling_notice_working_days": f"{edition.handling_notice_working_days}",
     }
 
 
@@ -111,6 +127,8 @@ def _limits(edition: RuleEdition) -> dict[str, str]:
 _PLACEHOLDER_LIMITS = {
     "dispatch_hours": "N",
     "sign_off_working_hours": "N",
+    "acceptance_notice_working_days": "N",
+    "handling_notice_working_days": "N",
 }
 
 RECEIVED = Indicator(
@@ -245,6 +263,27 @@ ACCEPTANCE_NOTICES_SENT = Indicator(
     exclusions="notices that failed after every retry (notice.failed).",
 )
 
+HANDLING_NOTICES_REQUESTED = Indicator(
+    key="handling_notices_requested",
+    label="办理告知（已申请）",
+    subject="work_order",
+    article="Art. 29",
+    numerator="work orders whose unit asked to tell the citizen the result "
+    "(work_order.handling_notice_requested).",
+    condition=WorkOrderFact.handling_notice_requested_at.is_not(None),
+)
+
+HANDLING_NOTICES_SENT = Indicator(
+    key="handling_notices_sent",
+    label="办理告知（已发送）",
+    subject="work_order",
+    article="Art. 29, 36",
+    numerator="work orders with at least one handling notice sent to the citizen "
+    "(notice.sent of kind handling for the order).",
+    condition=WorkOrderFact.handling_notice_sent_at.is_not(None),
+    exclusions="notices that failed after every retry (notice.failed).",
+)
+
 DISPATCH_WITHIN_LIMIT = Indicator(
     key="dispatch_within_limit",
     label="{dispatch_hours}小时内派单率",
@@ -276,6 +315,51 @@ SIGN_OFF_WITHIN_LIMIT = Indicator(
     denominator="work orders signed, by the unit or by default.",
     base=WorkOrderFact.signed_at.is_not(None),
     exclusions="work orders not signed yet.",
+)
+
+ACCEPTANCE_NOTICE_WITHIN_LIMIT = Indicator(
+    key="acceptance_notice_within_limit",
+    label="{acceptance_notice_working_days}个工作日内受理告知率",
+    subject="work_order",
+    article="Art. 28, 33",
+    numerator="work orders whose unit asked for the acceptance notice at or before "
+    "the deadline sla set when the order was signed (deadline.met, kind "
+    "acceptance_notice, not late).",
+    condition=and_(
+        WorkOrderFact.acceptance_notice_met_at.is_not(None),
+        WorkOrderFact.acceptance_notice_met_late.is_(false()),
+    ),
+    denominator="work orders whose acceptance-notice clock ended: met, on time or "
+    "late (deadline.met), or run out unmet (deadline.reached): what was due.",
+    base=or_(
+        WorkOrderFact.acceptance_notice_met_at.is_not(None),
+        WorkOrderFact.acceptance_notice_reached.is_(true()),
+    ),
+    exclusions="orders whose clock still runs (not told yet, not yet due) and "
+    "orders whose clock never started (not signed) or was cancelled before it ran "
+    "out (returned, merged).",
+)
+
+HANDLING_NOTICE_WITHIN_LIMIT = Indicator(
+    key="handling_notice_within_limit",
+    label="{handling_notice_working_days}个工作日内办理告知率",
+    subject="work_order",
+    article="Art. 29, 33",
+    numerator="work orders whose handling notice reached the citizen at or before "
+    "the deadline sla set from the handling time of the closure request "
+    "(deadline.met, kind handling_notice, not late).",
+    condition=and_(
+        WorkOrderFact.handling_notice_met_at.is_not(None),
+        WorkOrderFact.handling_notice_met_late.is_(false()),
+    ),
+    denominator="work orders whose handling-notice clock ended: met, on time or "
+    "late (deadline.met), or run out unmet (deadline.reached): what was due.",
+    base=or_(
+        WorkOrderFact.handling_notice_met_at.is_not(None),
+        WorkOrderFact.handling_notice_reached.is_(true()),
+    ),
+    exclusions="orders whose clock still runs (not sent yet, not yet due) and "
+    "orders whose unit has not asked to close them yet (no clock).",
 )
 
 INSTANT_ANSWER = Indicator(
@@ -492,6 +576,60 @@ RETURN_RATE = Indicator(
 )
 
 
+# On the scale of 1 (very unsatisfied) to 5 (very satisfied) of Art. 30, a rating of
+# 4 (satisfied) or 5 counts as satisfied with that dimension.
+_SATISFIED_RATING = 4
+
+SATISFIED = Indicator(
+    key="satisfied",
+    label="满意率",
+    subject="return_visit",
+    article="Art. 30, 31, 33",
+    numerator="answered return visits whose citizen was satisfied overall "
+    "(return_visit.answered, satisfied; the latest answer of a survey stands).",
+    condition=ReturnVisitFact.satisfied.is_(true()),
+    denominator="answered return visits (return_visit.answered seen), one per "
+    "survey, counted for the unit the survey names.",
+    base=ReturnVisitFact.answered_at.is_not(None),
+    exclusions="return visits not answered (no answer reaches analytics).",
+)
+
+
+def _satisfaction(
+    dimension: str,
+    label: str,
+    what: str,
+    rating: InstrumentedAttribute[int | None],
+) -> Indicator:
+    return Indicator(
+        key=f"satisfaction_{dimension}",
+        label=label,
+        subject="return_visit",
+        article="Art. 30, 33",
+        numerator=f"answered return visits rating {what} {_SATISFIED_RATING} or "
+        "5 (satisfied or very satisfied on the scale of 1 to 5); the latest answer "
+        "of a survey stands.",
+        condition=rating >= _SATISFIED_RATING,
+        denominator=f"answered return visits that rated {what}.",
+        base=and_(ReturnVisitFact.answered_at.is_not(None), rating.is_not(None)),
+        exclusions=f"return visits that left {what} unrated.",
+    )
+
+
+SATISFACTION_SPEED = _satisfaction(
+    "speed", "办理速度满意率", "the speed of handling", ReturnVisitFact.speed
+)
+SATISFACTION_EFFECT = _satisfaction(
+    "effect", "办理效果满意率", "the effect of handling", ReturnVisitFact.effect
+)
+SATISFACTION_SERVICE = _satisfaction(
+    "service", "服务体验满意率", "the service experience", ReturnVisitFact.service
+)
+SATISFACTION_SYSTEM = _satisfaction(
+    "system", "系统体验满意率", "the system experience", ReturnVisitFact.system
+)
+
+
 def _urged(
     step: str, label: str, when: str, urged_at: InstrumentedAttribute[datetime | None]
 ) -> Indicator:
@@ -578,6 +716,8 @@ WORK_ORDER_COUNTS: tuple[Indicator, ...] = (
     SIGNED_AUTO,
     ACCEPTANCE_NOTICES_REQUESTED,
     ACCEPTANCE_NOTICES_SENT,
+    HANDLING_NOTICES_REQUESTED,
+    HANDLING_NOTICES_SENT,
     RETURN_REQUESTED,
     RETURNED,
     EXTENDED,
@@ -599,11 +739,22 @@ APPEAL_RATES: tuple[Indicator, ...] = (INSTANT_ANSWER,)
 WORK_ORDER_RATES: tuple[Indicator, ...] = (
     DISPATCH_WITHIN_LIMIT,
     SIGN_OFF_WITHIN_LIMIT,
+    ACCEPTANCE_NOTICE_WITHIN_LIMIT,
+    HANDLING_NOTICE_WITHIN_LIMIT,
     ON_TIME_CLOSURE,
     TOTAL_CLOSURE,
     RETURN_RATE,
 )
-RATES: tuple[Indicator, ...] = APPEAL_RATES + WORK_ORDER_RATES
+RETURN_VISIT_RATES: tuple[Indicator, ...] = (
+    SATISFIED,
+    SATISFACTION_SPEED,
+    SATISFACTION_EFFECT,
+    SATISFACTION_SERVICE,
+    SATISFACTION_SYSTEM,
+)
+UNIT_RATES: tuple[Indicator, ...] = WORK_ORDER_RATES + RETURN_VISIT_RATES
+"""The rates a unit is assessed by (Art. 33): its orders' and its return visits'."""
+RATES: tuple[Indicator, ...] = APPEAL_RATES + UNIT_RATES
 ALL: tuple[Indicator, ...] = APPEAL_COUNTS + WORK_ORDER_COUNTS + RATES
 BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in ALL}
 

@@ -45,3 +45,11 @@ REJECTION_REASONS: dict[str, str] = {
 }
 
 UNKNOWN = "未知"
+
+# The kinds of warning (预警, Art. 23).
+WARNING_KINDS: dict[str, str] = {
+    "hotspot": "热点",
+    "high_frequency": "高频",
+    "safety_hazard": "安全隐患",
+    "sensitive": "敏感",
+}

@@ -416,3 +416,59 @@ class CalendarAlertFact(Base):
     first_raised_at: Mapped[datetime | None]
     raised_at: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]
+
+
+class WarningReport(Base):
+    """A filed report as warning detection counts it (Art. 23): its event cluster,
+    its category and place, when it was received and filed. Kept apart from
+    `AppealFact` so detection reads only what it counts, by the indexes it needs."""
+
+    __tablename__ = "warning_reports"
+    __table_args__ = (
+        Index("ix_warning_reports_cluster_id_received_at", "cluster_id", "received_at"),
+        Index(
+            "ix_warning_reports_place",
+            "category_id",
+            "subdistrict_id",
+            "community",
+            "received_at",
+        ),
+    )
+
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cluster_id: Mapped[str | None] = mapped_column(String(64))
+    category_id: Mapped[str | None] = mapped_column(String(50))
+    subdistrict_id: Mapped[str | None] = mapped_column(String(50))
+    community: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime]
+    filed_at: Mapped[datetime]
+
+
+class WarningScope(Base):
+    """One row per event cluster, place or appeal that warnings are counted for; a
+    consumer locks it while it counts, so two consumers never count the same
+    reports at once and both miss, or both pass, a threshold."""
+
+    __tablename__ = "warning_scopes"
+
+    scope: Mapped[str] = mapped_column(String(250), primary_key=True)
+
+
+class WarningTrigger(Base):
+    """A warning detection raised: one per kind, scope and window, the key that
+    makes a warning fire once however often its events are delivered."""
+
+    __tablename__ = "warning_triggers"
+    __table_args__ = (
+        Index("ux_warning_triggers_warning_id", "warning_id", unique=True),
+    )
+
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(250), primary_key=True)
+    window: Mapped[str] = mapped_column(String(40), primary_key=True)
+    warning_id: Mapped[str] = mapped_column(String(64))
+    appeal_id: Mapped[str] = mapped_column(String(36))
+    """The report that crossed the threshold."""
+    crossed_at: Mapped[datetime]
+    """When that report was received."""
+    raised_at: Mapped[datetime]

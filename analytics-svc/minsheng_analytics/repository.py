@@ -258,6 +258,22 @@ async def work_order_rows(session: AsyncSession, window: Window) -> Sequence[Any
     return (await session.execute(query)).all()
 
 
+async def return_visit_rows(session: AsyncSession, window: Window) -> Sequence[Any]:
+    """Return-visit counts grouped by (unit, type, channel), one numerator and one
+    denominator column per satisfaction rate. The unit is the one the survey names;
+    the appeal supplies the type, channel and received time."""
+    group = (ReturnVisitFact.unit_id, AppealFact.appeal_type, AppealFact.channel)
+    query: Select[Any] = (
+        select(*group, *_columns(indicators.of("return_visit")))
+        .select_from(ReturnVisitFact)
+        .outerjoin(AppealFact, AppealFact.appeal_id == ReturnVisitFact.appeal_id)
+        .group_by(*group)
+    )
+    for condition in window.conditions():
+        query = query.where(condition)
+    return (await session.execute(query)).all()
+
+
 def _columns(chosen: Sequence[indicators.Indicator]) -> list[Any]:
     return [column for indicator in chosen for column in indicator.columns()]
 

@@ -16,7 +16,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from minsheng_analytics import dashboard, indicators, pages, repository, service
+from minsheng_analytics import (
+    dashboard,
+    indicators,
+    overview,
+    pages,
+    repository,
+    service,
+)
 from minsheng_analytics.deps import Context, Reader, Session, Viewer
 from minsheng_analytics.schemas import Alerts, Definitions, KpiReport, WarningPage
 from minsheng_common.auth.api import AuthContext
@@ -112,18 +119,26 @@ async def get_dashboard(
     start: datetime | None = _FROM,
     to: datetime | None = _TO,
 ) -> HTMLResponse:
-    """A plain page in Chinese with the headline numbers and the tables by channel,
-    type, unit and rejection reason; times in Asia/Shanghai. For a signed-in person
-    or a key with analytics:read; a browser without credentials is redirected to
-    the sign-in form, one without the scope gets a page saying so (403)."""
+    """A plain page in Chinese: today's volume, open and overdue work, a schematic
+    map of the subdistricts with their warnings, the trend of the last 14 days, the
+    unit ranking, then the headline numbers and the tables by channel, type, unit
+    and rejection reason of the period; times in Asia/Shanghai. For a signed-in
+    person or a key with analytics:read; a browser without credentials is
+    redirected to the sign-in form, one without the scope gets a page saying so
+    (403)."""
     within = service.window(start, to)
+    now = context.clock.now()
     report = await service.kpis(session=session, context=context, within=within)
     recent = await repository.recent_appeals(session, within, context.recent)
+    figures = await overview.gather(
+        session=session, reference=context.reference, now=now
+    )
     body = dashboard.render(
         context=context,
         report=report,
         recent=recent,
-        now=context.clock.now(),
+        now=now,
+        figures=figures,
         signed_in_as=viewer.subject if viewer.via == "token" else None,
     )
     return pages.html(body)

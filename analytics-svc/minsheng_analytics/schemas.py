@@ -23,8 +23,9 @@ class Rate(BaseModel):
 
 
 class WorkOrderRates(BaseModel):
-    """The time-limit rates of work orders (Art. 12, 13) and the assessment rates of
-    closure and returns (Art. 33)."""
+    """The rates a unit is assessed by (Art. 33): the time limits of its work orders
+    (Art. 12, 13, 28, 29), closure and returns, and the satisfaction of its return
+    visits overall and by dimension (Art. 30, 31)."""
 
     dispatch_within_limit: Rate = Field(
         description=ind.DISPATCH_WITHIN_LIMIT.describe()
@@ -32,9 +33,20 @@ class WorkOrderRates(BaseModel):
     sign_off_within_limit: Rate = Field(
         description=ind.SIGN_OFF_WITHIN_LIMIT.describe()
     )
+    acceptance_notice_within_limit: Rate = Field(
+        description=ind.ACCEPTANCE_NOTICE_WITHIN_LIMIT.describe()
+    )
+    handling_notice_within_limit: Rate = Field(
+        description=ind.HANDLING_NOTICE_WITHIN_LIMIT.describe()
+    )
     on_time_closure: Rate = Field(description=ind.ON_TIME_CLOSURE.describe())
     total_closure: Rate = Field(description=ind.TOTAL_CLOSURE.describe())
     return_rate: Rate = Field(description=ind.RETURN_RATE.describe())
+    satisfied: Rate = Field(description=ind.SATISFIED.describe())
+    satisfaction_speed: Rate = Field(description=ind.SATISFACTION_SPEED.describe())
+    satisfaction_effect: Rate = Field(description=ind.SATISFACTION_EFFECT.describe())
+    satisfaction_service: Rate = Field(description=ind.SATISFACTION_SERVICE.describe())
+    satisfaction_system: Rate = Field(description=ind.SATISFACTION_SYSTEM.describe())
 
 
 class Rates(WorkOrderRates):
@@ -54,6 +66,10 @@ class WorkOrderCounts(BaseModel):
     acceptance_notices_sent: int = Field(
         description=ind.ACCEPTANCE_NOTICES_SENT.describe()
     )
+    handling_notices_requested: int = Field(
+        description=ind.HANDLING_NOTICES_REQUESTED.describe()
+    )
+    handling_notices_sent: int = Field(description=ind.HANDLING_NOTICES_SENT.describe())
     return_requested: int = Field(description=ind.RETURN_REQUESTED.describe())
     returned: int = Field(description=ind.RETURNED.describe())
     extended: int = Field(description=ind.EXTENDED.describe())
@@ -136,7 +152,9 @@ class IndicatorOut(BaseModel):
     label: str = Field(description="the Chinese label, limits of the edition in force")
     article: str | None
     kind: str = Field(description="count or rate")
-    subject: str = Field(description="what is counted: appeal or work_order")
+    subject: str = Field(
+        description="what is counted: appeal, work_order or return_visit"
+    )
     numerator: str
     denominator: str | None
     exclusions: str

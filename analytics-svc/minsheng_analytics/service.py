@@ -1,7 +1,7 @@
 """The KPIs: fold the grouped counts of the projection into totals and slices by type,
 channel, unit and rejection reason (Art. 33); levels (Art. 9), holds (Art. 11) and the
-instant-answer rate (Art. 43) come with the appeal counts. Warnings (Art. 23) and
-calendar alerts are listed as kept."""
+instant-answer rate (Art. 43) come with the appeal counts, satisfaction (Art. 30, 31)
+with the return visits. Warnings (Art. 23) and calendar alerts are listed as kept."""
 
 from __future__ import annotations
 
@@ -96,6 +96,17 @@ async def kpis(
     for row in await repository.work_order_rows(session, within):
         unit_id, appeal_type, channel = row[0], row[1], row[2]
         values = _values(row._mapping, indicators.of("work_order"))
+        for tally in (
+            totals,
+            by_type[appeal_type or UNKNOWN],
+            by_channel[channel or UNKNOWN],
+            by_unit[unit_id or UNKNOWN],
+        ):
+            tally.update(values)
+
+    for row in await repository.return_visit_rows(session, within):
+        unit_id, appeal_type, channel = row[0], row[1], row[2]
+        values = _values(row._mapping, indicators.of("return_visit"))
         for tally in (
             totals,
             by_type[appeal_type or UNKNOWN],
@@ -222,7 +233,7 @@ def _rates(tally: Mapping[str, int]) -> Rates:
 
 
 def _work_order_rates(tally: Mapping[str, int]) -> WorkOrderRates:
-    return WorkOrderRates(**_rates_of(tally, indicators.WORK_ORDER_RATES))
+    return WorkOrderRates(**_rates_of(tally, indicators.UNIT_RATES))
 
 
 def _rates_of(

@@ -68,6 +68,9 @@ async def test_analytics_kpis_count_the_story_by_state(
         "signed_auto": 1,
         "acceptance_notices_requested": 1,
         "acceptance_notices_sent": 1,
+        # No unit has asked to close an order, so none has told the result.
+        "handling_notices_requested": 0,
+        "handling_notices_sent": 0,
         # Nothing of the story gets that far (see test_analytics_closure.py).
         "return_requested": 0,
         "returned": 0,
@@ -91,11 +94,29 @@ async def test_analytics_kpis_count_the_story_by_state(
     assert body["rates"] == {
         "dispatch_within_limit": {"numerator": 2, "denominator": 3, "rate": 0.6667},
         "sign_off_within_limit": {"numerator": 1, "denominator": 3, "rate": 0.3333},
+        # Only a-1's acceptance-notice clock started, and the unit asked in time;
+        # the other two signed orders have no clock analytics saw.
+        "acceptance_notice_within_limit": {
+            "numerator": 1,
+            "denominator": 1,
+            "rate": 1.0,
+        },
+        "handling_notice_within_limit": {
+            "numerator": 0,
+            "denominator": 0,
+            "rate": None,
+        },
         "instant_answer": {"numerator": 0, "denominator": 2, "rate": 0.0},
         # Nothing closed and nothing due yet: no on-time rate to give.
         "on_time_closure": {"numerator": 0, "denominator": 0, "rate": None},
         "total_closure": {"numerator": 0, "denominator": 3, "rate": 0.0},
         "return_rate": {"numerator": 0, "denominator": 3, "rate": 0.0},
+        # No return visit was answered (see test_analytics_indicators.py).
+        "satisfied": {"numerator": 0, "denominator": 0, "rate": None},
+        "satisfaction_speed": {"numerator": 0, "denominator": 0, "rate": None},
+        "satisfaction_effect": {"numerator": 0, "denominator": 0, "rate": None},
+        "satisfaction_service": {"numerator": 0, "denominator": 0, "rate": None},
+        "satisfaction_system": {"numerator": 0, "denominator": 0, "rate": None},
     }
     newest = max(occurred_at for _data, occurred_at in steps)
     assert body["as_of"] == newest.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Analytics' packaged rule data: the parameters of warning detection."""
