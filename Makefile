@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum
+PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum \
+	services/hotline services/aivideo
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 SOURCES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services tests deploy conftest.py
 
@@ -27,7 +28,8 @@ lint: venv
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy -p minsheng_common -p minsheng_intake -p minsheng_dispatch -p minsheng_sla \
-		-p minsheng_notify -p minsheng_analytics -p minsheng_forum
+		-p minsheng_notify -p minsheng_analytics -p minsheng_forum -p minsheng_hotline \
+		-p minsheng_aivideo
 
 format: venv
 	$(BIN)/ruff format $(SOURCES)
@@ -40,6 +42,7 @@ bench: venv
 	$(BIN)/python tests/bench/run.py
 	$(BIN)/python -m tests.bench.dispatch_flow
 	$(BIN)/python -m tests.bench.sla_scale
+	$(BIN)/python -m tests.bench.analytics_scale
 
 clean:
 	rm -rf $(VENV) .data

@@ -1,5 +1,5 @@
 """The types routes receive by injection: a store session, the adapter's context and
-the center operator calling."""
+the center operator calling (who runs replays and follows the items)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from minsheng_common import web
-from minsheng_common.auth.api import require
-from minsheng_common.auth.principal import Principal
-from minsheng_common.auth.roles import Scope
+from minsheng_common.adapters.routes import Operator as Operator
 from minsheng_forum.service import ForumContext
 
 
@@ -21,5 +19,3 @@ def _context(request: Request) -> ForumContext:
 
 Session = web.StoreSession
 Context = Annotated[ForumContext, Depends(_context)]
-Operator = Annotated[Principal, Depends(require(Scope.CHANNEL_OPERATE))]
-"""A center operator or supervisor: runs replays and follows the items."""

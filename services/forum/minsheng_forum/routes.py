@@ -4,25 +4,19 @@ forum pushes (a valid signature, no key)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, cast
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Header, Query, Request, status
-
-from minsheng_common.auth import webhooks
-from minsheng_forum import repository, service, webhook
+from minsheng_common.adapters import push, schemas
+from minsheng_common.adapters.routes import queue_router
+from minsheng_forum import service, webhook
 from minsheng_forum.deps import Context, Operator, Session
 from minsheng_forum.models import ForumItem
 from minsheng_forum.schemas import (
-    Decision,
     ForumPost,
     ItemOut,
-    ItemPage,
-    ItemStatus,
     PostAccepted,
     ReplayReport,
     ReplayRequest,
-    Stats,
 )
 
 router = APIRouter(prefix="/v1", tags=["forum"])
@@ -53,56 +47,14 @@ async def start_replay(
     )
 
 
-@router.get("/items", response_model=ItemPage)
-async def list_items(
-    _operator: Operator,
-    session: Session,
-    item_status: Annotated[ItemStatus | None, Query(alias="status")] = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
-) -> ItemPage:
-    """Forum messages in delivery order, optionally only pending, delivered or
-    refused, with intake's answer on each. Needs the scope channel:operate."""
-    rows, total = await repository.page(
-        session, status=item_status, limit=limit, offset=offset
-    )
-    return ItemPage(items=[present(row) for row in rows], total=total)
-
-
-@router.get("/stats", response_model=Stats)
-async def item_stats(_operator: Operator, session: Session) -> Stats:
-    """How many items are pending, delivered and refused, how many intake already
-    had, and intake's filing decisions (立案 / 不予立案) on the appeals. Needs the
-    scope channel:operate."""
-    return await service.stats(session=session)
-
-
 @router.post(
     "/posts",
     response_model=PostAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ForumPost.model_json_schema()}},
-        }
-    },
+    openapi_extra=push.body_schema(ForumPost),
 )
 async def push_post(
-    request: Request,
-    session: Session,
-    context: Context,
-    timestamp: Annotated[
-        str | None,
-        Header(alias=webhooks.TIMESTAMP_HEADER, description="Unix seconds"),
-    ] = None,
-    signature: Annotated[
-        str | None,
-        Header(
-            alias=webhooks.SIGNATURE_HEADER,
-            description='"sha256=" and the hex HMAC-SHA256 of "<timestamp>.<body>"',
-        ),
-    ] = None,
+    pushed: push.Push, session: Session, context: Context
 ) -> PostAccepted:
     """A post the forum pushes (推送): {message_id, user_id, title, detail,
     posted_at, category}, signed with the shared secret instead of a key.
@@ -115,38 +67,22 @@ async def push_post(
     accepted post is stored as an item due now and delivered to intake like the
     replay's; the same message id pushed again answers its first item.
     """
-    body = await request.body()
-    return await webhook.receive(
-        session=session,
-        context=context,
-        timestamp=timestamp,
-        signature=signature,
-        body=body,
-        # The forum signs with its own (real) clock, never the demo clock.
-        now=datetime.now(UTC),
-    )
+    return await webhook.receive(session=session, context=context, pushed=pushed)
 
 
 def present(item: ForumItem) -> ItemOut:
     payload = item.payload
     return ItemOut(
-        id=item.id,
-        source=item.source,
+        **schemas.delivery_of(item),
         message_id=item.message_id,
         row_number=item.row_number,
-        position=item.position,
         title=payload.get("title", ""),
         type=payload["type"],
         category_hint=payload.get("category_hint"),
         posted_at=item.posted_at,
-        due_at=item.due_at,
-        status=cast(ItemStatus, item.status),
-        attempts=item.attempts,
-        last_error=item.last_error,
-        next_attempt_at=item.next_attempt_at,
-        delivered_at=item.delivered_at,
-        already_received=item.answer_status == 200,
-        appeal_id=item.appeal_id,
-        tracking_code=item.tracking_code,
-        decision=cast(Decision | None, item.decision),
     )
+
+
+items = queue_router(
+    model=ForumItem, present=present, out=ItemOut, tag="forum", what="forum messages"
+)

@@ -7,10 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from minsheng_common.adapters.schemas import DeliveryState, ItemStatus
 from minsheng_common.rules import AppealType
-
-ItemStatus = Literal["pending", "delivered", "refused"]
-Decision = Literal["filed", "rejected"]
 
 
 class ForumContact(BaseModel):
@@ -114,52 +112,12 @@ class ReplayReport(BaseModel):
     last_due_at: AwareDatetime | None
 
 
-class ItemOut(BaseModel):
+class ItemOut(DeliveryState):
     """One forum message on its way to intake; the forum account is not shown."""
 
-    id: str
-    source: str
     message_id: str
     row_number: int
-    position: int
     title: str
     type: AppealType
     category_hint: str | None
     posted_at: AwareDatetime
-    due_at: AwareDatetime
-    status: ItemStatus
-    attempts: int
-    last_error: str | None
-    next_attempt_at: AwareDatetime | None
-    delivered_at: AwareDatetime | None
-    already_received: bool = Field(
-        description="intake answered 200: it had this channel reference already"
-    )
-    appeal_id: str | None
-    tracking_code: str | None
-    decision: Decision | None
-
-
-class ItemPage(BaseModel):
-    items: list[ItemOut]
-    total: int
-
-
-class DecisionCounts(BaseModel):
-    """Distinct appeals intake holds from this adapter, by filing decision."""
-
-    filed: int = 0
-    rejected: int = 0
-
-
-class Stats(BaseModel):
-    """Where the adapter's items stand."""
-
-    total: int
-    pending: int
-    delivered: int
-    refused: int
-    already_received: int = Field(
-        description="delivered items intake already had (answered 200)"
-    )
-    by_decision: DecisionCounts

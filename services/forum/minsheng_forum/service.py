@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_common import ids
+from minsheng_common.adapters import queue
 from minsheng_common.auth.ratelimit import RateLimiter
 from minsheng_common.clock import Clock
 from minsheng_common.timeutil import SHANGHAI
@@ -21,10 +22,8 @@ from minsheng_forum.errors import ReplayConflict, SampleUnavailable
 from minsheng_forum.models import ForumItem
 from minsheng_forum.schemas import (
     CanonicalAppeal,
-    DecisionCounts,
     ForumContact,
     ReplayReport,
-    Stats,
     UnparseableRow,
 )
 
@@ -68,7 +67,7 @@ async def replay(
 
     start = context.clock.now()
     slots = schedule.plan(fresh, start=start, compression=factor)
-    position = await repository.last_position(session, context.source)
+    position = await queue.last_position(session, ForumItem, context.source)
     for number, slot in enumerate(slots, start=position + 1):
         session.add(_item(context, slot, position=number, now=start))
     try:
@@ -171,20 +170,4 @@ def _item(
         status="pending",
         attempts=0,
         created_at=now,
-    )
-
-
-async def stats(*, session: AsyncSession) -> Stats:
-    """Counts of items by status, and of intake's decisions on them."""
-    by_status = await repository.count_by_status(session)
-    decisions = await repository.appeals_by_decision(session)
-    return Stats(
-        total=sum(by_status.values()),
-        pending=by_status.get("pending", 0),
-        delivered=by_status.get("delivered", 0),
-        refused=by_status.get("refused", 0),
-        already_received=await repository.count_already_received(session),
-        by_decision=DecisionCounts(
-            filed=decisions.get("filed", 0), rejected=decisions.get("rejected", 0)
-        ),
     )

@@ -4,8 +4,6 @@ only the adapter's own key."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
 from minsheng_common.devstack.broker import free_port
+from minsheng_common.devstack.loopback import LoopbackServer, wait_for
 from minsheng_forum.app import create_app
 from minsheng_forum.settings import ForumSettings
 
@@ -51,12 +49,14 @@ class FakeIntake:
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     first_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    server: LoopbackServer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server = LoopbackServer(self.app, port=self.port)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     def accepted(self) -> list[Received]:
         return [item for item in self.received if item.status in (200, 201)]
@@ -98,41 +98,10 @@ class FakeIntake:
         return 201, answer
 
     async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app(),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        await wait_for(lambda: self._server is not None and self._server.started)
+        await self.server.start()
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._server = None
-        self._task = None
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 15.0
-) -> None:
-    """Poll `condition` until it holds; fail the test after `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        outcome = condition()
-        if not isinstance(outcome, bool):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
+        await self.server.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from minsheng_common.clock import SharedClock
-from minsheng_forum import delivery, sample, schedule
+from minsheng_forum import sample, schedule
 from minsheng_forum.app import create_app
 from minsheng_forum.settings import ForumSettings
 
@@ -38,14 +38,6 @@ def posted_order() -> list[schedule.Dated]:
 async def stats(client: httpx.AsyncClient) -> dict[str, Any]:
     body: dict[str, Any] = (await client.get("/v1/stats")).json()
     return body
-
-
-def test_backoff_doubles_and_is_capped() -> None:
-    backoff = delivery.Backoff(base_seconds=0.5, cap_seconds=30)
-
-    delays = [backoff.delay(n).total_seconds() for n in (1, 2, 3, 6, 7, 50)]
-
-    assert delays == [0.5, 1.0, 2.0, 16.0, 30.0, 30.0]
 
 
 async def test_an_outage_loses_nothing_and_keeps_the_order(

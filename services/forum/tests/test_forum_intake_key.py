@@ -4,6 +4,7 @@ a WARNING names the problem, never the key."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from minsheng_common.adapters.delivery import Backoff
+from minsheng_common.adapters.errors import IntakeCredentialsRejected
 from minsheng_forum import delivery
-from minsheng_forum.errors import IntakeCredentialsRejected
 from minsheng_forum.models import ForumItem
 from minsheng_forum.settings import ForumSettings
 
@@ -81,10 +84,11 @@ async def test_forum_a_refused_key_keeps_the_item_pending_until_it_is_fixed(
 def test_forum_a_refused_key_waits_the_longest_backoff() -> None:
     now = datetime(2026, 12, 4, 8, tzinfo=UTC)
     item = ForumItem(id="i-1", message_id="24", attempts=0)
-    backoff = delivery.Backoff(base_seconds=0.5, cap_seconds=30)
+    backoff = Backoff(base_seconds=0.5, cap_seconds=30)
     error = IntakeCredentialsRejected("intake answered 401", answer_status=401)
+    forum = delivery.make(asyncio.Event())
 
-    values = delivery._failed(item, error, attempts=1, now=now, backoff=backoff)
+    values = forum.failed(item, error, attempts=1, now=now, backoff=backoff)
 
     assert values["status"] == "pending"
     assert values["next_attempt_at"] == now + timedelta(seconds=30)
@@ -99,10 +103,9 @@ def test_forum_a_refused_key_waits_the_longest_backoff() -> None:
         ("not-a-key", "a key not shaped like a Minsheng key (FORUM_INTAKE_API_KEY)"),
     ],
 )
-async def test_forum_the_key_is_named_by_its_id_only(
-    key: str | None, label: str
+def test_forum_the_key_is_named_by_its_id_only(
+    settings: ForumSettings, key: str | None, label: str
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        client = delivery.IntakeClient(http, api_key=key)
+    settings.intake_api_key = SecretStr(key or "")
 
-        assert client.key_label == label
+    assert settings.intake_keys().for_channel("forum-people").label == label

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from minsheng_common.adapters import receipts
 from minsheng_common.auth import webhooks
 from minsheng_common.clock import SharedClock
 from minsheng_forum import webhook
@@ -279,7 +280,7 @@ async def test_forum_receipts_older_than_twice_the_window_are_purged(
             )
         await session.commit()
 
-        forgotten = await webhook.purge(session, now=now)
+        forgotten = await receipts.purge(session, WebhookReceipt, now=now)
         await session.commit()
         kept = set(await session.scalars(select(WebhookReceipt.signature)))
 

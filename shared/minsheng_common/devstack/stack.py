@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,8 +18,12 @@ import httpx
 from minsheng_common.auth.provisioning import DevCredentials, ensure_dev_credentials
 from minsheng_common.reference import load_reference
 
-# The channel the forum adapter submits as, unless FORUM_CHANNEL says otherwise.
+# The channel each single-channel adapter submits as, unless <PREFIX>CHANNEL says
+# otherwise.
 FORUM_CHANNEL = "forum-people"
+ADAPTER_CHANNELS = {"forum": FORUM_CHANNEL, "aivideo": "ai-video"}
+# The hotline adapter submits for each line's channel, hotline-<line>.
+HOTLINE_LINES = ("12345", "12319", "28339260")
 
 
 @dataclass(frozen=True)
@@ -137,14 +142,32 @@ class Stack:
         )
         env.update(self.common_env)
         env[f"{spec.env_prefix}PORT"] = str(spec.port)
-        if spec.name == "forum" and self.credentials is not None:
-            channel = env.get("FORUM_CHANNEL", FORUM_CHANNEL)
-            env.setdefault(
-                "FORUM_INTAKE_API_KEY", self.credentials.channel_key(channel)
-            )
+        self._adapter_environment(spec, env)
         if spec.name in self.database_urls:
             env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
         return env
+
+    def _adapter_environment(self, spec: ServiceSpec, env: dict[str, str]) -> None:
+        """An adapter's key for each channel it submits for, and where intake is,
+        unless the environment says otherwise."""
+        prefix = spec.env_prefix
+        if spec.name in ADAPTER_CHANNELS or spec.name == "hotline":
+            intake = next((s for s in self.config.services if s.name == "intake"), None)
+            if intake is not None:
+                env.setdefault(f"{prefix}INTAKE_URL", f"http://127.0.0.1:{intake.port}")
+        if self.credentials is None:
+            return
+        if spec.name in ADAPTER_CHANNELS:
+            channel = env.get(f"{prefix}CHANNEL", ADAPTER_CHANNELS[spec.name])
+            env.setdefault(
+                f"{prefix}INTAKE_API_KEY", self.credentials.channel_key(channel)
+            )
+        if spec.name == "hotline":
+            keys = {
+                line: self.credentials.channel_key(f"hotline-{line}")
+                for line in HOTLINE_LINES
+            }
+            env.setdefault("HOTLINE_INTAKE_API_KEYS", json.dumps(keys))
 
     def start(self) -> None:
         """Create the local development credentials if needed, give the adapters
