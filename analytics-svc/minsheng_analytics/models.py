@@ -472,3 +472,14 @@ class WarningTrigger(Base):
     crossed_at: Mapped[datetime]
     """When that report was received."""
     raised_at: Mapped[datetime]
+
+
+class WarningGrading(Base):
+    """A grading that made an appeal a safety hazard (Art. 9, 23) and arrived before
+    the appeal's filing: the hazard waits for the filing, which names the event
+    cluster it is raised once for. Only the earliest such grading is kept."""
+
+    __tablename__ = "warning_gradings"
+
+    appeal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    graded_at: Mapped[datetime]

@@ -57,6 +57,11 @@ _QUARTER_NAMES: Final = {1: "第一季度", 4: "第二季度", 7: "第三季度"
 _FIRST_YEAR: Final = 2
 _LAST_YEAR: Final = 9998
 
+EARLIEST: Final = date(2000, 1, 1)
+"""No report is compiled for a period starting before this day: the platform's
+events are decades later, so such a period is a mistake, and its empty report would
+be kept for good."""
+
 
 @dataclass(frozen=True)
 class Period:
@@ -151,6 +156,12 @@ def starting(kind: ReportKind, first_day: date, *, field: str = "period") -> Per
     """The period of `kind` whose first day is `first_day`; `InvalidPeriod` (422)
     naming the right first day when it is not one, or a quarter without a report."""
     _check_year(first_day, field=field)
+    if first_day < EARLIEST:
+        raise InvalidPeriod(
+            f"{first_day.isoformat()} is before {EARLIEST.isoformat()}, the first "
+            "day a report may cover",
+            field=field,
+        )
     period = containing(kind, first_day)
     if period.first_day != first_day:
         raise InvalidPeriod(

@@ -10,7 +10,10 @@ numbers under the same Chinese headings as the JSON body holds.
   by the dashboard's Jinja2 environment: autoescaped, control characters dropped.
 
 Titles come from citizens: a cell starting as a spreadsheet formula would (=, +, -,
-@) is kept as text: quoted in the CSV, stored as a string in the workbook.
+@) is kept as text: quoted in the CSV, stored as a string in the workbook. Control
+and format characters (escape, NUL, zero-width and bidirectional marks) are dropped
+from every text of every format, as the page drops them: a workbook cannot hold
+most of them, and no reader sees them.
 """
 
 from __future__ import annotations
@@ -328,7 +331,9 @@ def text(cell: Cell) -> str:
 
 
 def _inert(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
+    """A text cell, without invisible characters, that a spreadsheet will not run
+    as a formula."""
+    value = dashboard.printable(value)
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
@@ -336,7 +341,7 @@ def to_csv(report: PeriodicReport) -> bytes:
     """The report as one CSV file: particulars, each table under its heading, notes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([report.title])
+    writer.writerow([_inert(report.title)])
     for label, value in particulars(report):
         writer.writerow([label, _inert(value)])
     for table in tables(report):
@@ -348,11 +353,11 @@ def to_csv(report: PeriodicReport) -> bytes:
                 [_inert(cell) if isinstance(cell, str) else text(cell) for cell in row]
             )
         if table.note:
-            writer.writerow([table.note])
+            writer.writerow([_inert(table.note)])
     writer.writerow([])
     writer.writerow(["说明"])
     for number, note in enumerate(report.notes, start=1):
-        writer.writerow([f"{number}. {note}"])
+        writer.writerow([_inert(f"{number}. {note}")])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -366,19 +371,19 @@ _POINTS = "+0.0;-0.0;0.0"
 def to_xlsx(report: PeriodicReport) -> bytes:
     """The report as a workbook: 报告信息 first, then one sheet per table."""
     workbook = Workbook()
-    workbook.properties.title = report.title
+    workbook.properties.title = dashboard.printable(report.title)
     first = workbook.worksheets[0]
     first.title = "报告信息"
-    first.append([report.title])
+    first.append([_value(report.title)])
     first["A1"].font = _TITLE
     for label, value in particulars(report):
-        first.append([label, value])
+        first.append([label, _value(value)])
         _as_text(first.cell(row=first.max_row, column=2))
     first.append([])
     first.append(["说明"])
     first.cell(row=first.max_row, column=1).font = _BOLD
     for number, note in enumerate(report.notes, start=1):
-        first.append([f"{number}. {note}"])
+        first.append([_value(f"{number}. {note}")])
     first.column_dimensions["A"].width = 14
     first.column_dimensions["B"].width = 60
 
@@ -408,7 +413,7 @@ def _sheet(sheet: Worksheet, table: Table) -> None:
             elif isinstance(cell, Points):
                 target.number_format = _POINTS
     if table.note:
-        sheet.append([table.note])
+        sheet.append([_value(table.note)])
     sheet.freeze_panes = "A3"
     for column, header in enumerate(table.headers, start=1):
         wide = 40 if column - 1 in table.text_columns else 8 + 2 * len(header)
@@ -416,8 +421,12 @@ def _sheet(sheet: Worksheet, table: Table) -> None:
 
 
 def _value(cell: Cell) -> str | int | float | None:
+    """A cell as the workbook holds it: a number, or text without the control
+    characters a workbook refuses."""
     if isinstance(cell, Ratio | Points):
         return cell.value
+    if isinstance(cell, str):
+        return dashboard.printable(cell)
     return cell
 
 

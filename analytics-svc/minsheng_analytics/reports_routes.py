@@ -43,6 +43,9 @@ _CONTENT = {
 }
 
 
+MAX_OFFSET = 1_000_000
+"""Far past any list of reports, and within what every store can count."""
+
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     409: {
         "model": web.ErrorResponse,
@@ -50,8 +53,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     },
     422: {
         "model": web.ErrorResponse,
-        "description": "No period of that kind starts that day (invalid_period), "
-        "or the request is not valid",
+        "description": "No period of that kind starts that day, or it starts "
+        "before 2000-01-01 (invalid_period), or the request is not valid",
     },
 }
 
@@ -72,7 +75,7 @@ async def list_reports(
     session: Session,
     kind: ReportKind | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReportPage:
     """The reports compiled so far, on schedule or on demand, the latest period
     first, each with the paths of its four formats. Needs the scope

@@ -87,7 +87,7 @@ async def list_warnings(
         Query(description="only warnings raised at or after; no offset = Shanghai"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WarningPage:
     """Warnings (预警, Art. 23) newest first: hotspots, high-frequency events, safety
     hazards and sensitive topics, each with its event cluster, the appeals that make

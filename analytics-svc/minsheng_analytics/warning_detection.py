@@ -10,11 +10,17 @@ it projects, through its outbox, in the transaction that projects the appeal.
 - **High-frequency**: the same category at the same subdistrict and community with
   `min_reports` reports within `window_days`, spread over `min_weeks` ISO weeks; once
   per place and window. A later warning for the place counts only reports received
-  after the one that crossed the threshold last time.
+  after the one that crossed the threshold last time. The community is the official
+  name of the reference data the citizen wrote, or none (then the report names no
+  place and is not counted): what else a citizen writes there is personal data and
+  is neither kept nor logged.
 - **Safety hazard**: an appeal filed or graded at a hazard level, or graded by a
   hazard basis (`warning_rules`); once per event cluster, or per appeal outside one.
-- **Sensitive**: an appeal whose category or text is about a watched topic; once per
-  event cluster, or per appeal outside one.
+  A grading that arrives before the appeal's filing waits for it (the filing names
+  the cluster), so a cluster gets one hazard whatever order the events come in; an
+  appeal never filed raises none.
+- **Sensitive**: an appeal whose category, title or content is about a watched
+  topic; once per event cluster, or per appeal outside one.
 
 Times are the appeals' `received_at`; a warning's `raised_at` is when its evidence
 was complete: the latest filing among its reports (for a hazard, the grading), the
@@ -27,6 +33,7 @@ own `warning.raised` like any other warning (`oversight.on_warning_raised`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import uuid
@@ -40,7 +47,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_analytics import repository
-from minsheng_analytics.models import WarningReport, WarningScope, WarningTrigger
+from minsheng_analytics.models import (
+    WarningGrading,
+    WarningReport,
+    WarningScope,
+    WarningTrigger,
+)
 from minsheng_analytics.warning_rules import (
     HighFrequencyRule,
     HotspotRule,
@@ -125,8 +137,9 @@ class WarningDetector:
         self, session: AsyncSession, envelope: Envelope, data: AppealFiled
     ) -> None:
         """Count the filed appeal in its cluster and place, then check every kind."""
+        community = self.rules.community(data.subdistrict_id, data.community)
         cluster = _cluster_scope(data.cluster_id) if data.cluster_id else None
-        place = _place_scope(data)
+        place = _place_scope(data, community)
         # Cluster before place, always: two consumers never wait on each other in a
         # cycle.
         for scope in (cluster, place):
@@ -141,7 +154,7 @@ class WarningDetector:
                     "cluster_id": data.cluster_id,
                     "category_id": data.category_id,
                     "subdistrict_id": data.subdistrict_id,
-                    "community": _community(data.community),
+                    "community": community,
                     "received_at": data.received_at,
                     "filed_at": data.filed_at,
                 }
@@ -154,10 +167,9 @@ class WarningDetector:
         if cluster is not None:
             for rule in self.rules.hotspots:
                 await self._hotspot(session, cluster, data, rule)
-        if place is not None:
-            await self._high_frequency(session, place, data)
-        if data.level in self.rules.safety_hazard.levels:
-            await self._once(session, "safety_hazard", report, data.cluster_id)
+        if place is not None and community is not None:
+            await self._high_frequency(session, place, data, community)
+        await self._hazard_at_filing(session, data, report)
         topic = self.rules.sensitive_topic(
             category_id=data.category_id, texts=[data.title, data.content]
         )
@@ -168,20 +180,39 @@ class WarningDetector:
     async def on_graded(
         self, session: AsyncSession, envelope: Envelope, data: AppealGraded
     ) -> None:
-        """A grade at a hazard level or on a hazard basis raises a safety hazard."""
+        """A grade at a hazard level or on a hazard basis raises a safety hazard,
+        once the appeal's filing has named its cluster."""
         if not self.rules.safety_hazard.is_hazard(data.level, data.basis):
             return
         counted = await session.get(WarningReport, data.appeal_id)
-        cluster_id = counted.cluster_id if counted is not None else None
+        if counted is None:
+            await _remember_grading(session, data)
+            return
+        cluster_id = counted.cluster_id
         if cluster_id is not None:
             await repository.locked(session, WarningScope, _cluster_scope(cluster_id))
         report = Report(
             data.appeal_id,
-            counted.received_at if counted is not None else data.graded_at,
+            counted.received_at,
             data.graded_at,
-            counted.subdistrict_id if counted is not None else None,
+            counted.subdistrict_id,
         )
         await self._once(session, "safety_hazard", report, cluster_id)
+
+    async def _hazard_at_filing(
+        self, session: AsyncSession, data: AppealFiled, report: Report
+    ) -> None:
+        """A hazard filed at a hazard level, or graded one before its filing: the
+        warning is the one the other order of events would raise (known at the
+        filing for a level given then, at the grading otherwise)."""
+        graded = await session.get(WarningGrading, data.appeal_id)
+        if data.level not in self.rules.safety_hazard.levels:
+            if graded is None:
+                return
+            report = dataclasses.replace(report, known_at=graded.graded_at)
+        await self._once(session, "safety_hazard", report, data.cluster_id)
+        if graded is not None:
+            await session.delete(graded)
 
     async def _hotspot(
         self,
@@ -214,7 +245,11 @@ class WarningDetector:
             )
 
     async def _high_frequency(
-        self, session: AsyncSession, scope: str, data: AppealFiled
+        self,
+        session: AsyncSession,
+        scope: str,
+        data: AppealFiled,
+        community: str,
     ) -> None:
         rule: HighFrequencyRule = self.rules.high_frequency
         last = await session.scalar(
@@ -225,7 +260,7 @@ class WarningDetector:
         conditions = [
             WarningReport.category_id == data.category_id,
             WarningReport.subdistrict_id == data.subdistrict_id,
-            WarningReport.community == _community(data.community),
+            WarningReport.community == community,
         ]
         if last is not None:
             # Reports already behind a warning of this place raise no second one.
@@ -316,11 +351,13 @@ class WarningDetector:
             raised_at=raised_at,
         )
         await self.outbox.stage(session, warning, occurred_at=raised_at)
+        # Without the scope: a place's scope names its community.
         log.info(
-            "warning %s raised: %s of %s (window %s), %d appeals, crossed by appeal %s",
+            "warning %s raised: %s of cluster %s (window %s), %d appeals, crossed "
+            "by appeal %s",
             warning_id,
             kind,
-            scope,
+            cluster_id or "-",
             window,
             len(evidence),
             crossed.appeal_id,
@@ -340,19 +377,27 @@ def _cluster_scope(cluster_id: str) -> str:
     return f"cluster:{cluster_id}"
 
 
-def _place_scope(data: AppealFiled) -> str | None:
-    """Category and place of a report, when all three are known: a report without a
-    community names no place narrower than a whole subdistrict."""
-    community = _community(data.community)
+def _place_scope(data: AppealFiled, community: str | None) -> str | None:
+    """Category and place of a report, when all three are known: a report without an
+    official community names no place narrower than a whole subdistrict."""
     if not (data.category_id and data.subdistrict_id and community):
         return None
     return f"place:{data.category_id}|{data.subdistrict_id}|{community}"
 
 
-def _community(community: str | None) -> str | None:
-    if community is None:
-        return None
-    return community.strip() or None
+async def _remember_grading(session: AsyncSession, data: AppealGraded) -> None:
+    """Keep a hazard grading of an appeal not filed yet, the earliest if several."""
+    await repository.add_absent(
+        session,
+        WarningGrading,
+        [{"appeal_id": data.appeal_id, "graded_at": data.graded_at}],
+    )
+    kept = await session.get(
+        WarningGrading, data.appeal_id, with_for_update=True, populate_existing=True
+    )
+    if kept is not None and data.graded_at < kept.graded_at:
+        kept.graded_at = data.graded_at
+    log.debug("appeal %s graded a hazard before its filing", data.appeal_id)
 
 
 async def _reports(

@@ -18,7 +18,13 @@ file of the same shape:
   for their social risk; they are a sensitive topic, not a hazard).
 - `sensitive`: the words of each watched topic, and the categories that are always
   that topic. A watched topic without an entry here matches its own name; an entry
-  with no words and no categories (the catch-all 其他) matches nothing.
+  with no words and no categories (the catch-all 其他) matches nothing. A word
+  matches within the title or within the content, never across the two.
+
+The places of high-frequency warnings are the reference data's communities: what a
+citizen writes as community is kept only when it is the official name of a community
+of the appeal's subdistrict; anything else (a building, a flat) is personal data and
+names no place.
 """
 
 from __future__ import annotations
@@ -113,19 +119,31 @@ class WarningRules(BaseModel):
     high_frequency: HighFrequencyRule
     safety_hazard: SafetyHazardRule
     watched: dict[str, Topic]
+    communities: dict[str, frozenset[str]] = Field(default_factory=dict)
+    """The official community names of each subdistrict, by subdistrict id."""
 
     def sensitive_topic(
         self, *, category_id: str | None, texts: list[str | None]
     ) -> str | None:
-        """The first watched topic the appeal's category or text is about, compared
-        with full-width and half-width forms (and spaces) made alike."""
-        haystack = fold("".join(text for text in texts if text))
+        """The first watched topic the appeal's category or one of its texts is
+        about, compared with full-width and half-width forms (and spaces) made
+        alike; each text is searched alone, so a word split between the title and
+        the content is no match."""
+        folded = [fold(text) for text in texts if text]
         for name, topic in self.watched.items():
             if category_id is not None and category_id in topic.categories:
                 return name
-            if any(word and word in haystack for word in topic.words):
+            if any(word and word in text for word in topic.words for text in folded):
                 return name
         return None
+
+    def community(self, subdistrict_id: str | None, written: str | None) -> str | None:
+        """The official name of the community the citizen wrote, when it is one of
+        the subdistrict's; None for anything else."""
+        if subdistrict_id is None or written is None:
+            return None
+        name = strip_invisible(written).strip()
+        return name if name in self.communities.get(subdistrict_id, ()) else None
 
 
 def fold(text: str) -> str:
@@ -163,4 +181,8 @@ def load_warning_rules(
         high_frequency=data.high_frequency,
         safety_hazard=data.safety_hazard,
         watched=watched,
+        communities={
+            subdistrict.id: frozenset(subdistrict.communities)
+            for subdistrict in reference.subdistricts
+        },
     )

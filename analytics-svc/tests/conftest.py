@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from minsheng_analytics import consumers
 from minsheng_analytics.app import MIGRATIONS, create_app
 from minsheng_analytics.settings import AnalyticsSettings
+from minsheng_analytics.warning_detection import WarningDetector
+from minsheng_analytics.warning_rules import load_warning_rules
 from minsheng_common import db, migrations
 from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
@@ -504,8 +506,19 @@ async def app(
 
 @pytest.fixture
 def app_projector(app: FastAPI) -> Projector:
-    """Applies events into the running app's store."""
-    return Projector(app.state.runtime.sessions)
+    """Applies events into the running app's store with warning detection around
+    the handlers, staging into the app's outbox, as the service's projection
+    consumer does."""
+    projector = Projector(app.state.runtime.sessions)
+    runtime = app.state.runtime
+    detector = WarningDetector(
+        outbox=runtime.outbox,
+        rules=load_warning_rules(
+            app.state.context.reference, runtime.settings.warning_rules_file
+        ),
+    )
+    projector.handlers = detector.wrap(projector.handlers)
+    return projector
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ every score version kept (Art. 35), the unit wall and the errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -15,12 +16,20 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from minsheng_analytics.app import create_app
 from minsheng_analytics.assessment import periods, scoring, service
+from minsheng_analytics.assessment.errors import InvalidPeriod
 from minsheng_analytics.assessment.models import AssessmentAward
 from minsheng_analytics.assessment.plan import AssessmentPlan, load_plan
-from minsheng_analytics.assessment.schemas import AppealIn, DecisionIn
+from minsheng_analytics.assessment.schemas import (
+    AppealIn,
+    CommendationIn,
+    DecisionIn,
+    EvidenceRef,
+    FallbackIn,
+)
 from minsheng_analytics.service import AnalyticsContext
 from minsheng_analytics.settings import AnalyticsSettings
 from minsheng_common.auth import provisioning
@@ -659,6 +668,8 @@ async def test_analytics_an_accepted_appeal_changes_the_score_and_keeps_the_old_
         "work_order_id": "wo-c2",
         "appeal_id": appeal["appeal_id"],
         "appeal_status": "pending",
+        # March's appeal period: 10 days, to 11 April 00:00 in Shanghai.
+        "appeal_until": "2026-04-10T16:00:00Z",
     }
     assert pending["total"] == 67.75
     queue = (
@@ -1242,3 +1253,440 @@ async def test_analytics_the_assessment_api_is_documented(
     ):
         assert path in paths, path
     assert "DeductionOut" in document["components"]["schemas"]
+
+
+# Appeals belong to a month (Art. 35).
+
+# 20 April 2026 in Shanghai: March's appeal period ended on 10 April.
+APRIL_20 = datetime(2026, 4, 20, 2, 0, tzinfo=UTC)
+
+
+def document_appeal(*work_order_ids: str) -> dict[str, Any]:
+    return {
+        **appeal_body(*work_order_ids),
+        "evidence": [{"kind": "document", "ref": "x"}],
+    }
+
+
+async def test_analytics_a_longer_period_is_no_way_around_the_months_appeal_period(
+    app_projector: Any, story: Callable[..., Any], callers: Callers, clock: SharedClock
+) -> None:
+    """March's deductions are appealed on March, within March's appeal period: the
+    year, half-year or quarter holding March takes no appeal, in time or late, so
+    March's score cannot change after its period through them."""
+    await seed_march(app_projector, story)
+    clerk = callers.as_("unit")
+    center = callers.as_("operator")
+
+    in_time = await clerk.post(
+        "/v1/assessment/cgj/2026-Q1/appeals", json=document_appeal("wo-c2")
+    )
+    clock.set_now(APRIL_20)
+    before = (await center.get(f"/v1/assessment/cgj/{MARCH}")).json()
+    month = await clerk.post(
+        f"/v1/assessment/cgj/{MARCH}/appeals", json=document_appeal("wo-c3")
+    )
+    longer = {
+        key: await clerk.post(
+            f"/v1/assessment/cgj/{key}/appeals", json=document_appeal("wo-c3")
+        )
+        for key in ("2026", "2026-H1", "2026-Q1")
+    }
+    after = (await center.get(f"/v1/assessment/cgj/{MARCH}")).json()
+
+    assert (in_time.status_code, in_time.json()["error"]["code"]) == (
+        422,
+        "period_not_appealed",
+    )
+    assert (month.status_code, month.json()["error"]["code"]) == (
+        409,
+        "appeal_period_over",
+    )
+    for key, answer in longer.items():
+        assert answer.status_code == 422, key
+        assert answer.json()["error"] == {
+            "code": "period_not_appealed",
+            "message": answer.json()["error"]["message"],
+            "field": "period",
+        }
+    assert after["total"] == before["total"] == 67.75
+    appeals = (await center.get("/v1/assessment/appeals")).json()
+    assert appeals["total"] == 0
+    quarter = (await center.get("/v1/assessment/cgj/2026-Q1")).json()
+    assert quarter["appeal_until"] is None
+    assert all(
+        order["appeal_until"] is None
+        for deduction in quarter["deductions"]
+        for order in deduction["orders"]
+    )
+
+
+async def test_analytics_an_accepted_appeal_keeps_a_version_of_every_period_it_changes(
+    app_projector: Any, story: Callable[..., Any], callers: Callers
+) -> None:
+    """Accepted, c2 leaves on-time closure in every period: the quarter, half-year
+    and year holding March change with March (67.75 → 71.92) and each keeps the new
+    score as a version naming the appeal."""
+    await seed_march(app_projector, story)
+    clerk = callers.as_("unit")
+    center = callers.as_("operator")
+    await center.post("/v1/assessment/2026-Q1/versions")
+    filed = (
+        await clerk.post(
+            f"/v1/assessment/cgj/{MARCH}/appeals", json=appeal_body("wo-c2")
+        )
+    ).json()
+
+    await center.post(
+        f"/v1/assessment/appeals/{filed['appeal_id']}/decision",
+        json={"outcome": "accepted", "reason": "证据充分"},
+    )
+
+    histories = {
+        key: (await center.get(f"/v1/assessment/cgj/{key}/history")).json()
+        for key in (MARCH, "2026-Q1", "2026-H1", "2026")
+    }
+    lines = {
+        key: [(v["trigger"], v["trigger_ref"], v["total"]) for v in history["versions"]]
+        for key, history in histories.items()
+    }
+    accepted = ("appeal_accepted", filed["appeal_id"], 71.92)
+    assert lines == {
+        MARCH: [("appeal_filed", filed["appeal_id"], 67.75), accepted],
+        "2026-Q1": [("published", None, 67.75), accepted],
+        "2026-H1": [accepted],
+        "2026": [accepted],
+    }
+    quarter = (await center.get("/v1/assessment/cgj/2026-Q1")).json()
+    assert quarter["latest_version_current"] is True
+
+
+def late_order(story: Callable[..., Any], name: str) -> list[Step]:
+    """An appeal received on 31 March whose handling deadline is reached on 21
+    April, after March's appeal period: its on-time deduction appears then."""
+    received = (datetime(2026, 3, 31, 2, 0, tzinfo=UTC) - story.at(0)).total_seconds()
+    late = story(name, received=received / 60)
+    due = datetime(2026, 4, 21, 2, 0, tzinfo=UTC)
+    reached = DeadlineReached(
+        deadline_id=f"dl-handling-{late.appeal_id}",
+        work_order_id=late.work_order_id,
+        appeal_id=late.appeal_id,
+        unit_id=late.unit_id,
+        kind="handling",
+        due_at=due,
+        reached_at=due,
+    )
+    return [
+        late.appeal_received(),
+        late.appeal_filed(),
+        late.dispatched(),
+        (reached, due),
+    ]
+
+
+async def test_analytics_a_deduction_appearing_after_the_appeal_period_has_its_own(
+    app_projector: Any, story: Callable[..., Any], callers: Callers, clock: SharedClock
+) -> None:
+    """Art. 35: no deduction is beyond appeal from the moment it appears. Two March
+    orders become overdue on 21 April; each may be appealed until the end of the
+    10th day after that (2 May 00:00 in Shanghai), while c2, overdue in March,
+    stays closed to appeal with March."""
+    await seed_march(app_projector, story)
+    await app_projector.apply_all(
+        late_order(story, "late-1") + late_order(story, "late-2")
+    )
+    clerk = callers.as_("unit")
+    clock.set_now(datetime(2026, 4, 22, 2, 0, tzinfo=UTC))
+
+    score = (await clerk.get(f"/v1/assessment/cgj/{MARCH}")).json()
+    old = await clerk.post(
+        f"/v1/assessment/cgj/{MARCH}/appeals", json=document_appeal("wo-c2")
+    )
+    new = await clerk.post(
+        f"/v1/assessment/cgj/{MARCH}/appeals", json=document_appeal("wo-late-1")
+    )
+    clock.set_now(datetime(2026, 5, 1, 16, 0, tzinfo=UTC))
+    too_late = await clerk.post(
+        f"/v1/assessment/cgj/{MARCH}/appeals", json=document_appeal("wo-late-2")
+    )
+
+    on_time = by_key(score["deductions"])["on_time_closure"]
+    until = {
+        order["work_order_id"]: order["appeal_until"] for order in on_time["orders"]
+    }
+    assert until == {
+        "wo-c2": "2026-04-10T16:00:00Z",
+        "wo-c3": "2026-04-10T16:00:00Z",
+        "wo-late-1": "2026-05-01T16:00:00Z",
+        "wo-late-2": "2026-05-01T16:00:00Z",
+    }
+    assert score["appeal_until"] == "2026-04-10T16:00:00Z"
+    assert (old.status_code, old.json()["error"]["field"]) == (409, "period")
+    assert old.json()["error"]["code"] == "appeal_period_over"
+    assert new.status_code == 201, new.text
+    assert new.json()["work_order_ids"] == ["wo-late-1"]
+    assert too_late.status_code == 409
+    assert too_late.json()["error"]["code"] == "appeal_period_over"
+    assert too_late.json()["error"]["field"] == "work_order_ids[0]"
+
+
+# Publishing and history.
+
+
+async def test_analytics_a_period_is_published_once_it_has_ended(
+    app_projector: Any, story: Callable[..., Any], callers: Callers
+) -> None:
+    """On 3 April, March is over; April, the second quarter and the year are not
+    (Art. 40: the assessment notice reports a period past)."""
+    await seed_march(app_projector, story)
+    center = callers.as_("operator")
+
+    answers = {
+        key: await center.post(f"/v1/assessment/{key}/versions")
+        for key in (MARCH, "2026-04", "2026-Q2", "2026", "2027-01")
+    }
+
+    assert answers[MARCH].status_code == 200
+    for key in ("2026-04", "2026-Q2", "2026", "2027-01"):
+        assert answers[key].status_code == 409, key
+        assert answers[key].json()["error"]["code"] == "period_not_over"
+        assert answers[key].json()["error"]["field"] == "period"
+    history = (await center.get("/v1/assessment/cgj/2026/history")).json()
+    assert history["versions"] == []
+
+
+async def test_analytics_the_history_of_a_unit_not_scored_is_404_as_its_score(
+    app_projector: Any, story: Callable[..., Any], callers: Callers
+) -> None:
+    """A unit the reference data does not know is scored only from its orders:
+    with none in the period, its history answers 404 as its score does."""
+    await seed_march(app_projector, story)
+    await app_projector.apply_all(order_events(story("n1", unit_id="newunit")))
+    center = callers.as_("operator")
+
+    unknown = await center.get(f"/v1/assessment/nobody/{MARCH}/history")
+    unknown_score = await center.get(f"/v1/assessment/nobody/{MARCH}")
+    from_orders = await center.get(f"/v1/assessment/newunit/{MARCH}/history")
+    no_orders_then = await center.get("/v1/assessment/newunit/2026-02/history")
+
+    for answer in (unknown, unknown_score, no_orders_then):
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"]["code"] == "unit_not_assessed"
+    assert from_orders.status_code == 200
+    assert from_orders.json()["versions"] == []
+
+
+# Text as sent and kept.
+
+# Each schema, a valid body, and its free-text fields, each with whether text of
+# invisible characters only is refused (required) or left empty (an optional note).
+FREE_TEXT: list[tuple[type[Any], dict[str, Any], dict[str, bool]]] = [
+    (AppealIn, appeal_body("wo-c2"), {"reason": True}),
+    (DecisionIn, {"outcome": "accepted", "reason": "x"}, {"reason": True}),
+    (
+        CommendationIn,
+        {"unit_id": "cgj", "level": "district", "reason": "x", "reference": "x"},
+        {"reason": True, "reference": True},
+    ),
+    (
+        FallbackIn,
+        {
+            "unit_id": "cgj",
+            "work_order_id": "wo-c1",
+            "kind": "territorial",
+            "reason": "x",
+        },
+        {"reason": True},
+    ),
+    (
+        EvidenceRef,
+        {"kind": "document", "ref": "x", "note": "x"},
+        {"ref": True, "note": False},
+    ),
+]
+
+
+@pytest.mark.parametrize(("schema", "valid", "fields"), FREE_TEXT)
+def test_analytics_free_text_loses_what_no_one_sees_and_no_store_holds(
+    schema: type[Any], valid: dict[str, Any], fields: dict[str, bool]
+) -> None:
+    """NUL (which PostgreSQL refuses in text), escapes and zero-width or
+    bidirectional marks leave every free-text field; a required text of nothing
+    else is refused as empty."""
+    for name, required in fields.items():
+        kept = schema.model_validate({**valid, name: "坪\x00城\u200b管\x1b函\u202e7号"})
+        assert getattr(kept, name) == "坪城管函7号", name
+
+        if required:
+            with pytest.raises(ValidationError) as refused:
+                schema.model_validate({**valid, name: "\x00\u200b\x1b"})
+            assert refused.value.errors()[0]["loc"] == (name,)
+        else:
+            empty = schema.model_validate({**valid, name: "\x00\u200b\x1b"})
+            assert getattr(empty, name) == ""
+
+
+async def test_analytics_a_reason_with_invisible_characters_is_kept_without_them(
+    store_projector: Any, store: Any, story: Callable[..., Any]
+) -> None:
+    """On SQLite and PostgreSQL: an appeal, its decision and a commendation whose
+    texts hold a NUL are recorded, without it."""
+    await seed_march(store_projector, story)
+    assessor = service.Assessor(
+        context=AnalyticsContext(
+            reference=load_reference(),
+            rule_book=load_rule_book(),
+            clock=FixedClock(APRIL_3),
+            refresh_seconds=10,
+            recent=20,
+        ),
+        plan=load_plan(),
+    )
+    clerk = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
+    operator = Principal(subject="key-op", role=Role.OPERATOR)
+    body = {
+        **appeal_body("wo-c2"),
+        "reason": "市民失联\x00，非本单位原因",
+        "evidence": [{"kind": "document", "ref": "情况说明", "note": "附\x00件"}],
+    }
+
+    async with store() as session:
+        appeal, _ = await service.file_appeal(
+            session=session,
+            assessor=assessor,
+            period=periods.parse(MARCH),
+            unit_id="cgj",
+            incoming=AppealIn.model_validate(body),
+            principal=clerk,
+        )
+    async with store() as session:
+        decided, _ = await service.decide(
+            session=session,
+            assessor=assessor,
+            appeal_id=appeal.appeal_id,
+            incoming=DecisionIn.model_validate(
+                {"outcome": "refused", "reason": "证据\x00不足"}
+            ),
+            principal=operator,
+        )
+    async with store() as session:
+        award, _ = await service.commend(
+            session=session,
+            assessor=assessor,
+            incoming=CommendationIn.model_validate(
+                {"unit_id": "cgj", "level": "district", "reason": "表\x00扬"}
+            ),
+            principal=operator,
+        )
+
+    assert (appeal.reason, appeal.evidence[0]["note"]) == (
+        "市民失联，非本单位原因",
+        "附件",
+    )
+    assert decided.decision_reason == "证据不足"
+    assert award.reason == "表扬"
+
+
+# Lists and keys.
+
+
+async def test_analytics_an_offset_past_any_list_of_appeals_is_refused_by_name(
+    callers: Callers,
+) -> None:
+    answer = await callers.as_("operator").get(
+        "/v1/assessment/appeals", params={"offset": str(2**63)}
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "query.offset"
+
+
+@pytest.mark.parametrize(
+    ("key", "read"),
+    [
+        ("２０２６－０３", "2026-03"),
+        ("２０２６-Ｑ１", "2026-Q1"),
+        ("２０２６-Ｈ２", "2026-H2"),
+        ("２０２６", "2026"),
+        ("２０２６-03-01..2026-03-08", "2026-03-01..2026-03-08"),
+    ],
+)
+def test_analytics_a_period_typed_in_full_width_is_read_as_ascii(
+    key: str, read: str
+) -> None:
+    assert periods.parse(key).key == read
+
+
+@pytest.mark.parametrize("key", ["٢٠٢٦", "२०२६-03", "2026-٠٣", "𝟐𝟎𝟐𝟔", "2026-q1"])
+def test_analytics_digits_of_other_scripts_name_no_period(key: str) -> None:
+    with pytest.raises(InvalidPeriod):
+        periods.parse(key)
+
+
+async def test_analytics_a_full_width_period_is_kept_under_its_ascii_key(
+    app_projector: Any, story: Callable[..., Any], callers: Callers
+) -> None:
+    await seed_march(app_projector, story)
+    center = callers.as_("operator")
+
+    published = await center.post("/v1/assessment/２０２６－０３/versions")
+    score = await center.get("/v1/assessment/cgj/２０２６-０３")
+    history = (await center.get(f"/v1/assessment/cgj/{MARCH}/history")).json()
+
+    assert published.json()["period"]["key"] == MARCH
+    assert score.json()["period"]["key"] == MARCH
+    assert [v["trigger"] for v in history["versions"]] == ["published"]
+
+
+# The same request at the same moment (PostgreSQL).
+
+
+@pytest.fixture
+def pg_url(create_database: Callable[[str], str]) -> str:
+    # A plain fixture: the factory runs its own event loop.
+    return create_database("assessment")
+
+
+@pytest.fixture
+async def pg_app(
+    settings: AnalyticsSettings, credentials: Any, pg_url: str
+) -> AsyncIterator[FastAPI]:
+    application = create_app(settings.model_copy(update={"database_url": pg_url}))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_analytics_the_same_post_at_the_same_moment_is_recorded_once(
+    pg_app: FastAPI, projector: Any, story: Callable[..., Any], credentials: Any
+) -> None:
+    """Four copies of one appeal and two of one commendation sent at once: one is
+    recorded (201), the others answer with it (200), as a copy sent later does."""
+    await seed_march(type(projector)(pg_app.state.runtime.sessions), story)
+    callers = Callers(pg_app, credentials.keys)
+    try:
+        clerk = callers.as_("unit")
+        center = callers.as_("operator")
+        body = document_appeal("wo-c2")
+        commendation = {"unit_id": "cgj", "level": "district", "reason": "表扬"}
+
+        appeals = await asyncio.gather(
+            *[
+                clerk.post(f"/v1/assessment/cgj/{MARCH}/appeals", json=body)
+                for _ in range(4)
+            ]
+        )
+        awards = await asyncio.gather(
+            *[
+                center.post("/v1/assessment/commendations", json=commendation)
+                for _ in range(2)
+            ]
+        )
+        listed = (await center.get("/v1/assessment/appeals")).json()
+    finally:
+        await callers.close()
+
+    assert sorted(a.status_code for a in appeals) == [200, 200, 200, 201]
+    assert len({a.json()["appeal_id"] for a in appeals}) == 1
+    assert listed["total"] == 1
+    assert sorted(a.status_code for a in awards) == [200, 201]
+    assert len({a.json()["award_id"] for a in awards}) == 1

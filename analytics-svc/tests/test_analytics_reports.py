@@ -319,6 +319,17 @@ def test_reports_a_day_that_starts_no_period_is_refused_naming_the_right_one() -
         report_periods.starting("weekly", date(1, 1, 1))
 
 
+def test_reports_cover_periods_from_2000_on() -> None:
+    """The first week of 2000 has a report, compared with the last week of 1999;
+    that week has none of its own."""
+    first = report_periods.starting("weekly", date(2000, 1, 3))
+
+    assert first.previous().first_day == date(1999, 12, 27)
+    with pytest.raises(InvalidPeriod, match="2000-01-01") as refused:
+        report_periods.starting("weekly", date(1999, 12, 27))
+    assert refused.value.field == "period"
+
+
 @pytest.mark.parametrize(
     ("moment", "kind", "first_day"),
     [
@@ -763,6 +774,41 @@ async def test_reports_csv_has_a_bom_and_every_table_under_its_heading(
     ]
 
 
+def invisible_title(story: Callable[..., Any]) -> list[Step]:
+    """p-1 of cluster c-1 closed on Saturday 28 February; a-1 reports c-1 again on
+    Tuesday 3 March under a title holding an escape, a NUL and a zero-width space,
+    so it is listed among the week's recurring problems."""
+    p1 = Appeal(story, "p-1", sh(2, 27, 10))
+    a1 = Appeal(story, "a-1", sh(3, 3, 9), title="路灯\x1b不亮\x00\u200b")
+    return [
+        *p1.filed("city-sanitation", "kengzi-jd", "c-1"),
+        p1.dispatched(),
+        p1.closed(sh(2, 28, 10)),
+        *a1.filed("city-sanitation", "kengzi-jd", "c-1"),
+    ]
+
+
+async def test_reports_a_title_with_control_characters_is_exported_without_them(
+    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+) -> None:
+    """A workbook cannot hold an escape or a NUL, and nobody sees them: every
+    format shows the title without them, as the page does."""
+    await app_projector.apply_all(invisible_title(story))
+    path = "/v1/reports/weekly/2026-03-02"
+
+    workbook = await client.get(path, params={"format": "xlsx"})
+    table = await client.get(path, params={"format": "csv"})
+    page = await client.get(path, params={"format": "html"})
+
+    assert workbook.status_code == table.status_code == page.status_code == 200
+    recurring = openpyxl.load_workbook(io.BytesIO(workbook.content))["回潮问题"]
+    assert (recurring["A3"].value, recurring["B3"].value) == ("c-1", "路灯不亮")
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert section(rows, "十、回潮问题")[1][:2] == ["c-1", "路灯不亮"]
+    for text in (table.content.decode("utf-8-sig"), page.text):
+        assert not {"\x1b", "\x00", "\u200b"} & set(text)
+
+
 def section(rows: list[list[str]], title: str) -> list[list[str]]:
     """The rows under a heading of the CSV, up to the blank line after them."""
     start = rows.index([title]) + 1
@@ -944,6 +990,10 @@ async def test_reports_the_printable_page_has_chinese_headings_and_the_numbers(
         ),
         ("/v1/reports/weekly/2099-01-05", 409, "period_not_over", "period"),
         ("/v1/reports?kind=daily", 422, "invalid_request", "query.kind"),
+        # No report before 2000: a typo, whose empty report would be kept.
+        ("/v1/reports/weekly/1999-12-27", 422, "invalid_period", "period"),
+        ("/v1/reports/annual/1970-01-01", 422, "invalid_period", "period"),
+        (f"/v1/reports?offset={2**63}", 422, "invalid_request", "query.offset"),
     ],
 )
 async def test_reports_refuse_what_names_no_report(
@@ -963,6 +1013,9 @@ async def test_reports_refuse_a_request_body_that_names_no_report(
     wednesday = await client.post(
         "/v1/reports", json={"kind": "weekly", "period_start": "2026-03-04"}
     )
+    last_century = await client.post(
+        "/v1/reports", json={"kind": "monthly", "period_start": "1999-12-01"}
+    )
     unknown = await client.post(
         "/v1/reports", json={"kind": "daily", "period_start": "2026-03-02"}
     )
@@ -973,6 +1026,10 @@ async def test_reports_refuse_a_request_body_that_names_no_report(
     assert wednesday.status_code == 422
     assert wednesday.json()["error"]["field"] == "period_start"
     assert "Monday" in wednesday.json()["error"]["message"]
+    assert (last_century.status_code, last_century.json()["error"]["field"]) == (
+        422,
+        "period_start",
+    )
     assert unknown.status_code == 422
     assert unknown.json()["error"]["field"] == "body.kind"
     assert running.status_code == 409

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng_analytics.app import MIGRATIONS, create_app
-from minsheng_analytics.models import WarningTrigger
+from minsheng_analytics.models import WarningReport, WarningScope, WarningTrigger
 from minsheng_analytics.settings import AnalyticsSettings
 from minsheng_analytics.warning_detection import WarningDetector
 from minsheng_analytics.warning_rules import WarningRules, load_warning_rules
@@ -503,6 +504,160 @@ async def test_sensitive_topic_by_category_from_the_rule_data(
         ]
     )
     assert [w.appeal_ids for w in await staged(sessions)] == [["a-1"]]
+
+
+async def test_sensitive_topic_words_never_span_the_title_and_the_content(
+    sessions: Any, projector: Any
+) -> None:
+    """噪音 ending the title and 扰民 opening the content make no 噪音扰民, nor
+    转 and 学 a 转学; a word whole within one text matches."""
+    projector = detecting(projector)
+    await projector.apply_all(
+        [
+            filed("a-1", hours=0, cluster=None, title="工地噪音", content="扰民不大"),
+            filed("a-2", hours=0, cluster=None, title="请帮忙转", content="学校旁路灯"),
+            filed("a-3", hours=0, cluster=None, title="路灯不亮", content="噪音扰民"),
+        ]
+    )
+
+    warnings = await staged(sessions)
+    assert [(w.kind, w.appeal_ids) for w in warnings] == [("sensitive", ["a-3"])]
+
+
+# --- safety hazard graded before its filing --------------------------------------
+
+
+HAZARD = "rule: level-1 word '塌陷' (edition x)"
+
+
+async def test_safety_hazard_graded_before_its_filing_waits_for_its_cluster(
+    sessions: Any, projector: Any
+) -> None:
+    """a-2's grading arrives before its filing: the filing names a-1's cluster,
+    which has its hazard already, so the cluster still has one."""
+    projector = detecting(projector)
+    await projector.apply(filed("a-1", hours=0, level=1))
+    await projector.apply(graded("a-2", 1, HAZARD, hours=2))
+    assert len(await staged(sessions)) == 1
+
+    await projector.apply(filed("a-2", hours=1, level=1))
+
+    hazards = [w for w in await staged(sessions) if w.kind == "safety_hazard"]
+    assert [(w.cluster_id, w.appeal_ids) for w in hazards] == [(CLUSTER, ["a-1"])]
+
+
+async def test_safety_hazard_is_the_same_whichever_comes_first(
+    sessions: Any, projector: Any
+) -> None:
+    """Two clusters, each graded a hazard at level 3 filing: one filed then graded,
+    the other graded (twice) then filed. Each gets the warning of its cluster,
+    raised when the earliest hazard grading was made."""
+    projector = detecting(projector)
+    await projector.apply(filed("a-1", hours=0, cluster="cl-first"))
+    await projector.apply(graded("a-1", 1, HAZARD, hours=1))
+    await projector.apply(
+        graded("a-2", 2, "rule: level-2 word '井盖缺失' (x)", hours=3)
+    )
+    await projector.apply(graded("a-2", 1, HAZARD, hours=2))
+    assert len(await staged(sessions)) == 1
+
+    await projector.apply(filed("a-2", hours=0, cluster="cl-second"))
+
+    first, second = await staged(sessions)
+    for warning, cluster, appeal, hours in (
+        (first, "cl-first", "a-1", 1),
+        (second, "cl-second", "a-2", 2),
+    ):
+        assert warning.kind == "safety_hazard"
+        assert (warning.cluster_id, warning.appeal_ids) == (cluster, [appeal])
+        assert warning.subdistrict_id == "kengzi-jd"
+        assert warning.raised_at == T0 + timedelta(hours=hours)
+
+
+async def test_safety_hazard_waits_for_a_filing_that_never_comes(
+    sessions: Any, projector: Any
+) -> None:
+    """A grading before filing raises nothing alone; nor does a grade that is no
+    hazard, filed after."""
+    projector = detecting(projector)
+    await projector.apply(graded("a-1", 1, HAZARD))
+    await projector.apply(graded("a-2", 3, "rule: no level-1 or level-2 word (x)"))
+    await projector.apply(filed("a-2", hours=0, cluster=None))
+
+    assert await staged(sessions) == []
+
+
+# --- the community a citizen writes ------------------------------------------------
+
+
+async def test_a_community_is_kept_only_as_an_official_name_of_its_subdistrict(
+    sessions: Any, projector: Any
+) -> None:
+    """秀新社区 is one of 坑梓街道's communities; a building in it is the citizen's
+    address, and 六联社区 is 坪山街道's: neither names a place, neither is kept."""
+    projector = detecting(projector)
+    await projector.apply_all(
+        [
+            noise("a-1", days=0, community=" 秀新社区\u200b"),
+            noise("a-2", days=0, community="秀新社区8栋302"),
+            noise("a-3", days=0, community="六联社区"),
+        ]
+    )
+
+    async with sessions() as session:
+        rows = await session.execute(
+            select(WarningReport.appeal_id, WarningReport.community).order_by(
+                WarningReport.appeal_id
+            )
+        )
+        kept = dict(rows.all())
+        scopes = list(await session.scalars(select(WarningScope.scope)))
+    assert kept == {"a-1": "秀新社区", "a-2": None, "a-3": None}
+    assert not [scope for scope in scopes if "8栋" in scope or "六联" in scope]
+
+
+async def test_high_frequency_of_written_addresses_is_not_counted(
+    sessions: Any, projector: Any
+) -> None:
+    """Three reports over two weeks at what a citizen wrote as community, not a
+    community's name: no place, no warning."""
+    projector = detecting(projector)
+    await projector.apply_all(
+        [
+            noise(a, days=d, community="秀新社区8栋")
+            for a, d in zip(ids(3), (0, 1, 8), strict=True)
+        ]
+    )
+
+    assert await staged(sessions) == []
+
+
+async def test_detection_logs_no_community(
+    sessions: Any, projector: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    projector = detecting(projector)
+    caplog.set_level(logging.DEBUG, logger="minsheng_analytics")
+
+    await projector.apply_all(
+        [noise(a, days=d) for a, d in zip(ids(3), (0, 1, 8), strict=True)]
+        + [noise("a-4", days=9, community="秀新社区8栋302")]
+    )
+
+    [warning] = await staged(sessions)
+    assert warning.kind == "high_frequency"
+    raised = [r for r in caplog.records if "raised" in r.getMessage()]
+    assert len(raised) == 1
+    for record in caplog.records:
+        assert "秀新社区" not in record.getMessage()
+
+
+async def test_an_offset_past_any_list_of_warnings_is_refused_by_name(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/v1/warnings", params={"offset": str(2**63)})
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "query.offset"
 
 
 # --- PostgreSQL: two consumers at once -------------------------------------------

@@ -37,6 +37,19 @@ class PeriodNotAssessed(InvalidInput):
     code = "period_not_assessed"
 
 
+class PeriodNotAppealed(InvalidInput):
+    """Deductions are appealed on a month's score; a quarter, half-year or year
+    follows the decisions on its months (Art. 35)."""
+
+    code = "period_not_appealed"
+
+
+class PeriodNotOver(Conflict):
+    """A period's scores are published once it has ended (Art. 40)."""
+
+    code = "period_not_over"
+
+
 class UnknownDeduction(InvalidInput):
     """The plan in force for the period has no deduction of that key."""
 

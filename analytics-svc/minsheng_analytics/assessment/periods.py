@@ -8,11 +8,16 @@
 
 A period covers the appeals received from its first day 00:00 to the day after it
 00:00 (Shanghai), as the KPI window does.
+
+Keys are read with full-width digits, letters and hyphens made ASCII (２０２６－０３ is
+2026-03), as the rest of the project reads what people type; digits of other scripts
+are refused. A period is always known by its ASCII key.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -27,11 +32,15 @@ _FIRST_YEAR = 2
 _LAST_YEAR = 9998
 _SPAN_DAYS = 3 * 366
 
-_YEAR = re.compile(r"(?P<year>\d{4})")
-_HALF = re.compile(r"(?P<year>\d{4})-H(?P<half>[12])")
-_QUARTER = re.compile(r"(?P<year>\d{4})-Q(?P<quarter>[1-4])")
-_MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])")
-_SPAN = re.compile(r"(?P<first>\d{4}-\d{2}-\d{2})\.\.(?P<end>\d{4}-\d{2}-\d{2})")
+_YEAR = re.compile(r"(?P<year>[0-9]{4})")
+_HALF = re.compile(r"(?P<year>[0-9]{4})-H(?P<half>[12])")
+_QUARTER = re.compile(r"(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])")
+_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
+_SPAN = re.compile(
+    r"(?P<first>[0-9]{4}-[0-9]{2}-[0-9]{2})\.\.(?P<end>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+)
+# The full-width forms of ASCII's printable characters (！ to ～).
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 
 FORMATS = (
     "a year (2026), half-year (2026-H1), quarter (2026-Q1), month (2026-03) or a "
@@ -63,6 +72,13 @@ class Period:
         """A calendar period units are assessed for; a span is only looked at."""
         return self.kind != "span"
 
+    @property
+    def appealed(self) -> bool:
+        """Deductions are appealed on a month's score (Art. 35): every order belongs
+        to one month, whose appeal period is the one that applies to it; a
+        quarter, half-year or year follows its months' decisions."""
+        return self.kind == "month"
+
     def covers(self, day: date) -> bool:
         return self.first_day <= day < self.end_day
 
@@ -78,7 +94,10 @@ def today(now: datetime) -> date:
 
 
 def parse(key: str, *, field: str = "period") -> Period:
-    """The period named `key`; 422 `invalid_period` for anything else."""
+    """The period named `key`, full-width forms read as ASCII; 422 `invalid_period`
+    for anything else."""
+    given = key
+    key = _FULL_WIDTH.sub(lambda m: unicodedata.normalize("NFKC", m.group()), key)
     if match := _YEAR.fullmatch(key):
         year = _year(match, field)
         return Period(key, "year", date(year, 1, 1), date(year + 1, 1, 1))
@@ -96,7 +115,7 @@ def parse(key: str, *, field: str = "period") -> Period:
         return Period(key, "month", first, _months_after(first, 1))
     if match := _SPAN.fullmatch(key):
         return span(_day(match["first"], field), _day(match["end"], field), field=field)
-    raise InvalidPeriod(f"{key!r} is not a period: give {FORMATS}", field=field)
+    raise InvalidPeriod(f"{given!r} is not a period: give {FORMATS}", field=field)
 
 
 def span(first_day: date, end_day: date, *, field: str = "period") -> Period:
@@ -152,3 +171,18 @@ def appeal_deadline(period: Period, days: int) -> datetime:
     """The first instant at which the period's deductions may no longer be appealed:
     the end of the `days`-th day after the period (Art. 35)."""
     return midnight(period.end_day + timedelta(days=days))
+
+
+def order_appeal_deadline(
+    period: Period, days: int, changed_at: datetime | None
+) -> datetime:
+    """Until when an order's deduction in the period may be appealed: the period's
+    appeal deadline, or, for an order whose facts changed later (a deadline reached,
+    a closure or a return visit after the period's appeal period), the end of the
+    `days`-th day after the day it changed, so that no deduction is beyond appeal
+    from the moment it appears."""
+    deadline = appeal_deadline(period, days)
+    if changed_at is None:
+        return deadline
+    own = midnight(today(changed_at) + timedelta(days=days + 1))
+    return max(deadline, own)

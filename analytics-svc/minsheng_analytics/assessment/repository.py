@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
@@ -37,12 +37,13 @@ VOLUME = "volume"
 @dataclass(frozen=True)
 class _Rows:
     """The rows a subject's indicators count: each names its unit, its work order
-    and its appeal (for the received-time window)."""
+    and its appeal (for the received-time window), and when it last changed."""
 
     model: type[Base]
     unit_id: InstrumentedAttribute[str | None]
     work_order_id: InstrumentedAttribute[str | None]
     appeal_id: InstrumentedAttribute[str | None]
+    changed_at: InstrumentedAttribute[datetime | None]
 
 
 # A unit is assessed on its work orders and on the return visits of its work orders
@@ -53,12 +54,14 @@ ROWS: dict[str, _Rows] = {
         WorkOrderFact.unit_id,
         WorkOrderFact.work_order_id,
         WorkOrderFact.appeal_id,
+        WorkOrderFact.last_event_at,
     ),
     "return_visit": _Rows(
         ReturnVisitFact,
         ReturnVisitFact.unit_id,
         ReturnVisitFact.work_order_id,
         ReturnVisitFact.appeal_id,
+        ReturnVisitFact.last_event_at,
     ),
 }
 
@@ -175,13 +178,23 @@ async def _grouped(
     }
 
 
+@dataclass(frozen=True)
+class DeductedRow:
+    """An order behind a deduction: whether an accepted appeal took it out, and
+    when its facts last changed (the newest event applied to its rows)."""
+
+    work_order_id: str
+    excluded: bool
+    changed_at: datetime | None
+
+
 async def deducted_orders(
     session: AsyncSession, window: Window, unit_id: str, rule: Deduction
-) -> list[tuple[str, bool]]:
-    """The unit's work orders behind a deduction, by id, each with whether an
-    accepted appeal took it out: for a count, the orders counted; for a rate, those
-    in the denominator that miss it (higher is better) or in the numerator (lower
-    is better); for a return-visit rate, the orders of such return visits."""
+) -> list[DeductedRow]:
+    """The unit's work orders behind a deduction, by id: for a count, the orders
+    counted; for a rate, those in the denominator that miss it (higher is better)
+    or in the numerator (lower is better); for a return-visit rate, the orders of
+    such return visits."""
     indicator = indicators.BY_KEY[rule.indicator]
     rows = ROWS[indicator.subject]
     if indicator.base is None:
@@ -198,12 +211,30 @@ async def deducted_orders(
             window,
             rows.work_order_id,
             _excluded(indicator.key, rows).label("excluded"),
+            rows.changed_at,
         )
         .where(rows.unit_id == unit_id, rows.work_order_id.is_not(None), failing)
-        .distinct()
         .order_by(rows.work_order_id)
     )
-    return [(row[0], bool(row[1])) for row in (await session.execute(query)).all()]
+    # An order has one row, or one per return visit of it: the newest change of
+    # any of them counts.
+    found: dict[str, DeductedRow] = {}
+    for work_order_id, excluded, changed_at in (await session.execute(query)).all():
+        before = found.get(work_order_id)
+        if before is not None and before.changed_at is not None:
+            changed_at = max(before.changed_at, changed_at or before.changed_at)
+        found[work_order_id] = DeductedRow(work_order_id, bool(excluded), changed_at)
+    return list(found.values())
+
+
+async def has_rows(session: AsyncSession, window: Window, unit_id: str) -> bool:
+    """Whether the unit has a work order or return visit in `window`: a unit the
+    reference data does not know is scored from its orders alone."""
+    for rows in ROWS.values():
+        query = _within(rows, window, rows.unit_id).where(rows.unit_id == unit_id)
+        if await session.scalar(query.limit(1)) is not None:
+            return True
+    return False
 
 
 async def work_order_unit(session: AsyncSession, work_order_id: str) -> str | None:

@@ -72,6 +72,9 @@ Center = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_OPERATE))]
 UnitPath = Annotated[str, Path(pattern=UNIT_ID, description="the unit's id")]
 PeriodPath = Annotated[str, Path(description=f"the period: {periods.FORMATS}")]
 
+MAX_OFFSET = 1_000_000
+"""Far past any list of appeals, and within what every store can count."""
+
 _REPLAYED: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same request again: what was recorded"}
 }
@@ -174,7 +177,7 @@ async def list_appeals(
         Literal["pending", "accepted", "refused"] | None, Query(alias="status")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AppealPage:
     """Appeals against deductions (申诉, Art. 35), oldest first: the center's queue
     with `status=pending`. A unit sees only its own."""
@@ -220,10 +223,11 @@ async def decide_appeal(
 ) -> JSONResponse:
     """The center accepts or refuses an appeal, with its reason (Art. 35).
     Accepted, the appealed orders leave the deduction's indicator for the unit in
-    every period, the score is computed again and kept as a new version; refused,
-    the score stands. 404 `appeal_not_found`; 409 `appeal_already_decided` for a
-    decided appeal unless the same decision is sent again (200). For the center
-    (work-orders:operate)."""
+    every period: the score of the month, and of the quarter, half-year and year
+    holding it, is computed again and kept as a new version where it changed;
+    refused, the score stands. 404 `appeal_not_found`; 409
+    `appeal_already_decided` for a decided appeal unless the same decision is sent
+    again (200). For the center (work-orders:operate)."""
     out, created = await service.decide(
         session=session,
         assessor=assessor,
@@ -288,9 +292,10 @@ async def publish_period(
     assessor: Assessor,
 ) -> PublishedOut:
     """Keep every unit's score of a month, quarter, half-year or year as a version
-    (the assessment notice, 考核通报, Art. 40); a score unchanged since its newest
-    version keeps that version. 422 `period_not_assessed` for a span of days. For
-    the center (work-orders:operate)."""
+    (the assessment notice, 考核通报, Art. 40), once the period has ended; a score
+    unchanged since its newest version keeps that version. 422
+    `period_not_assessed` for a span of days; 409 `period_not_over` for a period
+    not ended yet. For the center (work-orders:operate)."""
     return await service.publish(
         session=session,
         assessor=assessor,
@@ -330,7 +335,8 @@ async def get_history(
 ) -> HistoryOut:
     """Every kept version of the unit's score for the period, oldest first, with
     what fixed it (publication, an appeal filed or decided, a bonus), and every
-    appeal of the period with its decision. A unit reads only its own."""
+    appeal of the period with its decision. A unit reads only its own; 404
+    `unit_not_assessed` for a unit the period does not score, as for its score."""
     _check_visible(principal, unit_id)
     return await service.history(
         session=session,
@@ -355,14 +361,22 @@ async def post_appeal(
     assessor: Assessor,
 ) -> JSONResponse:
     """Appeal a deduction (申诉, Art. 35): a unit contests, for its own score of a
-    month, quarter, half-year or year, the work orders of one deduction it says
-    were not its doing (overdue, low satisfaction, notice not delivered), with the
-    reason and evidence (notify's notice ids or evidence export). The score it
-    contests is kept as a version. Within the appeal period after the period ends
-    (`appeal_until` of the score). 404 for another unit's score; 422
-    `unknown_deduction`, `order_not_deducted`, `evidence_not_of_appeal`,
-    `period_not_assessed`; 409 `nothing_deducted`, `order_already_appealed`,
-    `appeal_period_over`, `appeal_exists`."""
+    month, the work orders of one deduction it says were not its doing (overdue,
+    low satisfaction, notice not delivered), with the reason and evidence
+    (notify's notice ids or evidence export). The score it contests is kept as a
+    version. Accepted, the orders leave the deduction in every period, and the
+    quarter, half-year and year holding the month get a new version too.
+
+    Within the month's appeal period (`appeal_until` of the score: the plan's
+    `appeal_days` days after the month). A month's score follows its orders after
+    that period too: an order whose deadline is reached, or whose return visit is
+    answered, later adds its deduction then, and may be appealed until the end of
+    the `appeal_days`-th day after the day it changed (`appeal_until` of the
+    order). 404 for another unit's score; 422 `unknown_deduction`,
+    `order_not_deducted`, `evidence_not_of_appeal`, `period_not_assessed` (a
+    span), `period_not_appealed` (a quarter, half-year or year); 409
+    `nothing_deducted`, `order_already_appealed`, `appeal_period_over`,
+    `appeal_exists`."""
     if principal.unit_id != unit_id:
         raise UnitNotAssessed(f"unit {unit_id} is not assessed", field="unit")
     out, created = await service.file_appeal(

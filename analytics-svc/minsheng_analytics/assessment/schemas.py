@@ -1,19 +1,33 @@
-"""API bodies of the unit assessment. Points are numbers rounded to hundredths."""
+"""API bodies of the unit assessment. Points are numbers rounded to hundredths.
+
+Free text sent in (reasons, notes, references) loses its control and format
+characters (NUL, escapes, zero-width and bidirectional marks) before it is checked or
+kept: no one can see them, and some no store can hold."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from minsheng_analytics.assessment.periods import PeriodKind
+from minsheng_common.text import strip_invisible
 
 WORK_ORDER_ID = r"^[A-Za-z0-9_.:-]{1,36}$"
 UNIT_ID = r"^[A-Za-z0-9_.-]{1,50}$"
 KEY = r"^[a-z][a-z0-9_]{0,39}$"
 
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+
+def _visible(value: Any) -> Any:
+    return strip_invisible(value) if isinstance(value, str) else value
+
+
+Visible = BeforeValidator(_visible)
+"""Runs before the length and pattern checks, so text of invisible characters only
+is as empty as it looks."""
+
+Reason = Annotated[str, Visible, Field(min_length=1, max_length=2000)]
 
 
 class _In(BaseModel):
@@ -30,13 +44,15 @@ class EvidenceRef(_In):
         "attachment id of the work order in dispatch; document: any other paper, by "
         "its number"
     )
-    ref: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    ref: Annotated[str, Visible] = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    )
     sha256: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{64}$",
         description="the SHA-256 of the file handed over, so it can be checked later",
     )
-    note: str | None = Field(default=None, max_length=500)
+    note: Annotated[str, Visible] | None = Field(default=None, max_length=500)
 
 
 class AppealIn(_In):
@@ -75,7 +91,7 @@ class CommendationIn(_In):
         default=None, description="the day it was given; today (Shanghai) if absent"
     )
     reason: Reason
-    reference: str | None = Field(
+    reference: Annotated[str, Visible] | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -122,6 +138,14 @@ class DeductedOrder(BaseModel):
     work_order_id: str
     appeal_id: str | None = None
     appeal_status: str | None = None
+    appeal_until: AwareDatetime | None = Field(
+        default=None,
+        description="a month's score: the order may be appealed on this deduction "
+        "until this instant, the month's `appeal_until` or, for an order whose "
+        "facts changed after that (a deadline reached, a closure, a return visit), "
+        "the end of the appeal period's length of days after the day it changed "
+        "(Art. 35); null for other periods",
+    )
 
 
 class DeductionOut(BaseModel):
@@ -206,8 +230,11 @@ class UnitScoreOut(BaseModel):
     bonuses: list[BonusOut]
     appeal_until: AwareDatetime | None = Field(
         default=None,
-        description="deductions of the period may be appealed until this instant "
-        "(Art. 35); null for a span of days, which is not appealed",
+        description="a month's deductions may be appealed until this instant, the "
+        "end of the plan's `appeal_days`-th day after the month (Art. 35); an order "
+        "that changed later has its own, later `appeal_until`. Null for a quarter, "
+        "half-year, year or span: appeals are filed on the month an order belongs "
+        "to, and the longer periods follow the decisions",
     )
     latest_version: int | None = Field(
         default=None, description="the newest version kept of this score, if any"

@@ -5,12 +5,24 @@ A score is computed from the projection when asked, by the plan edition in force
 the period's first day, over the work orders of the appeals received in the period
 (the KPI window). A version is kept when an appeal is filed (the score it contests),
 when it is decided, when a bonus is recorded, and when the center publishes the
-period; a version that would equal the newest one is not kept again.
+period once it has ended; a version that would equal the newest one is not kept again.
+
+Appeals are filed on a month's score (Art. 35): each order belongs to one month, and
+the month's appeal period is the one that applies to it. An accepted appeal takes its
+orders out of the deduction's indicator in every period, so its decision keeps a new
+version of the month and of the quarter, half-year and year that hold it.
+
+A month's score is computed from the projection as it is now: an order whose
+deadline is reached, or whose return visit is answered, after the month's appeal
+period still changes it. Such an order may be appealed until the end of the plan's
+`appeal_days`-th day after the day its facts last changed (its own `appeal_until`),
+so that no deduction is beyond appeal from the moment it appears.
 
 POSTs are idempotent by natural keys: the same appeal (unit, period, deduction,
 orders), the same commendation (unit, day, document number or reason), the same
 fallback (unit, order) or the same decision sent again answers with what was
-recorded (200 instead of 201); the same key with other values is a 409.
+recorded (200 instead of 201), also when the two arrive at the same moment; the
+same key with other values is a 409.
 """
 
 from __future__ import annotations
@@ -42,7 +54,9 @@ from minsheng_analytics.assessment.errors import (
     NoPlanInForce,
     NotDeducted,
     NothingDeducted,
+    PeriodNotAppealed,
     PeriodNotAssessed,
+    PeriodNotOver,
     ScoreBusy,
     UnitNotAssessed,
     UnknownDeduction,
@@ -213,9 +227,8 @@ async def unit_score(
     score = scored.of(unit_id)
     if score is None:
         raise UnitNotAssessed(f"unit {unit_id} is not assessed", field="unit")
-    window = projection.Window(start=period.start, end=period.end)
     deductions = [
-        await _deduction_out(session, window, unit_id, item)
+        await _deduction_out(session, period, scored.edition.appeal_days, unit_id, item)
         for item in score.deductions
     ]
     latest = await store.latest_version(session, unit_id, period.key)
@@ -239,7 +252,7 @@ async def unit_score(
         bonuses=[_bonus_out(bonus) for bonus in score.bonuses],
         appeal_until=(
             periods.appeal_deadline(period, scored.edition.appeal_days)
-            if period.assessed
+            if period.appealed
             else None
         ),
     )
@@ -251,20 +264,29 @@ async def unit_score(
 
 async def _deduction_out(
     session: AsyncSession,
-    window: projection.Window,
+    period: Period,
+    appeal_days: int,
     unit_id: str,
     item: scoring.DeductionScore,
 ) -> DeductionOut:
     rule = item.rule
+    window = projection.Window(start=period.start, end=period.end)
     orders = await store.deducted_orders(session, window, unit_id, rule)
     appealed = await store.appealed(
-        session, unit_id, rule.indicator, [order for order, _ in orders]
+        session, unit_id, rule.indicator, [row.work_order_id for row in orders]
     )
 
-    def line(work_order_id: str) -> DeductedOrder:
-        appeal_id, status = appealed.get(work_order_id, (None, None))
+    def line(row: store.DeductedRow) -> DeductedOrder:
+        appeal_id, status = appealed.get(row.work_order_id, (None, None))
         return DeductedOrder(
-            work_order_id=work_order_id, appeal_id=appeal_id, appeal_status=status
+            work_order_id=row.work_order_id,
+            appeal_id=appeal_id,
+            appeal_status=status,
+            appeal_until=(
+                periods.order_appeal_deadline(period, appeal_days, row.changed_at)
+                if period.appealed
+                else None
+            ),
         )
 
     rate = item.rate
@@ -286,8 +308,8 @@ async def _deduction_out(
         rate=round(float(rate), 4) if rate is not None else None,
         count=item.count,
         points=float(item.points),
-        orders=[line(order) for order, excluded in orders if not excluded],
-        excluded_orders=[line(order) for order, excluded in orders if excluded],
+        orders=[line(row) for row in orders if not row.excluded],
+        excluded_orders=[line(row) for row in orders if row.excluded],
     )
 
 
@@ -420,8 +442,14 @@ async def publish(
     *, session: AsyncSession, assessor: Assessor, period: Period, principal: Principal
 ) -> PublishedOut:
     """Keep every assessed unit's score of the period as a version (the assessment
-    notice, 考核通报, Art. 40)."""
+    notice, 考核通报, Art. 40), once the period has ended."""
     _require_assessed(period)
+    if assessor.now() < period.end:
+        raise PeriodNotOver(
+            f"{period.key} ends at {period.end.isoformat()}; its scores are "
+            "published once it has ended",
+            field="period",
+        )
     scored = await _score(session, assessor, period)
     lines: list[PublishedLine] = []
     for score in sorted(scored.scores, key=lambda s: s.unit_id):
@@ -449,10 +477,20 @@ async def publish(
 async def history(
     *, session: AsyncSession, assessor: Assessor, period: Period, unit_id: str
 ) -> HistoryOut:
-    """Every kept version of the unit's score for the period and every appeal."""
+    """Every kept version of the unit's score for the period and every appeal; 404
+    for a unit the period does not score, as its score answers."""
     _check_unit(assessor, period, unit_id)
     rows = await store.versions(session, unit_id, period.key)
     appeals, _ = await store.appeals(session, unit_id=unit_id, period_key=period.key)
+    if (
+        not rows
+        and not appeals
+        and unit_id not in assessor.assessed(assessor.edition(period))
+        and not await store.has_rows(
+            session, projection.Window(start=period.start, end=period.end), unit_id
+        )
+    ):
+        raise UnitNotAssessed(f"unit {unit_id} is not assessed", field="unit")
     return HistoryOut(
         unit_id=unit_id,
         period=period_out(period),
@@ -483,8 +521,19 @@ def _check_unit(assessor: Assessor, period: Period, unit_id: str) -> None:
 def _require_assessed(period: Period) -> None:
     if not period.assessed:
         raise PeriodNotAssessed(
-            f"{period.key} is a span of days; scores are kept and appealed for a "
-            "month, quarter, half-year or year",
+            f"{period.key} is a span of days; scores are kept for a month, quarter, "
+            "half-year or year, and appealed for a month",
+            field="period",
+        )
+
+
+def _require_appealed(period: Period) -> None:
+    _require_assessed(period)
+    if not period.appealed:
+        raise PeriodNotAppealed(
+            f"{period.key} is a {period.kind}; deductions are appealed on the score "
+            "of the month the orders belong to, within that month's appeal period, "
+            "and the longer periods follow the decision (Art. 35)",
             field="period",
         )
 
@@ -511,31 +560,17 @@ async def file_appeal(
     incoming: AppealIn,
     principal: Principal,
 ) -> tuple[AppealOut, bool]:
-    """File the unit's appeal against one deduction of the period, keeping the
-    score it contests as a version; the appeal and whether it is new."""
-    _require_assessed(period)
+    """File the unit's appeal against one deduction of a month, keeping the score
+    it contests as a version; the appeal and whether it is new."""
+    _require_appealed(period)
     evidence = [item.model_dump(exclude_none=True) for item in incoming.evidence]
-    found = await store.appeal_by_key(session, _appeal_key(unit_id, period, incoming))
+    natural_key = _appeal_key(unit_id, period, incoming)
+    found = await store.appeal_by_key(session, natural_key)
     if found is not None:
-        if (found.reason, found.evidence) != (incoming.reason, evidence):
-            raise AppealExists(
-                f"appeal {found.appeal_id} already contests these orders of "
-                f"{incoming.deduction} for {period.key}, with another reason or "
-                "evidence; its decision stands (Art. 35)",
-                field="work_order_ids",
-            )
-        return (await _appeals_out(session, [found]))[0], False
+        return await _replayed_appeal(session, found, incoming, evidence, period)
 
     edition = assessor.edition(period)
     now = assessor.now()
-    deadline = periods.appeal_deadline(period, edition.appeal_days)
-    if now >= deadline:
-        raise AppealPeriodOver(
-            f"deductions of {period.key} could be appealed until "
-            f"{deadline.isoformat()} (Art. 35: within the appeal period the center "
-            "sets)",
-            field="period",
-        )
     rule = edition.deduction(incoming.deduction)
     if rule is None:
         keys = ", ".join(d.key for d in edition.deductions)
@@ -549,12 +584,13 @@ async def file_appeal(
     )
     deduction = next(d for d in score.deductions if d.key == rule.key)
     _check_orders(incoming.work_order_ids, deduction)
+    _check_in_time(incoming.work_order_ids, deduction, period, score, now)
     await _check_not_appealed(session, unit_id, rule, incoming.work_order_ids)
     await _check_evidence(session, incoming)
 
     appeal = AssessmentAppeal(
         appeal_id=new_id(),
-        natural_key=_appeal_key(unit_id, period, incoming),
+        natural_key=natural_key,
         unit_id=unit_id,
         period_key=period.key,
         deduction=rule.key,
@@ -581,6 +617,12 @@ async def file_appeal(
     try:
         await session.flush()
     except IntegrityError:
+        # The same appeal sent twice at once is one appeal: the one stored first
+        # answers both. Another appeal naming one of the orders stands alone.
+        await session.rollback()
+        found = await store.appeal_by_key(session, natural_key)
+        if found is not None:
+            return await _replayed_appeal(session, found, incoming, evidence, period)
         raise AlreadyAppealed(
             "another appeal named one of these orders at the same moment; read the "
             "score again",
@@ -607,6 +649,48 @@ async def file_appeal(
         deduction.points,
     )
     return (await _appeals_out(session, [appeal]))[0], True
+
+
+async def _replayed_appeal(
+    session: AsyncSession,
+    found: AssessmentAppeal,
+    incoming: AppealIn,
+    evidence: list[dict[str, Any]],
+    period: Period,
+) -> tuple[AppealOut, bool]:
+    """The appeal recorded before under the same key, if it is the same appeal."""
+    if (found.reason, found.evidence) != (incoming.reason, evidence):
+        raise AppealExists(
+            f"appeal {found.appeal_id} already contests these orders of "
+            f"{incoming.deduction} for {period.key}, with another reason or "
+            "evidence; its decision stands (Art. 35)",
+            field="work_order_ids",
+        )
+    return (await _appeals_out(session, [found]))[0], False
+
+
+def _check_in_time(
+    work_order_ids: Sequence[str],
+    deduction: DeductionOut,
+    period: Period,
+    score: UnitScoreOut,
+    now: datetime,
+) -> None:
+    """Every order named is within its appeal period: the month's, or its own when
+    it changed after the month's ended (Art. 35). The field at fault is the period
+    when its appeal period is the one that ran out, else the order."""
+    until = {order.work_order_id: order.appeal_until for order in deduction.orders}
+    for index, work_order_id in enumerate(work_order_ids):
+        deadline = until.get(work_order_id) or score.appeal_until
+        if deadline is not None and now >= deadline:
+            own = deadline != score.appeal_until
+            raise AppealPeriodOver(
+                f"work order {work_order_id} could be appealed on {deduction.key} "
+                f"of {period.key} until {deadline.isoformat()} (Art. 35: within "
+                "the appeal period the center sets; an order that changed after "
+                "the month's appeal period has as many days from its change)",
+                field=f"work_order_ids[{index}]" if own else "period",
+            )
 
 
 def _check_orders(work_order_ids: Sequence[str], deduction: DeductionOut) -> None:
@@ -674,8 +758,9 @@ async def decide(
     principal: Principal,
 ) -> tuple[AppealOut, bool]:
     """The center accepts or refuses an appeal (Art. 35). Accepted, its orders
-    leave the deduction's indicator for the unit and the score is computed again
-    and kept as a new version; the appeal and whether the decision is new."""
+    leave the deduction's indicator for the unit and the score of the month, and
+    of the quarter, half-year and year holding it, is computed again and kept as
+    a new version where it changed; the appeal and whether the decision is new."""
     appeal = await store.appeal(session, appeal_id, lock=True)
     if appeal is None:
         raise AppealNotFound(f"no appeal {appeal_id}", field="appeal_id")
@@ -703,24 +788,40 @@ async def decide(
             .values(excluded=True)
         )
     await session.flush()
-    version, _ = await record_version(
-        session=session,
-        assessor=assessor,
-        period=periods.parse(appeal.period_key),
-        unit_id=appeal.unit_id,
-        trigger=f"appeal_{incoming.outcome}",
-        trigger_ref=appeal_id,
-        by=principal.label(),
-    )
-    appeal.resulting_version = version.version
+    period = periods.parse(appeal.period_key)
+    affected = [period]
+    if incoming.outcome == ACCEPTED and period.appealed:
+        # The orders leave the indicator in every period: the quarter, half-year
+        # and year holding the month change with it.
+        affected += [
+            longer
+            for longer in periods.containing(period.first_day)[1:]
+            if assessor.plan.in_force(longer.first_day) is not None
+        ]
+    kept: list[str] = []
+    for changed in affected:
+        version, new = await record_version(
+            session=session,
+            assessor=assessor,
+            period=changed,
+            unit_id=appeal.unit_id,
+            trigger=f"appeal_{incoming.outcome}",
+            trigger_ref=appeal_id,
+            by=principal.label(),
+        )
+        if changed == period:
+            appeal.resulting_version = version.version
+        if new:
+            kept.append(f"{changed.key} v{version.version}")
     await session.commit()
     log.info(
-        "appeal %s of unit %s %s by %s: score version %d",
+        "appeal %s of unit %s %s by %s: score version %s; new versions: %s",
         appeal_id,
         appeal.unit_id,
         incoming.outcome,
         principal.label(),
-        version.version,
+        appeal.resulting_version,
+        ", ".join(kept) or "none",
     )
     return (await _appeals_out(session, [appeal]))[0], True
 
@@ -898,16 +999,7 @@ async def _award(
 ) -> tuple[AwardOut, bool]:
     found = await store.award_by_key(session, natural_key)
     if found is not None:
-        same = found.awarded_on == day and all(
-            getattr(found, name) == value for name, value in values.items()
-        )
-        if not same:
-            raise AwardExists(
-                f"this {kind} of unit {unit_id} was recorded before as "
-                f"{found.award_id} with other values",
-                field="unit_id",
-            )
-        return AwardOut.model_validate(found), False
+        return _replayed_award(found, kind, day, values), False
 
     award = AssessmentAward(
         award_id=new_id(),
@@ -923,10 +1015,12 @@ async def _award(
     try:
         await session.flush()
     except IntegrityError:
-        raise AwardExists(
-            f"this {kind} of unit {unit_id} was recorded at the same moment",
-            field="unit_id",
-        ) from None
+        # The same bonus sent twice at once: the one stored first answers both.
+        await session.rollback()
+        found = await store.award_by_key(session, natural_key)
+        if found is None:
+            raise
+        return _replayed_award(found, kind, day, values), False
     for period in periods.containing(day):
         if assessor.plan.in_force(period.first_day) is None:
             continue
@@ -949,6 +1043,22 @@ async def _award(
         principal.label(),
     )
     return AwardOut.model_validate(award), True
+
+
+def _replayed_award(
+    found: AssessmentAward, kind: str, day: date, values: Mapping[str, Any]
+) -> AwardOut:
+    """The bonus recorded before under the same key, if it is the same bonus."""
+    same = found.awarded_on == day and all(
+        getattr(found, name) == value for name, value in values.items()
+    )
+    if not same:
+        raise AwardExists(
+            f"this {kind} of unit {found.unit_id} was recorded before as "
+            f"{found.award_id} with other values",
+            field="unit_id",
+        )
+    return AwardOut.model_validate(found)
 
 
 def _award_day(assessor: Assessor, given: date | None) -> date:

@@ -1,6 +1,7 @@
 """Warning detection state (Art. 23): which thresholds fired for which cluster and
-window: the reports detection counts, a lock row per cluster or place, and one
-trigger per kind, scope and window, unique, so a warning fires once.
+window: the reports detection counts, a lock row per cluster or place, one trigger
+per kind, scope and window, unique, so a warning fires once, and the hazard gradings
+that arrived before their appeal's filing.
 
 Revision ID: 0005
 Revises: 0004
@@ -61,8 +62,15 @@ def upgrade() -> None:
         unique=True,
     )
 
+    op.create_table(
+        "warning_gradings",
+        sa.Column("appeal_id", sa.String(36), primary_key=True),
+        sa.Column("graded_at", UTCDateTime(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("warning_gradings")
     op.drop_table("warning_triggers")
     op.drop_table("warning_scopes")
     op.drop_table("warning_reports")
