@@ -6,11 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum \
-	services/hotline services/aivideo
+	services/hotline services/aivideo services/open311
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 SOURCES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services tests deploy conftest.py
 
-.PHONY: venv run test lint format bench clean
+# `make images`: the base image, then one image per Dockerfile in deploy/docker.
+DOCKER ?= docker
+IMAGE_PREFIX ?= minsheng
+IMAGE_TAG ?= latest
+IMAGES := $(filter-out base,$(basename $(notdir $(wildcard deploy/docker/*.Dockerfile))))
+
+.PHONY: venv run test lint format bench clean images
 
 venv: $(STAMP)
 
@@ -29,7 +35,7 @@ lint: venv
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy -p minsheng_common -p minsheng_intake -p minsheng_dispatch -p minsheng_sla \
 		-p minsheng_notify -p minsheng_analytics -p minsheng_forum -p minsheng_hotline \
-		-p minsheng_aivideo
+		-p minsheng_aivideo -p minsheng_open311
 
 format: venv
 	$(BIN)/ruff format $(SOURCES)
@@ -43,6 +49,19 @@ bench: venv
 	$(BIN)/python -m tests.bench.dispatch_flow
 	$(BIN)/python -m tests.bench.sla_scale
 	$(BIN)/python -m tests.bench.analytics_scale
+
+images:
+	@$(DOCKER) info >/dev/null 2>&1 || { \
+		echo "make images: no container engine answers ('$(DOCKER) info' failed)." >&2; \
+		echo "Build on a machine with Docker (BuildKit) or set DOCKER=podman." >&2; \
+		exit 1; }
+	$(DOCKER) build -f deploy/docker/base.Dockerfile -t $(IMAGE_PREFIX)/base:$(IMAGE_TAG) .
+	@set -e; for image in $(IMAGES); do \
+		echo "building $(IMAGE_PREFIX)/$$image:$(IMAGE_TAG)"; \
+		$(DOCKER) build -f deploy/docker/$$image.Dockerfile \
+			--build-arg BASE_IMAGE=$(IMAGE_PREFIX)/base:$(IMAGE_TAG) \
+			-t $(IMAGE_PREFIX)/$$image:$(IMAGE_TAG) .; \
+	done
 
 clean:
 	rm -rf $(VENV) .data

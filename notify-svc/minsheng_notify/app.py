@@ -14,6 +14,7 @@ from minsheng_common.reference import load_reference
 from minsheng_common.runtime import ServiceRuntime
 from minsheng_notify import (
     delivery_routes,
+    metrics,
     morning_report,
     oa,
     official_context,
@@ -45,6 +46,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             morning_report.send_daily,
         ],
     )
+    metrics.install(runtime)
     context = build_context(settings, outbox=runtime.outbox, clock=runtime.clock)
     official = official_context.build(
         settings, notify=context, reference=load_reference(settings.reference_file)

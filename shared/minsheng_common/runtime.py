@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from minsheng_common import db, migrations
+from minsheng_common import db, metrics, migrations
 from minsheng_common.bus.consumer import EventConsumer, Handler
 from minsheng_common.bus.kafka import KafkaPublisher, ensure_topics
 from minsheng_common.bus.outbox import Outbox, mark_for_republish, wake_after_commit
@@ -27,6 +28,11 @@ from minsheng_common.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 Background = Callable[["ServiceRuntime"], Awaitable[None]]
+
+# A scrape reads the store and the broker at most this often; scrapes in between
+# (several Prometheus servers, a person reloading) get the last figures.
+_SAMPLE_EVERY_SECONDS = 2.0
+_SAMPLE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass
@@ -59,6 +65,10 @@ class ServiceRuntime:
         self.engine = db.make_engine(self.url)
         session_class = type(f"{self.name.title()}Session", (Session,), {})
         self.sessions = db.make_sessions(self.engine, sync_session_class=session_class)
+        self.metrics = metrics.ServiceMetrics()
+        self.samplers: list[metrics.Sampler] = []
+        self._sampled_at = -_SAMPLE_EVERY_SECONDS
+        self._sampling = asyncio.Lock()
         self.outbox = Outbox(producer=self.name, topics=self.topics, clock=self.clock)
         self.publisher = KafkaPublisher(
             settings.kafka_bootstrap_servers, client_id=self.name
@@ -73,6 +83,7 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             outbox_retention=timedelta(hours=settings.outbox_retention_hours),
             inbox_retention=timedelta(hours=settings.inbox_retention_hours),
+            metrics=self.metrics,
         )
         wake_after_commit(session_class, self.relay.wake)
         self.event_consumers = [self._consumer(spec) for spec in self.consumers]
@@ -94,7 +105,44 @@ class ServiceRuntime:
             handlers=spec.handlers,
             publisher=self.publisher,
             clock=self.clock,
+            metrics=self.metrics,
         )
+
+    def add_sampler(self, sampler: metrics.Sampler) -> None:
+        """Read a figure of the service's own store into a gauge at each scrape
+        (such as sla's deadlines due and not yet reached)."""
+        self.samplers.append(sampler)
+
+    async def sample_metrics(self) -> None:
+        """Refresh the gauges read from the store and the broker (outbox backlog,
+        the service's own samplers, consumer lag) before a scrape, at most every
+        couple of seconds. Store and broker are read apart, so an outage of one
+        leaves the other's figures fresh; a failure keeps the last figures and is
+        counted."""
+        async with self._sampling:
+            if time.monotonic() - self._sampled_at < _SAMPLE_EVERY_SECONDS:
+                return
+            for part in (self._sample_store, self._sample_lag):
+                try:
+                    async with asyncio.timeout(_SAMPLE_TIMEOUT_SECONDS):
+                        await part()
+                except Exception as error:
+                    # A scrape answers whatever the store or the broker does: the
+                    # failure is itself a figure.
+                    self.metrics.sample_failures.inc()
+                    log.warning("%s: metrics not sampled: %r", self.name, error)
+            self._sampled_at = time.monotonic()
+
+    async def _sample_store(self) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            await metrics.sample_outbox(self.metrics, session, now)
+            for sampler in self.samplers:
+                await sampler(session, now)
+
+    async def _sample_lag(self) -> None:
+        for consumer in self.event_consumers:
+            self.metrics.set_lag(consumer.group_id, await consumer.lag())
 
     def _relay_lock(self) -> RelayLock:
         path = db.sqlite_path(self.url)

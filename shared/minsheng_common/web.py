@@ -12,15 +12,16 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
+from minsheng_common import metrics
 from minsheng_common.auth import api as auth_api
 from minsheng_common.auth.api import AuthContext
 from minsheng_common.db import is_connection_error
@@ -130,10 +131,64 @@ async def _on_http_error(_request: Request, error: Exception) -> Response:
     return error_response(error.status_code, code, str(error.detail))
 
 
-async def _on_out_of_range(_request: Request, error: Exception) -> Response:
+# What a 64-bit integer column holds; an integer beyond it in a query or a path is
+# the usual cause of a store's range error.
+_INT64 = range(-(2**63), 2**63)
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+
+
+def _oversized_parameter(request: Request) -> str | None:
+    """The query or path parameter holding an integer no 64-bit column holds, as
+    validation names fields (query.offset), or None."""
+    places = (
+        ("path", list(request.path_params.items())),
+        ("query", request.query_params.multi_items()),
+    )
+    for place, items in places:
+        for name, value in items:
+            text = str(value).strip()
+            if _INTEGER.fullmatch(text) and int(text) not in _INT64:
+                return f"{place}.{name}"
+    return None
+
+
+async def _on_out_of_range(request: Request, error: Exception) -> Response:
     # A value the schema accepted but no calculation or column can hold, such as
     # the year 1 or an offset past 2^63: the input is at fault, not the service.
-    return error_response(422, "out_of_range", f"a value is out of range: {error}")
+    # A store's error is not repeated: it holds the statement and its parameters.
+    reason = "the store cannot hold it" if isinstance(error, DBAPIError) else error
+    return error_response(
+        422,
+        "out_of_range",
+        f"a value is out of range: {reason}",
+        _oversized_parameter(request),
+    )
+
+
+def _caused_by_overflow(error: BaseException) -> bool:
+    """Whether an integer too large for the store is behind `error`: a driver that
+    cannot encode it (asyncpg raises OverflowError) wrapped by SQLAlchemy."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OverflowError):
+            return True
+        for cause in (getattr(current, "orig", None), current.__cause__):
+            if isinstance(cause, BaseException):
+                pending.append(cause)
+    return False
+
+
+async def _on_store_error(request: Request, error: Exception) -> Response:
+    if _caused_by_overflow(error):
+        return await _on_out_of_range(request, error)
+    # Any other store error goes on to the handler of unexpected errors, as it did
+    # before this handler caught it.
+    raise error
 
 
 async def _on_unexpected(_request: Request, error: Exception) -> Response:
@@ -154,8 +209,9 @@ StoreSession = Annotated[AsyncSession, Depends(_store_session)]
 """A session on the service's own store, for one request."""
 
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
-"""Paths anyone may call: liveness, readiness and the API documents."""
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+"""Paths anyone may call: liveness, readiness, the metrics (counters with fixed
+labels, no personal data) and the API documents."""
 
 
 def served_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -197,6 +253,21 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+@health.get(
+    "/metrics",
+    summary="Counters and gauges for Prometheus (text format)",
+    response_class=PlainTextResponse,
+)
+async def metrics_text(request: Request) -> Response:
+    """Requests by route template, events by topic, outbox backlog, consumer lag
+    and the service's own counters. Labels are fixed vocabularies (route templates,
+    topics, event types, channels), never ids or what a citizen wrote, so the
+    endpoint is open like the probes; keep it off the public ingress all the same."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    await runtime.sample_metrics()
+    return Response(runtime.metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(
     *,
     title: str,
@@ -227,6 +298,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.prepare = on_start
     app.state.auth = AuthContext.from_settings(runtime.settings)
     _document_json_errors(app)
     _serve_docs_offline(app, title)
@@ -235,9 +307,12 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OverflowError, _on_out_of_range)
     app.add_exception_handler(DataError, _on_out_of_range)
+    app.add_exception_handler(DBAPIError, _on_store_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.middleware("http")(_trace)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes)
+    # Outermost, so a request refused by any layer below is counted and timed too.
+    app.add_middleware(metrics.RequestMetrics, metrics=runtime.metrics)
     app.include_router(health)
     app.include_router(auth_api.router)
     for router in routers:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -12,6 +13,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import literal, select
 
 from minsheng_common import web
 from minsheng_common.devstack.broker import free_port
@@ -48,10 +50,19 @@ async def conflict() -> None:
     raise Conflict("the order is already signed", field="status")
 
 
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+@router.get("/rows")
+async def rows(session: web.StoreSession, offset: int = 0) -> dict[str, int]:
+    """A page of a query whose offset the store itself must hold."""
+    found = await session.scalars(select(literal(1)).offset(offset))
+    return {"rows": len(list(found))}
+
+
+@contextlib.asynccontextmanager
+async def _demo_client(
+    tmp_path: Path, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = DemoSettings(
-        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        database_url=database_url,
         data_dir=tmp_path,
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         max_request_bytes=4096,
@@ -68,6 +79,12 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://demo"
         ) as http:
             yield http
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with _demo_client(tmp_path, f"sqlite:///{tmp_path / 'demo.db'}") as http:
+        yield http
 
 
 async def test_a_domain_error_has_status_code_message_and_field(
@@ -149,6 +166,34 @@ async def test_an_out_of_range_value_is_the_callers_error_not_a_500(
 
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "out_of_range"
+    # Nothing the caller sent is too large for a column: no field to blame.
+    assert "field" not in answer.json()["error"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    # A plain fixture: the database factory runs its own event loop.
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rows.db'}"
+    create_database: Callable[[str], str] = request.getfixturevalue("create_database")
+    return create_database("web")
+
+
+async def test_an_integer_no_store_column_holds_is_a_422_naming_the_parameter(
+    store_url: str, tmp_path: Path
+) -> None:
+    """An offset past 2^63 reaches the store, whose driver cannot send it
+    (PostgreSQL's wraps an OverflowError in a DBAPIError): the caller's error, and
+    the field is the parameter that held it."""
+    async with _demo_client(tmp_path, store_url) as http:
+        fine = await http.get("/rows", params={"offset": "0"})
+        huge = await http.get("/rows", params={"offset": str(2**63)})
+
+    assert fine.json() == {"rows": 1}
+    assert huge.status_code == 422, huge.text
+    error = huge.json()["error"]
+    assert (error["code"], error["field"]) == ("out_of_range", "query.offset")
+    assert "SELECT" not in error["message"]
 
 
 async def test_unknown_routes_answer_in_the_same_shape(

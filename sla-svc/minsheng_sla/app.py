@@ -15,6 +15,7 @@ from minsheng_sla import (
     calendar_routes,
     calendar_watch,
     consumers,
+    metrics,
     routes,
     watcher,
 )
@@ -37,6 +38,7 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
         script_location=MIGRATIONS,
         background=[watcher.watch_deadlines, *calendar_watch.loops(live_calendar)],
     )
+    metrics.install(runtime)
     context = SlaContext(
         calendar=calendar, rules=rules, outbox=runtime.outbox, clock=runtime.clock
     )

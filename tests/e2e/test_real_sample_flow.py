@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from minsheng_common.clock import SharedClock
 from minsheng_common.devstack.stack import Stack
@@ -446,3 +447,91 @@ def test_an_appeal_routing_is_not_certain_of_waits_for_an_operator(
     assert (order["unit_id"], order["route"]["reason"]) == ("jyj", "operator")
     assert order["dispatched_within_target"] is True
     wait_until(lambda: counted(queued=0), 30)
+
+
+def scrape(stack: Stack, service: str) -> dict[tuple[str, frozenset[Any]], float]:
+    """A service's /metrics, unauthenticated as Prometheus reads it, by sample name
+    and labels."""
+    answer = httpx.get(f"{stack.url(service)}/metrics", timeout=10)
+    answer.raise_for_status()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def total(
+    samples: dict[tuple[str, frozenset[Any]], float], name: str, **labels: str
+) -> float:
+    """The sum of `name` over every series that has `labels`."""
+    wanted = set(labels.items())
+    return sum(
+        value
+        for (sample, found), value in samples.items()
+        if sample == name and wanted <= found
+    )
+
+
+def test_metrics_count_what_the_flow_did(replayed: Stack) -> None:
+    """Run last: by now the module has filed, dispatched, signed, reached and
+    notified; each service's counters must agree with what the others report."""
+    appeals_topic = f"{replayed.common_env['MINSHENG_TOPIC_PREFIX']}appeals"
+
+    # Requests by route template and status: three answers, three counted.
+    route = {"route": "/v1/appeal-counts", "status": "200"}
+    before = total(scrape(replayed, "intake"), "minsheng_http_requests_total", **route)
+    for _ in range(3):
+        filed = get(replayed, "intake", "/v1/appeal-counts")["filed"]
+    after = scrape(replayed, "intake")
+    assert total(after, "minsheng_http_requests_total", **route) == before + 3
+    timed = {"route": "/v1/appeal-counts"}
+    assert total(after, "minsheng_http_request_duration_seconds_count", **timed) >= 3
+
+    # Every filed appeal left intake once as appeal.filed and was applied once by
+    # dispatch; the outboxes drained and the consumer groups caught up.
+    filed_events = {"topic": appeals_topic, "type": "appeal.filed"}
+
+    def drained() -> bool:
+        intake, dispatch = scrape(replayed, "intake"), scrape(replayed, "dispatch")
+        return (
+            total(intake, "minsheng_events_published_total", **filed_events) == filed
+            and total(
+                dispatch,
+                "minsheng_events_consumed_total",
+                **filed_events,
+                outcome="applied",
+            )
+            == filed
+            and total(intake, "minsheng_outbox_backlog") == 0
+            and any(name == "minsheng_consumer_lag" for name, _ in dispatch)
+            and total(dispatch, "minsheng_consumer_lag") == 0
+        )
+
+    wait_until(drained, 60, every=1.0)
+    dispatch = scrape(replayed, "dispatch")
+    assert total(dispatch, "minsheng_events_dead_lettered_total") == 0
+    assert total(scrape(replayed, "intake"), "minsheng_outbox_relay_active") == 1
+
+    # The sign-off clocks sla reached are the ones its store says were reached.
+    reached = get(replayed, "sla", "/v1/deadlines", status="reached", kind="sign_off")
+    sla = scrape(replayed, "sla")
+    assert reached["total"] > 0
+    assert (
+        total(sla, "minsheng_sla_deadlines_reached_total", kind="sign_off")
+        == reached["total"]
+    )
+    wait_until(
+        lambda: total(scrape(replayed, "sla"), "minsheng_sla_deadlines_due") == 0,
+        30,
+        every=1.0,
+    )
+
+    # Acceptance notices notify sent, by channel, are the ones analytics counted.
+    kpis = get(replayed, "analytics", "/v1/kpis")["totals"]
+    notify = scrape(replayed, "notify")
+    assert kpis["acceptance_notices_sent"] > 0
+    assert (
+        total(notify, "minsheng_notify_notices_sent_total", kind="acceptance")
+        == kpis["acceptance_notices_sent"]
+    )

@@ -19,6 +19,7 @@ from minsheng_common.db import is_connection_error
 from minsheng_common.errors import MinshengError
 from minsheng_common.events import Envelope, EventData, open_envelope, read
 from minsheng_common.events.envelope import UnreadableEvent
+from minsheng_common.metrics import ServiceMetrics
 from minsheng_common.tracing import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         publisher: KafkaPublisher,
         clock: Clock,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.name = name
         self._group_id = group_id
@@ -69,8 +71,24 @@ class EventConsumer:
         self._handlers = dict(handlers)
         self._publisher = publisher
         self._clock = clock
+        self._metrics = metrics
+        self._live: AIOKafkaConsumer | None = None
         self.stats = ConsumerStats()
         self.running = False
+
+    @property
+    def group_id(self) -> str:
+        return self._group_id
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    async def redeliver(self, record: ConsumerRecord[Any, Any]) -> None:
+        """Apply a message once more as if just read (a re-driven dead letter): the
+        inbox drops it if it was applied meanwhile, and it is dead-lettered again
+        if it still fails."""
+        await self._process(record)
 
     async def run(self) -> None:
         """Consume until cancelled; reconnects when the broker goes away."""
@@ -94,6 +112,7 @@ class EventConsumer:
                 "consumer %s reading %s as %s", self.name, self._topics, self._group_id
             )
             self.running = True
+            self._live = consumer
             try:
                 await self._poll(consumer)
             except KafkaError as error:
@@ -102,6 +121,7 @@ class EventConsumer:
                 )
             finally:
                 self.running = False
+                self._live = None
                 await consumer.stop()
             await asyncio.sleep(_RETRY_SECONDS)
 
@@ -135,6 +155,7 @@ class EventConsumer:
         handler = self._handlers.get(envelope.type)
         if handler is None:
             self.stats.ignored += 1
+            self._count(record, envelope.type, "ignored")
             return
 
         try:
@@ -193,10 +214,42 @@ class EventConsumer:
                 self.stats.applied += 1
                 topic_count = self.stats.by_topic.get(record.topic, 0)
                 self.stats.by_topic[record.topic] = topic_count + 1
+                self._count(record, envelope.type, "applied")
             else:
                 self.stats.duplicates += 1
+                self._count(record, envelope.type, "duplicate")
                 log.debug("event %s already applied; skipped", envelope.event_id)
             return
+
+    def _count(
+        self, record: ConsumerRecord[Any, Any], event_type: str | None, outcome: str
+    ) -> None:
+        if self._metrics is not None:
+            self._metrics.count_consumed(record.topic, event_type, outcome)
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """How far the group's committed offsets are behind the end of each
+        partition this replica holds; empty while it is not connected. A partition
+        the group never committed on counts from its first offset.
+
+        The end is the broker's answer or the high-water mark of the last fetch,
+        whichever is further: the embedded broker answers a batch's first offset
+        instead of the partition's end when records were sent together."""
+        consumer = self._live
+        if consumer is None:
+            return {}
+        partitions = sorted(consumer.assignment())
+        if not partitions:
+            return {}
+        ends = await consumer.end_offsets(partitions)
+        firsts = await consumer.beginning_offsets(partitions)
+        behind: dict[tuple[str, int], int] = {}
+        for partition in partitions:
+            committed = await consumer.committed(partition)
+            start = firsts[partition] if committed is None else committed
+            end = max(ends[partition], consumer.highwater(partition) or 0)
+            behind[(partition.topic, partition.partition)] = max(end - start, 0)
+        return behind
 
     async def apply(
         self,
@@ -261,3 +314,13 @@ class EventConsumer:
                 log.error("dead-letter publish failed: %s; retrying", publish_error)
                 await asyncio.sleep(_RETRY_SECONDS)
         self.stats.dead_lettered += 1
+        if self._metrics is not None:
+            self._metrics.dead_lettered.labels(record.topic, reason).inc()
+            self._count(record, _header(record, "event_type"), "dead_lettered")
+
+
+def _header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode("utf-8", "replace")
+    return None

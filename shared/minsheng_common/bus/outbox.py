@@ -3,6 +3,7 @@ change that causes them, and published afterwards by the relay."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -15,7 +16,13 @@ from minsheng_common.clock import Clock
 from minsheng_common.events import Envelope, EventData, TopicNames, seal
 from minsheng_common.tracing import current_trace_id
 
+log = logging.getLogger(__name__)
+
 _STAGED = "minsheng_outbox_staged"
+_COMMITTED = "minsheng_outbox_observed"
+
+Observer = Callable[[EventData], None]
+"""Told of each event once the transaction that staged it has committed."""
 
 
 class Outbox:
@@ -25,6 +32,21 @@ class Outbox:
         self.producer = producer
         self.topics = topics
         self.clock = clock
+        self._observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        """Tell `observer` of every event this outbox stages, after its transaction
+        committed (a rolled-back event is never seen): how a service counts what it
+        decided, such as deadlines reached or notices sent, for its metrics."""
+        self._observers.append(observer)
+
+    def _remember(self, session: AsyncSession, events: Sequence[EventData]) -> None:
+        session.info[_STAGED] = True
+        if self._observers:
+            observed = session.info.setdefault(_COMMITTED, [])
+            observed.extend(
+                (observer, data) for data in events for observer in self._observers
+            )
 
     async def stage(
         self,
@@ -52,7 +74,7 @@ class Outbox:
                 created_at=self.clock.now(),
             )
         )
-        session.info[_STAGED] = True
+        self._remember(session, [data])
         return envelope
 
     async def stage_all(
@@ -92,20 +114,28 @@ class Outbox:
                 for envelope, data in zip(envelopes, events, strict=True)
             ],
         )
-        session.info[_STAGED] = True
+        self._remember(session, events)
         return envelopes
 
 
 def wake_after_commit(session_class: type[Session], wake: Callable[[], None]) -> None:
     """Call `wake` right after any transaction that staged events commits, so the
-    relay publishes at once instead of at its next poll."""
+    relay publishes at once instead of at its next poll, and tell the outbox's
+    observers what that transaction staged."""
 
     def _after_commit(session: Session) -> None:
         if session.info.pop(_STAGED, False):
             wake()
+        for observer, data in session.info.pop(_COMMITTED, ()):
+            try:
+                observer(data)
+            except Exception:
+                # Counting must never turn a committed change into an error.
+                log.exception("outbox observer failed on %s", data.event_type)
 
     def _after_rollback(session: Session) -> None:
         session.info.pop(_STAGED, None)
+        session.info.pop(_COMMITTED, None)
 
     event.listen(session_class, "after_commit", _after_commit)
     event.listen(session_class, "after_rollback", _after_rollback)

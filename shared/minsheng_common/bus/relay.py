@@ -15,6 +15,7 @@ from minsheng_common.bus.relay_lock import RelayLock
 from minsheng_common.bus.tables import inbox, outbox
 from minsheng_common.clock import Clock
 from minsheng_common.db import is_connection_error
+from minsheng_common.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class OutboxRelay:
         batch_size: int,
         outbox_retention: timedelta,
         inbox_retention: timedelta,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._service = service
         self._sessions = sessions
@@ -52,6 +54,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._outbox_retention = outbox_retention
         self._inbox_retention = inbox_retention
+        self._metrics = metrics
         self._wakeup = asyncio.Event()
         self.active = False
         self.published_total = 0
@@ -66,12 +69,17 @@ class OutboxRelay:
                 await asyncio.sleep(_LOCK_RETRY_SECONDS)
                 continue
             log.info("outbox relay of %s is active", self._service)
-            self.active = True
+            self._set_active(True)
             try:
                 await self._publish_while_held()
             finally:
-                self.active = False
+                self._set_active(False)
                 await self._lock.release()
+
+    def _set_active(self, active: bool) -> None:
+        self.active = active
+        if self._metrics is not None:
+            self._metrics.relay_active.set(1 if active else 0)
 
     async def _publish_while_held(self) -> None:
         next_purge = self._clock.now()
@@ -147,6 +155,8 @@ class OutboxRelay:
             )
             await session.commit()
         self.published_total += len(rows)
+        if self._metrics is not None:
+            self._metrics.count_published((row.topic, row.event_type) for row in rows)
         log.debug("%s published %d events", self._service, len(rows))
         return len(rows)
 

@@ -21,7 +21,7 @@ from minsheng_common.reference import load_reference
 # The channel each single-channel adapter submits as, unless <PREFIX>CHANNEL says
 # otherwise.
 FORUM_CHANNEL = "forum-people"
-ADAPTER_CHANNELS = {"forum": FORUM_CHANNEL, "aivideo": "ai-video"}
+ADAPTER_CHANNELS = {"forum": FORUM_CHANNEL, "aivideo": "ai-video", "open311": "open311"}
 # The hotline adapter submits for each line's channel, hotline-<line>.
 HOTLINE_LINES = ("12345", "12319", "28339260")
 
