@@ -190,10 +190,15 @@ async def check_plans(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 async def time_claims(sessions: async_sessionmaker[AsyncSession]) -> list[float]:
     """CLAIMS claims of CLAIM_BATCH due clocks, each in its own transaction; the
-    time of each claim statement in milliseconds."""
+    time of each claim statement, from sending it to the claimed rows in hand, in
+    milliseconds."""
     timings = []
     for _ in range(CLAIMS):
         async with sessions() as session, session.begin():
+            # The transaction starts (a pooled connection, BEGIN) before the clock:
+            # the watcher's claim is the statement, which shares its transaction
+            # with the events it stages.
+            await session.connection()
             started = time.perf_counter()
             claimed = await repository.claim_due(session, now=NOW, limit=CLAIM_BATCH)
             timings.append((time.perf_counter() - started) * 1000)
