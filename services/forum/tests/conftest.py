@@ -40,10 +40,12 @@ class Received:
 @dataclass
 class FakeIntake:
     """Intake's `POST /v1/appeals` as far as the adapter sees it: idempotent by
-    channel reference, filed when the text names 坪山, 422 for chosen references."""
+    channel reference, filed when the text names 坪山 (or `decision` when set), 422
+    for chosen references."""
 
     port: int
     mode: str = "accepting"
+    decision: str | None = None
     expected_key: str = INTAKE_KEY
     key_refusal: int = 401
     refuse: set[str] = field(default_factory=set)
@@ -89,10 +91,11 @@ class FakeIntake:
         if ref in self.first_answers:
             return 200, self.first_answers[ref]
         filed = "坪山" in body["title"] + body["content"]
+        decision = self.decision or ("filed" if filed else "rejected")
         answer = {
             "id": f"appeal-{ref}",
             "tracking_code": f"MS{len(self.first_answers):06d}",
-            "decision": {"status": "filed" if filed else "rejected"},
+            "decision": {"status": decision},
         }
         self.first_answers[ref] = answer
         return 201, answer

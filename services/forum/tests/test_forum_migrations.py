@@ -1,5 +1,6 @@
-"""The migrations (0001 items, 0002 webhook receipts) create exactly the tables the
-models describe. PostgreSQL runs them in the delivery tests."""
+"""The migrations (0001 items, 0002 webhook receipts, 0003 a wider decision) create
+exactly the tables the models describe. PostgreSQL runs them in the delivery
+tests."""
 
 from __future__ import annotations
 

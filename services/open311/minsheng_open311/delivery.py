@@ -11,19 +11,14 @@ have been read in between)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
-from typing import Any, cast
-
-import httpx
+from typing import Any
 
 from minsheng_common.adapters.delivery import Backoff, Delivery
-from minsheng_common.adapters.intake import Answer, IntakeClient
+from minsheng_common.adapters.intake import Answer
 from minsheng_common.adapters.queue import QueueItem
-from minsheng_common.adapters.settings import AdapterSettings
 from minsheng_common.errors import MinshengError
-from minsheng_common.runtime import ServiceRuntime
 from minsheng_open311.models import ServiceRequest
 
 log = logging.getLogger(__name__)
@@ -39,37 +34,6 @@ def describe(item: ServiceRequest) -> str:
 
 class Open311Delivery(Delivery):
     """The shared delivery, with what this server adds to a settled request."""
-
-    async def deliver_due(self, runtime: ServiceRuntime) -> None:
-        """The shared loop, waiting for its wake-up under `asyncio.timeout`.
-
-        The shared loop waits with `asyncio.wait_for`, which on Python 3.11 drops a
-        cancellation that arrives as the awaited event is set (a request stored
-        just as the service stops): the loop then runs on and the service never
-        stops. TODO(issue 9): drop this override once the shared loop waits this
-        way too.
-        """
-        settings = cast(AdapterSettings, runtime.settings)
-        backoff = Backoff(settings.retry_base_seconds, settings.retry_cap_seconds)
-        async with httpx.AsyncClient(
-            base_url=settings.intake_url,
-            timeout=settings.intake_timeout_seconds,
-            trust_env=False,
-        ) as http:
-            intake = IntakeClient(http, keys=settings.intake_keys())
-            while True:
-                self.wake.clear()
-                settled = await self.deliver_ready(
-                    sessions=runtime.sessions,
-                    intake=intake,
-                    clock=runtime.clock,
-                    backoff=backoff,
-                )
-                if settled:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(settings.delivery_poll_seconds):
-                        await self.wake.wait()
 
     def delivered(
         self, item: QueueItem, answer: Answer, *, attempts: int, now: datetime

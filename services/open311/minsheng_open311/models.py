@@ -25,8 +25,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from minsheng_common.adapters import queue
 from minsheng_common.db import UTCDateTime
 
-DECISION_CHARS = 30
-
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
@@ -53,8 +51,6 @@ class ServiceRequest(queue.QueueItem, Base):
         UniqueConstraint("appeal_id", name="uq_service_requests_appeal_id"),
     )
 
-    # Wider than the shared queue's: intake's pending_classification has 22 letters.
-    decision: Mapped[str | None] = mapped_column(String(DECISION_CHARS))
     client_id: Mapped[str] = mapped_column(String(100))
     service_code: Mapped[str] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(Text)

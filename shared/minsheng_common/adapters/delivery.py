@@ -8,6 +8,10 @@ pending with an exponential backoff, and the items behind it wait. The channel's
 reference travels as the channel reference, so a resend after a lost answer returns
 the first result.
 
+An answer the queue cannot keep (a value longer than its column, or one the store
+refuses) would be the same on every resend: the item is refused with the reason,
+logged at WARNING, and the items behind it go on.
+
 A 401 or 403 is the key's fault, not the appeal's, and an operator can fix it: the
 item stays pending, waits the longest backoff between tries, and each try logs a
 WARNING naming the problem (never the key).
@@ -24,10 +28,15 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng_common.adapters import queue
-from minsheng_common.adapters.errors import AppealRefused, IntakeCredentialsRejected
+from minsheng_common.adapters.errors import (
+    AnswerNotRecordable,
+    AppealRefused,
+    IntakeCredentialsRejected,
+)
 from minsheng_common.adapters.intake import Answer, IntakeClient
 from minsheng_common.adapters.settings import AdapterSettings
 from minsheng_common.clock import Clock
@@ -85,10 +94,12 @@ class Delivery:
                 )
                 if settled:
                     continue
+                # Not `asyncio.wait_for`: on Python 3.11 it drops a cancellation that
+                # arrives as the event is set (an item stored just as the service
+                # stops), and the loop would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self.wake.wait(), settings.delivery_poll_seconds
-                    )
+                    async with asyncio.timeout(settings.delivery_poll_seconds):
+                        await self.wake.wait()
 
     async def deliver_ready(
         self,
@@ -155,10 +166,34 @@ class Delivery:
         else:
             values = self.delivered(item, answer, attempts=attempts, now=clock.now())
 
+        try:
+            await self._settle(item, values, sessions=sessions)
+        except (DataError, IntegrityError) as error:
+            if values["status"] != "delivered":
+                raise
+            # The store refuses the answer (a constraint, a width): that would
+            # happen again on every try, so this item alone is settled as refused
+            # and the loop goes on with the next.
+            refusal = AnswerNotRecordable(
+                f"the store refused intake's answer: {_first_line(error.orig)}",
+                answer_status=values["answer_status"],
+            )
+            values = self.failed(
+                item, refusal, attempts=attempts, now=clock.now(), backoff=backoff
+            )
+            await self._settle(item, values, sessions=sessions)
+        return values["status"] != "pending"
+
+    async def _settle(
+        self,
+        item: queue.QueueItem,
+        values: dict[str, Any],
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
         async with sessions() as session:
             await queue.settle(session, self.model, item.id, values)
             await session.commit()
-        return values["status"] != "pending"
 
     def delivered(
         self, item: queue.QueueItem, answer: Answer, *, attempts: int, now: datetime
@@ -194,6 +229,20 @@ class Delivery:
     ) -> dict[str, Any]:
         """What a failed try records: refused for good, or pending until the next
         try."""
+        if isinstance(error, AnswerNotRecordable):
+            self.log.warning(
+                "%s taken by intake but its answer cannot be recorded, not retried: %s",
+                self.describe(item),
+                error.message,
+            )
+            return {
+                "status": "refused",
+                "attempts": attempts,
+                "answer_status": error.answer_status,
+                "last_error": error.message,
+                "next_attempt_at": None,
+            }
+
         if not error.retriable:
             body = error.body if isinstance(error, AppealRefused) else error.message
             self.log.warning(
@@ -242,6 +291,13 @@ class Delivery:
             "last_error": error.message,
             "next_attempt_at": now + delay,
         }
+
+
+def _first_line(error: BaseException | None) -> str:
+    """The driver's own words, without the statement, its parameters or the detail
+    lines, which may quote what the citizen wrote."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _ready(item: queue.QueueItem, now: datetime) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minsheng_common.errors import InvalidInput, Unavailable
+from minsheng_common.errors import InvalidInput, MinshengError, Unavailable
 
 
 class IntakeUnavailable(Unavailable):
@@ -22,6 +22,22 @@ class IntakeCredentialsRejected(Unavailable):
 
     def __init__(self, message: str, *, answer_status: int) -> None:
         super().__init__(message)
+        self.answer_status = answer_status
+
+
+class AnswerNotRecordable(MinshengError):
+    """Intake took the appeal, but its answer cannot be kept in the queue (a value
+    longer than its column, or one the store refuses). Sending again returns the
+    same answer, so the item is settled as refused for an operator to look at,
+    and the items behind it go on."""
+
+    status_code = 502
+    code = "intake_answer_not_recordable"
+
+    def __init__(
+        self, message: str, *, answer_status: int, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
         self.answer_status = answer_status
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
+from minsheng_common.adapters import queue
 from minsheng_common.adapters.errors import (
+    AnswerNotRecordable,
     AppealRefused,
     IntakeCredentialsRejected,
     IntakeUnavailable,
@@ -78,8 +80,9 @@ class IntakeClient:
 
     async def submit(self, payload: dict[str, Any], *, trace_id: str) -> Answer:
         """Send one canonical appeal; `AppealRefused` on 422,
-        `IntakeCredentialsRejected` on 401/403, `IntakeUnavailable` when trying
-        again later may succeed."""
+        `IntakeCredentialsRejected` on 401/403, `AnswerNotRecordable` when intake
+        took it but answered a value too long to keep, `IntakeUnavailable` when
+        trying again later may succeed."""
         key = self._keys.for_channel(str(payload.get("channel", "")))
         headers = {TRACE_HEADER: trace_id}
         if key.value is not None:
@@ -107,10 +110,18 @@ class IntakeClient:
         return _answer(response)
 
 
+ANSWER_LIMITS = {
+    "appeal_id": queue.APPEAL_ID_CHARS,
+    "tracking_code": queue.TRACKING_CODE_CHARS,
+    "decision": queue.DECISION_CHARS,
+}
+"""The longest value of each field of an answer the queue can keep."""
+
+
 def _answer(response: httpx.Response) -> Answer:
     try:
         body = response.json()
-        return Answer(
+        answer = Answer(
             status_code=response.status_code,
             appeal_id=str(body["id"]),
             tracking_code=str(body["tracking_code"]),
@@ -120,3 +131,20 @@ def _answer(response: httpx.Response) -> Answer:
         # Intake has the appeal but its answer was unreadable: sending again returns
         # the first result, by the channel reference.
         raise IntakeUnavailable("intake's answer could not be read") from error
+
+    _check_fits(answer)
+    return answer
+
+
+def _check_fits(answer: Answer) -> None:
+    """Refuse an answer the queue could not store: writing it would fail (or, on
+    SQLite, keep it whole past its column), and a resend gets the same answer."""
+    for name, limit in ANSWER_LIMITS.items():
+        length = len(getattr(answer, name))
+        if length > limit:
+            raise AnswerNotRecordable(
+                f"intake answered {answer.status_code}, but its {name} has "
+                f"{length} characters; the queue keeps at most {limit}",
+                answer_status=answer.status_code,
+                field=name,
+            )

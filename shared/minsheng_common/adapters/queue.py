@@ -22,6 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from minsheng_common import ids
 from minsheng_common.db import UTCDateTime
 
+APPEAL_ID_CHARS = 36
+TRACKING_CODE_CHARS = 32
+DECISION_CHARS = 40
+"""The widest decision kept: intake's pending_classification has 22 letters. It
+was 20; the forum's revision 0003 widens its column, the other adapters' first
+revisions take it from `columns()`."""
+
 
 class QueueItem:
     """The columns of a queued item (a mixin for an adapter's own table)."""
@@ -37,9 +44,9 @@ class QueueItem:
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answer_status: Mapped[int | None] = mapped_column(Integer)
-    appeal_id: Mapped[str | None] = mapped_column(String(36))
-    tracking_code: Mapped[str | None] = mapped_column(String(32))
-    decision: Mapped[str | None] = mapped_column(String(20))
+    appeal_id: Mapped[str | None] = mapped_column(String(APPEAL_ID_CHARS))
+    tracking_code: Mapped[str | None] = mapped_column(String(TRACKING_CODE_CHARS))
+    decision: Mapped[str | None] = mapped_column(String(DECISION_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -78,9 +85,9 @@ def columns() -> list[sa.Column[Any]]:
         sa.Column("next_attempt_at", UTCDateTime()),
         sa.Column("delivered_at", UTCDateTime()),
         sa.Column("answer_status", sa.Integer),
-        sa.Column("appeal_id", sa.String(36)),
-        sa.Column("tracking_code", sa.String(32)),
-        sa.Column("decision", sa.String(20)),
+        sa.Column("appeal_id", sa.String(APPEAL_ID_CHARS)),
+        sa.Column("tracking_code", sa.String(TRACKING_CODE_CHARS)),
+        sa.Column("decision", sa.String(DECISION_CHARS)),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     ]
 

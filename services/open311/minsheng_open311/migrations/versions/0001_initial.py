@@ -11,9 +11,6 @@ from minsheng_common.adapters import queue
 from minsheng_common.bus.tables import create_bus_tables, drop_bus_tables
 from minsheng_common.db import UTCDateTime
 
-# Fixed here, as the revision created it.
-DECISION_CHARS = 30
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -24,16 +21,9 @@ def upgrade() -> None:
     # The server stages no events; the inbox records the progress events it applied,
     # and the outbox is there because every service's runtime runs the same relay.
     create_bus_tables(op.get_bind())
-    # The shared queue's columns, with a decision wide enough for all of intake's.
-    shared = [
-        sa.Column("decision", sa.String(DECISION_CHARS))
-        if column.name == "decision"
-        else column
-        for column in queue.columns()
-    ]
     op.create_table(
         "service_requests",
-        *shared,
+        *queue.columns(),
         sa.Column("client_id", sa.String(100), nullable=False),
         sa.Column("service_code", sa.String(50), nullable=False),
         sa.Column("description", sa.Text),
