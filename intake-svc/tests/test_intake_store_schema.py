@@ -24,10 +24,13 @@ def test_the_migrations_build_on_every_earlier_revision() -> None:
     none leaves an earlier revision as a head of its own."""
     script = ScriptDirectory.from_config(alembic_config(MIGRATIONS, "sqlite://"))
 
+    revisions = [revision.revision for revision in script.walk_revisions()]
+    newest = max(revision[:4] for revision in revisions)
+
     heads = script.get_heads()
 
-    assert "0009_follow_up" in heads
-    assert not {"0007", "0008"} & set(heads)
+    assert heads
+    assert {head[:4] for head in heads} == {newest}
 
 
 def test_every_module_with_tables_is_in_the_metadata() -> None:

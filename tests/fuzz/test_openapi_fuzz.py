@@ -29,7 +29,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -103,11 +103,20 @@ class ServiceProcess:
         raise TimeoutError(f"{self.spec.name} not healthy after {timeout}s")
 
     def stop(self, *, kill: bool = False) -> None:
+        self.signal_stop(kill=kill)
+        self.wait_stopped()
+
+    def signal_stop(self, *, kill: bool = False) -> None:
+        """Ask the process to end (SIGTERM: finish requests, stop loops)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+
+    def wait_stopped(self, *, timeout: float = 20.0) -> None:
+        """Wait for the process to end, killing it after `timeout` seconds."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -190,5 +199,10 @@ class Stack:
         return self.processes[name].base_url
 
     def stop(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop()
+        # Every service is asked at once, so stopping takes as long as the slowest
+        # one rather than the sum of them all.
+        processes = list(reversed(self.processes.values()))
+        for process in processes:
+            process.signal_stop()
+        for process in processes:
+            process.wait_stopped()
