@@ -47,14 +47,12 @@ from minsheng_common.events import WorkOrderClosed, seal
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.timeutil import SHANGHAI
+from tests.bench.databases import drop_database, fresh_database
 
 ROWS = int(os.environ.get("BENCH_ANALYTICS_ROWS", "1000000"))
 QUERIES = int(os.environ.get("BENCH_ANALYTICS_QUERIES", "400"))
 ADHOC = int(os.environ.get("BENCH_ANALYTICS_ADHOC", "60"))
 EVENTS = int(os.environ.get("BENCH_ANALYTICS_EVENTS", "1000"))
-ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-).replace("postgresql+asyncpg://", "postgresql://")
 DATABASE = "ms_bench_analytics"
 # Goals of the issue, printed beside each figure.
 QUERY_P95_GOAL_MS = 50.0
@@ -323,26 +321,6 @@ def visits(first: int, count: int) -> Iterator[tuple[object, ...]]:
         )
 
 
-async def fresh_database() -> tuple[str, str]:
-    """A new, empty database; its asyncpg URL and its SQLAlchemy URL."""
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await connection.close()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-    return url, url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def drop_database() -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 async def seed(url: str) -> tuple[dict[str, int], float]:
     """COPY the appeals, orders and visits in chunks, then analyse; rows per table
     and seconds taken."""
@@ -562,7 +540,7 @@ async def main() -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}"
     )
-    raw_url, url = await fresh_database()
+    raw_url, url = await fresh_database(DATABASE)
     await migrations.upgrade_async(MIGRATIONS, url)
     engine = db.make_engine(url)
     sessions = db.make_sessions(engine)
@@ -617,7 +595,7 @@ async def main() -> int:
         )
     finally:
         await engine.dispose()
-        await drop_database()
+        await drop_database(DATABASE)
     return 0 if ok else 1
 
 

@@ -45,6 +45,7 @@ from minsheng_common.rules import AppealType, load_rule_book
 from minsheng_common.timeutil import SHANGHAI
 from minsheng_sla import periods, repository, service, supervision
 from minsheng_sla.app import MIGRATIONS
+from tests.bench.databases import drop_database, fresh_database
 
 ROWS = int(os.environ.get("BENCH_SLA_ROWS", "1000000"))
 CLAIMS = int(os.environ.get("BENCH_SLA_CLAIMS", "500"))
@@ -52,9 +53,6 @@ CLAIM_BATCH = 100
 FIRE = int(os.environ.get("BENCH_SLA_FIRE", "50000"))
 FIRE_BATCH = int(os.environ.get("BENCH_SLA_FIRE_BATCH", "500"))
 COMPUTATIONS = int(os.environ.get("BENCH_SLA_COMPUTATIONS", "200000"))
-ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-).replace("postgresql+asyncpg://", "postgresql://")
 DATABASE = "ms_bench_sla"
 UNITS = 40
 # Wednesday 16 December 2026, 10:00 in Shanghai: "now" for every claim.
@@ -116,26 +114,6 @@ def records(first: int, count: int) -> Iterator[tuple[object, ...]]:
             half,
             0,
         )
-
-
-async def fresh_database() -> tuple[str, str]:
-    """A new, empty database; its asyncpg URL and its SQLAlchemy URL."""
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await connection.close()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-    return url, url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def drop_database() -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def seed(url: str) -> float:
@@ -309,7 +287,7 @@ async def main() -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}"
     )
-    raw_url, url = await fresh_database()
+    raw_url, url = await fresh_database(DATABASE)
     await migrations.upgrade_async(MIGRATIONS, url)
     engine = db.make_engine(url)
     sessions = db.make_sessions(engine)
@@ -366,7 +344,7 @@ async def main() -> int:
         )
     finally:
         await engine.dispose()
-        await drop_database()
+        await drop_database(DATABASE)
 
     due_rate, plan_rate = computations()
     print(

@@ -16,12 +16,15 @@ the same key with other values is a 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 
 from minsheng_analytics.assessment import periods, service
 from minsheng_analytics.assessment.errors import (
@@ -92,6 +95,18 @@ def _check_visible(principal: Principal, unit_id: str) -> None:
     if own is not None and own != unit_id:
         # Another unit's score answers as a missing one, as its orders do.
         raise UnitNotAssessed(f"unit {unit_id} is not assessed", field="unit")
+
+
+def _recording_post(
+    path: str, response_model: type[BaseModel]
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A POST that records something: 201, or 200 when sent again (`_answer`)."""
+    return router.post(
+        path,
+        response_model=response_model,
+        status_code=status.HTTP_201_CREATED,
+        responses=_REPLAYED,
+    )
 
 
 def _answer(body: object, created: bool) -> JSONResponse:
@@ -208,12 +223,7 @@ async def get_appeal(
     return await service.appeal_out(session=session, found=found)
 
 
-@router.post(
-    "/appeals/{appeal_id}/decision",
-    response_model=AppealOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=_REPLAYED,
-)
+@_recording_post("/appeals/{appeal_id}/decision", AppealOut)
 async def decide_appeal(
     appeal_id: str,
     incoming: DecisionIn,
@@ -238,12 +248,7 @@ async def decide_appeal(
     return _answer(out, created)
 
 
-@router.post(
-    "/commendations",
-    response_model=AwardOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=_REPLAYED,
-)
+@_recording_post("/commendations", AwardOut)
 async def post_commendation(
     incoming: CommendationIn,
     principal: Center,
@@ -261,12 +266,7 @@ async def post_commendation(
     return _answer(out, created)
 
 
-@router.post(
-    "/fallbacks",
-    response_model=AwardOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=_REPLAYED,
-)
+@_recording_post("/fallbacks", AwardOut)
 async def post_fallback(
     incoming: FallbackIn,
     principal: Center,
@@ -346,12 +346,7 @@ async def get_history(
     )
 
 
-@router.post(
-    "/{unit_id}/{period}/appeals",
-    response_model=AppealOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=_REPLAYED,
-)
+@_recording_post("/{unit_id}/{period}/appeals", AppealOut)
 async def post_appeal(
     unit_id: UnitPath,
     period: PeriodPath,

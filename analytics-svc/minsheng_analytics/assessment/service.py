@@ -30,10 +30,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -109,6 +109,8 @@ from minsheng_common.auth.principal import Principal
 from minsheng_common.ids import new_id
 
 log = logging.getLogger(__name__)
+
+_Keyed = TypeVar("_Keyed", AssessmentAppeal, AssessmentAward)
 
 PUBLISHED = "published"
 APPEAL_FILED = "appeal_filed"
@@ -551,6 +553,29 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+async def _flush_new(
+    session: AsyncSession,
+    by_key: Callable[[], Awaitable[_Keyed | None]],
+    *,
+    clash: Exception | None = None,
+) -> _Keyed | None:
+    """Store a new row kept by its natural key: None once stored. The same request
+    sent twice at once is one row: the flush that clashes on the key rolls back and
+    answers with the row stored first. A clash with no such row raises `clash`, or
+    the store's own error without one."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        found = await by_key()
+        if found is not None:
+            return found
+        if clash is None:
+            raise
+        raise clash from None
+    return None
+
+
 async def file_appeal(
     *,
     session: AsyncSession,
@@ -614,20 +639,18 @@ async def file_appeal(
         )
         for work_order_id in sorted(set(incoming.work_order_ids))
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        # The same appeal sent twice at once is one appeal: the one stored first
-        # answers both. Another appeal naming one of the orders stands alone.
-        await session.rollback()
-        found = await store.appeal_by_key(session, natural_key)
-        if found is not None:
-            return await _replayed_appeal(session, found, incoming, evidence, period)
-        raise AlreadyAppealed(
+    # Another appeal naming one of the orders at the same moment stands alone.
+    found = await _flush_new(
+        session,
+        lambda: store.appeal_by_key(session, natural_key),
+        clash=AlreadyAppealed(
             "another appeal named one of these orders at the same moment; read the "
             "score again",
             field="work_order_ids",
-        ) from None
+        ),
+    )
+    if found is not None:
+        return await _replayed_appeal(session, found, incoming, evidence, period)
     version, _ = await record_version(
         session=session,
         assessor=assessor,
@@ -899,9 +922,7 @@ async def commend(
     principal: Principal,
 ) -> tuple[AwardOut, bool]:
     """Record a commendation of a unit; the commendation and whether it is new."""
-    day = _award_day(assessor, incoming.awarded_on)
-    edition = _edition_on(assessor, day)
-    _check_assessed(assessor, edition, incoming.unit_id)
+    day, edition = _award_edition(assessor, incoming.unit_id, incoming.awarded_on)
     if incoming.level not in edition.bonuses.commendation.levels:
         levels = ", ".join(edition.bonuses.commendation.levels)
         raise UnknownLevel(
@@ -942,9 +963,7 @@ async def record_fallback(
 ) -> tuple[AwardOut, bool]:
     """Record that a unit took on a hard event as fallback (兜底, Art. 21); the
     record and whether it is new."""
-    day = _award_day(assessor, incoming.awarded_on)
-    edition = _edition_on(assessor, day)
-    _check_assessed(assessor, edition, incoming.unit_id)
+    day, edition = _award_edition(assessor, incoming.unit_id, incoming.awarded_on)
     if incoming.kind not in edition.bonuses.fallback.kinds:
         kinds = ", ".join(edition.bonuses.fallback.kinds)
         raise UnknownLevel(
@@ -1012,14 +1031,8 @@ async def _award(
         **values,
     )
     session.add(award)
-    try:
-        await session.flush()
-    except IntegrityError:
-        # The same bonus sent twice at once: the one stored first answers both.
-        await session.rollback()
-        found = await store.award_by_key(session, natural_key)
-        if found is None:
-            raise
+    found = await _flush_new(session, lambda: store.award_by_key(session, natural_key))
+    if found is not None:
         return _replayed_award(found, kind, day, values), False
     for period in periods.containing(day):
         if assessor.plan.in_force(period.first_day) is None:
@@ -1061,29 +1074,25 @@ def _replayed_award(
     return AwardOut.model_validate(found)
 
 
-def _award_day(assessor: Assessor, given: date | None) -> date:
+def _award_edition(
+    assessor: Assessor, unit_id: str, given: date | None
+) -> tuple[date, PlanEdition]:
+    """The day a bonus is given (today if none) and the plan edition in force on
+    it, which must assess the unit."""
     today = periods.today(assessor.now())
-    if given is None:
-        return today
-    if given > today:
+    day = today if given is None else given
+    if day > today:
         raise AwardInFuture(
             f"{given} is after today ({today}); a bonus is recorded once given",
             field="awarded_on",
         )
-    return given
-
-
-def _edition_on(assessor: Assessor, day: date) -> PlanEdition:
     edition = assessor.plan.in_force(day)
     if edition is None:
         raise NoPlanInForce(
             f"no assessment plan was in force on {day}", field="awarded_on"
         )
-    return edition
-
-
-def _check_assessed(assessor: Assessor, edition: PlanEdition, unit_id: str) -> None:
     if unit_id not in assessor.assessed(edition):
         raise UnknownUnit(
             f"unit {unit_id} is not among the units assessed", field="unit_id"
         )
+    return day, edition

@@ -232,50 +232,33 @@ class Progress:
     async def on_work_order_dispatched(
         self, session: AsyncSession, envelope: Envelope, data: WorkOrderDispatched
     ) -> None:
-        await self._order(session, data, state="open", at=data.dispatched_at)
-        await self._step(
-            session,
-            envelope,
-            data.appeal_id,
-            data.dispatched_at,
-            status.dispatched(self.catalogue.unit_name(data.unit_id)),
+        step = status.dispatched(self._unit(data))
+        await self._order_step(
+            session, envelope, data, "open", data.dispatched_at, step
         )
 
     async def on_work_order_signed(
         self, session: AsyncSession, envelope: Envelope, data: WorkOrderSigned
     ) -> None:
-        await self._order(session, data, state="open", at=data.signed_at)
-        await self._step(
-            session,
-            envelope,
-            data.appeal_id,
-            data.signed_at,
-            status.signed(self.catalogue.unit_name(data.unit_id)),
-        )
+        step = status.signed(self._unit(data))
+        await self._order_step(session, envelope, data, "open", data.signed_at, step)
 
     async def on_work_order_closed(
         self, session: AsyncSession, envelope: Envelope, data: WorkOrderClosed
     ) -> None:
-        await self._order(session, data, state="closed", at=data.closed_at)
         step = status.closed(
-            self.catalogue.unit_name(data.unit_id),
+            self._unit(data),
             outcome=data.outcome,
             check_date=data.check_date,
             appeal_closed=data.appeal_closed,
         )
-        await self._step(session, envelope, data.appeal_id, data.closed_at, step)
+        await self._order_step(session, envelope, data, "closed", data.closed_at, step)
 
     async def on_work_order_reopened(
         self, session: AsyncSession, envelope: Envelope, data: WorkOrderReopened
     ) -> None:
-        await self._order(session, data, state="open", at=data.reopened_at)
-        await self._step(
-            session,
-            envelope,
-            data.appeal_id,
-            data.reopened_at,
-            status.reopened(self.catalogue.unit_name(data.unit_id)),
-        )
+        step = status.reopened(self._unit(data))
+        await self._order_step(session, envelope, data, "open", data.reopened_at, step)
 
     async def on_work_order_merged(
         self, session: AsyncSession, envelope: Envelope, data: WorkOrderMerged
@@ -333,6 +316,22 @@ class Progress:
         if row.due_set_at is None or row.due_set_at <= envelope.occurred_at:
             row.handling_due_at = data.due_at
             row.due_set_at = envelope.occurred_at
+
+    def _unit(self, data: Any) -> str:
+        return self.catalogue.unit_name(data.unit_id)
+
+    async def _order_step(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        data: Any,
+        state: str,
+        at: datetime,
+        step: status.Step,
+    ) -> None:
+        """An event that moves the order and shows as a step of its appeal."""
+        await self._order(session, data, state=state, at=at)
+        await self._step(session, envelope, data.appeal_id, at, step)
 
     async def _order(
         self, session: AsyncSession, data: Any, *, state: str | None, at: datetime
