@@ -43,7 +43,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         background=[
             sending.send_pending,
             retention.erase_expired_contacts,
-            morning_report.send_daily,
+            *([morning_report.send_daily] if settings.morning_report_enabled else []),
         ],
     )
     metrics.install(runtime)

@@ -96,6 +96,11 @@ class NotifySettings(PiiSettingsMixin, ServiceSettings):
         description="secrets the SMS gateway signs citizens' replies with, "
         "comma-separated, newest first; unset refuses every reply",
     )
+    morning_report_enabled: bool = Field(
+        default=True,
+        description="whether this replica sends the daily morning report (a replica "
+        "kept for citizens' notices, or a test of them, can leave it out)",
+    )
     morning_report_at: time = Field(
         default=time(8, 0),
         description="when the daily morning report goes out, Asia/Shanghai",

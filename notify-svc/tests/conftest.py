@@ -800,8 +800,8 @@ MakeRunningNotify = Callable[..., Awaitable[RunningNotify]]
 @pytest.fixture
 async def make_running_notify(tmp_path: Path) -> AsyncIterator[MakeRunningNotify]:
     """Starts notify with the given settings on a SQLite store in `tmp_path` (or
-    `database_url`), quiet hours off unless set; clients for the operator, a unit
-    of cgj, one of swj, a channel and an anonymous caller."""
+    `database_url`), quiet hours and the morning report off unless set; clients for
+    the operator, a unit of cgj, one of swj, a channel and an anonymous caller."""
     async with AsyncExitStack() as stack:
 
         async def make(**settings: Any) -> RunningNotify:
@@ -814,6 +814,9 @@ async def make_running_notify(tmp_path: Path) -> AsyncIterator[MakeRunningNotify
                 "send_poll_ms": 20,
                 "quiet_start_hour": 0,
                 "quiet_end_hour": 0,
+                # On the real clock the report would go out to the leaders whenever
+                # a run passes 08:00 in Shanghai, among the messages a test counts.
+                "morning_report_enabled": False,
             }
             values.update(settings)
             notify_settings = NotifySettings(**values)
