@@ -8,12 +8,16 @@ import asyncio
 from fastapi import FastAPI
 
 from minsheng_common import web
+from minsheng_common.adapters import receipts
+from minsheng_common.adapters.answer_routes import answers_router
+from minsheng_common.adapters.app import add_answers
 from minsheng_common.auth.ratelimit import RateLimiter
 from minsheng_common.reference import load_reference
 from minsheng_common.rules import load_rule_book
 from minsheng_common.runtime import ServiceRuntime
-from minsheng_open311 import delivery, progress, routes
+from minsheng_open311 import answering, delivery, progress, routes
 from minsheng_open311.catalogue import Catalogue
+from minsheng_open311.models import Answer, AnswerReceipt
 from minsheng_open311.service import Limits, Open311Context
 from minsheng_open311.settings import Open311Settings
 
@@ -31,7 +35,17 @@ def create_app(settings: Open311Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings,
         script_location=MIGRATIONS,
-        background=[delivery.make(wake).deliver_due, progress.forget_unclaimed],
+        background=[
+            delivery.make(wake).deliver_due,
+            progress.forget_unclaimed,
+            receipts.purger(AnswerReceipt),
+        ],
+    )
+    answers = add_answers(
+        runtime,
+        answers=Answer,
+        receipt=AnswerReceipt,
+        couriers=lambda run: answering.couriers(run, channel=settings.channel),
     )
     runtime.add_consumer(
         progress.Progress(
@@ -59,10 +73,12 @@ def create_app(settings: Open311Settings | None = None) -> FastAPI:
         description="A GeoReport v2 server (JSON and XML): 311 clients list the "
         "services (the district's categories), file requests with an api_key and "
         "follow them (status, notes, unit responsible, handling deadline, and the "
-        "update feed with extended states). Requests are kept and delivered to "
+        "update feed with extended states, where the district's answers to the "
+        "citizen appear too). Requests are kept and delivered to "
         "intake in order, with retries and an idempotency key (Art. 4, 5).",
         runtime=runtime,
-        routers=[routes.router, routes.operations],
+        routers=[routes.router, routes.operations, answers_router(tag="answers")],
     )
     app.state.context = context
+    app.state.answers = answers
     return app

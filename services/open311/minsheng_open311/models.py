@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from minsheng_common.adapters import queue
+from minsheng_common.adapters import answer_store, queue, receipts
 from minsheng_common.db import UTCDateTime
 
 
@@ -125,3 +125,16 @@ class Merger(Base):
     survivor_appeal_id: Mapped[str] = mapped_column(String(64))
     merged_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class AnswerReceipt(receipts.Receipt, Base):
+    """The signatures of answers notify handed over, kept against replays."""
+
+    __table_args__ = receipts.table_args()
+
+
+class Answer(answer_store.AnswerRecord, Base):
+    """An answer notify handed over for a citizen who filed here, until it is an
+    update of the request's feed and notify has its receipt."""
+
+    __table_args__ = answer_store.table_args()

@@ -99,3 +99,4 @@ class Open311Settings(AdapterSettings):
         elsewhere appeals then reach intake without a key."""
         if self.is_production and self.intake_key() is None:
             raise ValueError(f"production needs {self.setting_name('intake_api_key')}")
+        self.check_answers()

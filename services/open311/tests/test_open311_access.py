@@ -24,7 +24,8 @@ GEOREPORT_READS = {
     ("GET", "/servicerequestupdates.{response_format}"),
 }
 FILING = {("POST", "/requests.{response_format}")}
-OPERATE = {("GET", "/v1/items"), ("GET", "/v1/stats")}
+OPERATE = {("GET", "/v1/items"), ("GET", "/v1/stats"), ("GET", "/v1/answers/stats")}
+SIGNED_BY_NOTIFY = {("POST", "/v1/answers/{channel}")}
 READ_PATHS = [
     "/services.json",
     "/services/transport.xml",
@@ -36,7 +37,9 @@ READ_PATHS = [
 
 
 def test_open311_every_route_is_in_the_access_table(app: FastAPI) -> None:
-    assert set(web.guarded_routes(app)) == GEOREPORT_READS | FILING | OPERATE
+    assert set(web.guarded_routes(app)) == (
+        GEOREPORT_READS | FILING | OPERATE | SIGNED_BY_NOTIFY
+    )
 
 
 @pytest.mark.parametrize("path", READ_PATHS)
@@ -57,7 +60,7 @@ async def test_open311_a_read_with_a_key_not_a_clients_is_403(
         assert answer.status_code == 403, (path, answer.text)
 
 
-@pytest.mark.parametrize("path", ["/v1/items", "/v1/stats"])
+@pytest.mark.parametrize("path", ["/v1/items", "/v1/stats", "/v1/answers/stats"])
 async def test_open311_the_operators_view_needs_channel_operate(
     client: httpx.AsyncClient, keys: dict[str, str], path: str
 ) -> None:

@@ -29,6 +29,31 @@ class AdapterSettings(ServiceSettings):
     retry_base_seconds: float = Field(default=0.5, gt=0)
     retry_cap_seconds: float = Field(default=30.0, gt=0)
     delivery_poll_seconds: float = Field(default=0.25, gt=0, le=5)
+    answer_secrets: SecretStr = Field(
+        default=SecretStr(""),
+        description="secrets notify signs the answers it hands over with "
+        "(NOTIFY_CHANNEL_REPLY_SECRET), newest first, comma-separated; without "
+        "them POST /v1/answers/{channel} answers 503",
+    )
+    notify_url: str = Field(
+        default="http://127.0.0.1:8004",
+        description="where notify's API answers, for the answers' delivery receipts",
+    )
+    notify_receipt_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="signs the delivery receipts sent to notify: one of notify's "
+        'NOTIFY_RECEIPT_SECRETS["reply:<channel>"]; without it notify is not told',
+    )
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    answer_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="tries at carrying an answer before it is reported undelivered",
+    )
+    answer_retry_cap_seconds: float = Field(
+        default=300.0, gt=0, description="the longest wait between two tries"
+    )
 
     def setting_name(self, field: str) -> str:
         """The environment variable that sets `field`, for messages to operators."""
@@ -38,6 +63,27 @@ class AdapterSettings(ServiceSettings):
     def intake_keys(self) -> IntakeKeys:
         """Which key goes with an appeal of each channel."""
         raise NotImplementedError
+
+    def answer_secret_list(self) -> list[str]:
+        """The secrets that may have signed an answer from notify, newest first."""
+        return secret_list(self.answer_secrets)
+
+    def receipt_secret(self) -> str | None:
+        """The secret the answers' receipts to notify are signed with, if any."""
+        return self.notify_receipt_secret.get_secret_value().strip() or None
+
+    def check_answers(self) -> None:
+        """In production, a secret set for answers must be a real one: answers are
+        messages to citizens, and receipts are evidence."""
+        if not self.is_production:
+            return
+        if self.answer_secret_list():
+            check_webhook_secrets(
+                self.answer_secret_list(), self.setting_name("answer_secrets")
+            )
+        secret = self.receipt_secret()
+        if secret is not None:
+            check_webhook_secrets([secret], self.setting_name("notify_receipt_secret"))
 
     def check_production(self) -> None:
         """Refuse to start in production with a credential missing."""
@@ -84,6 +130,7 @@ class SingleChannelSettings(AdapterSettings):
         check_webhook_secrets(
             self.webhook_secret_list(), self.setting_name("webhook_secrets")
         )
+        self.check_answers()
 
 
 def secret_list(raw: SecretStr) -> list[str]:
