@@ -145,6 +145,40 @@ def test_the_launcher_gives_each_adapter_its_keys_and_intakes_address(
     assert aivideo["AIVIDEO_PORT"] == "9013"
 
 
+def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
+    tmp_path: Path,
+) -> None:
+    specs = tuple(
+        ServiceSpec(name, f"minsheng_{name}", port, f"{name.upper()}_")
+        for name, port in (("notify", 9004), ("aivideo", 9013), ("open311", 9016))
+    )
+    stack = Stack(
+        config=StackConfig(broker_port=9092, services=specs),
+        data_dir=tmp_path,
+        bootstrap_servers="127.0.0.1:9092",
+    )
+
+    notify = stack.environment_for(stack.config.spec("notify"))
+    open311 = stack.environment_for(stack.config.spec("open311"))
+    aivideo = stack.environment_for(stack.config.spec("aivideo"))
+    again = Stack(
+        config=stack.config, data_dir=tmp_path, bootstrap_servers="127.0.0.1:9092"
+    ).environment_for(stack.config.spec("notify"))
+
+    assert json.loads(notify["NOTIFY_CHANNEL_REPLY_URLS"]) == {
+        "open311": "http://127.0.0.1:9016/v1/answers/open311"
+    }
+    assert notify["NOTIFY_CHANNEL_REPLY_SECRET"] == open311["OPEN311_ANSWER_SECRETS"]
+    assert json.loads(notify["NOTIFY_RECEIPT_SECRETS"]) == {
+        "reply:open311": open311["OPEN311_NOTIFY_RECEIPT_SECRET"]
+    }
+    assert len(open311["OPEN311_ANSWER_SECRETS"]) >= 32
+    assert open311["OPEN311_NOTIFY_URL"] == "http://127.0.0.1:9004"
+    assert not any(name.startswith("AIVIDEO_ANSWER") for name in aivideo)
+    assert again["NOTIFY_CHANNEL_REPLY_SECRET"] == notify["NOTIFY_CHANNEL_REPLY_SECRET"]
+    assert (tmp_path / "answer-secrets.json").stat().st_mode & 0o077 == 0
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: db.UTCDateTime()}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,6 +25,11 @@ FORUM_CHANNEL = "forum-people"
 ADAPTER_CHANNELS = {"forum": FORUM_CHANNEL, "aivideo": "ai-video", "open311": "open311"}
 # The hotline adapter submits for each line's channel, hotline-<line>.
 HOTLINE_LINES = ("12345", "12319", "28339260")
+# The adapters that answer citizens on the embedded default, by the channels they
+# answer: the Open311 server keeps its answers in its own update feed. WeChat,
+# mailbox and forum answers need the channel's own servers, which an operator
+# configures (NOTIFY_CHANNEL_REPLY_URLS and the adapter's settings).
+ANSWERING = {"open311": ("open311",)}
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,7 @@ class Stack:
         env.update(self.common_env)
         env[f"{spec.env_prefix}PORT"] = str(spec.port)
         self._adapter_environment(spec, env)
+        self._answer_environment(spec, env)
         if spec.name in self.database_urls:
             env[f"{spec.env_prefix}DATABASE_URL"] = self.database_urls[spec.name]
         return env
@@ -177,6 +184,39 @@ class Stack:
                 for line in HOTLINE_LINES
             }
             env.setdefault("HOTLINE_INTAKE_API_KEYS", json.dumps(keys))
+
+    def _answer_environment(self, spec: ServiceSpec, env: dict[str, str]) -> None:
+        """Notify hands answers to the adapters of `ANSWERING` and takes their
+        receipts, all signed with this data folder's own secrets, unless the
+        environment says otherwise."""
+        answering = {
+            name: channels
+            for name, channels in ANSWERING.items()
+            if any(s.name == name for s in self.config.services)
+        }
+        if not answering:
+            return
+        answer_secret, receipt_secret = answer_secrets(self.data_dir)
+        if spec.name == "notify":
+            urls = {
+                channel: f"http://127.0.0.1:{self.config.spec(name).port}"
+                f"/v1/answers/{channel}"
+                for name, channels in answering.items()
+                for channel in channels
+            }
+            env.setdefault("NOTIFY_CHANNEL_REPLY_URLS", json.dumps(urls))
+            env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", answer_secret)
+            env.setdefault(
+                "NOTIFY_RECEIPT_SECRETS",
+                json.dumps({f"reply:{channel}": receipt_secret for channel in urls}),
+            )
+        elif spec.name in answering:
+            notify = next((s for s in self.config.services if s.name == "notify"), None)
+            prefix = spec.env_prefix
+            env.setdefault(f"{prefix}ANSWER_SECRETS", answer_secret)
+            env.setdefault(f"{prefix}NOTIFY_RECEIPT_SECRET", receipt_secret)
+            if notify is not None:
+                env.setdefault(f"{prefix}NOTIFY_URL", f"http://127.0.0.1:{notify.port}")
 
     def start(self) -> None:
         """Create the local development credentials if needed, give the adapters
@@ -206,3 +246,21 @@ class Stack:
             process.signal_stop()
         for process in processes:
             process.wait_stopped()
+
+
+def answer_secrets(data_dir: Path) -> tuple[str, str]:
+    """The secrets notify signs answers with and the adapters sign their receipts
+    with on this machine: made once, kept in `<data_dir>/answer-secrets.json`
+    (0600), never used in production."""
+    path = data_dir / "answer-secrets.json"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        made = {
+            "answers": secrets.token_urlsafe(32),
+            "receipts": secrets.token_urlsafe(32),
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(made, handle)
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    return str(kept["answers"]), str(kept["receipts"])
