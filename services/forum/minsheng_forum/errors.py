@@ -1,6 +1,6 @@
-"""The forum adapter's own errors: a sample it cannot read, a replay that collided
-and a pushed post it does not take. What intake answers is every adapter's
-(`minsheng_common.adapters.errors`)."""
+"""The forum adapter's own errors: a sample it cannot read, a replay that collided,
+a pushed post it does not take and a polled feed that gave no page. What intake
+answers is every adapter's (`minsheng_common.adapters.errors`)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ class PostTooLong(InvalidInput):
     intake would refuse it, so it is not taken on."""
 
     code = "too_long"
+
+
+class FeedUnavailable(Unavailable):
+    """A polled forum's feed did not give a page (down, too slow, not 200); the
+    poll is tried again later and the cursor stays where it was."""
+
+    code = "feed_unavailable"
+
+
+class FeedGarbled(FeedUnavailable):
+    """A polled forum's feed answered something that is not a feed page (not JSON,
+    a field missing or wrong, too large); nothing of it is stored."""
+
+    code = "feed_garbled"

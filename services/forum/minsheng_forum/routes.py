@@ -1,6 +1,6 @@
-"""The forum adapter's HTTP API: start a replay, follow the items, count them (the
-scope channel:operate: center operators and supervisors), and take the posts the
-forum pushes (a valid signature, no key)."""
+"""The forum adapter's HTTP API: start a replay, follow the items, count them and
+see where each polled forum stands (the scope channel:operate: center operators and
+supervisors), and take the posts the forum pushes (a valid signature, no key)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from fastapi import APIRouter, status
 
 from minsheng_common.adapters import push, schemas
 from minsheng_common.adapters.routes import queue_router
-from minsheng_forum import service, webhook
+from minsheng_forum import repository, service, webhook
 from minsheng_forum.deps import Context, Operator, Session
-from minsheng_forum.models import ForumItem
+from minsheng_forum.models import FeedCursor, ForumItem
 from minsheng_forum.schemas import (
     ForumPost,
     ItemOut,
     PostAccepted,
     ReplayReport,
     ReplayRequest,
+    SourceOut,
 )
+from minsheng_forum.settings import FeedSource
 
 router = APIRouter(prefix="/v1", tags=["forum"])
 
@@ -70,6 +72,19 @@ async def push_post(
     return await webhook.receive(session=session, context=context, pushed=pushed)
 
 
+@router.get("/sources", response_model=list[SourceOut])
+async def list_sources(
+    _operator: Operator, session: Session, context: Context
+) -> list[SourceOut]:
+    """Each forum polled (FORUM_SOURCES, 轮询状态): the cursor the next poll asks
+    with, the last poll and the last that worked, the failures since, the last
+    error, and how many posts were taken or given again. A source not polled yet
+    shows no poll. Needs the scope channel:operate.
+    """
+    rows = await repository.cursors(session)
+    return [present_source(source, rows.get(source.name)) for source in context.sources]
+
+
 def present(item: ForumItem) -> ItemOut:
     payload = item.payload
     return ItemOut(
@@ -80,6 +95,28 @@ def present(item: ForumItem) -> ItemOut:
         type=payload["type"],
         category_hint=payload.get("category_hint"),
         posted_at=item.posted_at,
+        url=item.post_url,
+    )
+
+
+def present_source(source: FeedSource, row: FeedCursor | None) -> SourceOut:
+    """A source as configured and as its cursor row stands; the feed's address
+    without its query or a user name, which may hold credentials."""
+    url = source.feed_url
+    return SourceOut(
+        name=source.name,
+        channel=source.channel,
+        feed=f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}"
+        f"{url.path or ''}",
+        replies=source.reply_url is not None,
+        interval_seconds=source.interval_seconds,
+        cursor=row.cursor if row else None,
+        polled_at=row.polled_at if row else None,
+        succeeded_at=row.succeeded_at if row else None,
+        failures=row.failures if row else 0,
+        last_error=row.last_error if row else None,
+        posts_stored=row.posts_stored if row else 0,
+        posts_repeated=row.posts_repeated if row else 0,
     )
 
 

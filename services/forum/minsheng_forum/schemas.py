@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from minsheng_common.adapters.schemas import DeliveryState, ItemStatus
 from minsheng_common.rules import AppealType
 
 
 class ForumContact(BaseModel):
-    """The forum account: where the citizen is answered (Art. 11(2)1)."""
+    """How the citizen is reached (Art. 11(2)1): the forum account, where the
+    citizen is answered, or a telephone number or email a polled post left."""
 
-    kind: Literal["forum_account"] = "forum_account"
+    kind: Literal["forum_account", "phone", "email"] = "forum_account"
     value: str = Field(min_length=1, max_length=200)
 
 
@@ -27,8 +28,18 @@ class CanonicalAppeal(BaseModel):
     category_hint: str | None
     title: str
     content: str
-    contact: ForumContact
-    received_at: AwareDatetime = Field(description="the message's due time, +08:00")
+    contact: ForumContact | None
+    second_contact: ForumContact | None = Field(
+        default=None,
+        description="a polled post's telephone or email besides the account",
+    )
+    address: str | None = Field(
+        default=None, description="the place a polled post names, as it gave it"
+    )
+    received_at: AwareDatetime = Field(
+        description="the replayed message's due time, the pushed post's arrival or "
+        "the polled post's time on the forum, +08:00"
+    )
 
 
 class ForumPost(BaseModel):
@@ -121,3 +132,72 @@ class ItemOut(DeliveryState):
     type: AppealType
     category_hint: str | None
     posted_at: AwareDatetime
+    url: str | None = Field(
+        default=None, description="where a polled post is read on its forum"
+    )
+
+
+class FeedPost(BaseModel):
+    """One post of a forum feed page (see `minsheng_forum.feed`).
+
+    Only `id`, `content` and `posted_at` (ISO 8601 with an offset) are required;
+    an id may be a number. The texts are the citizen's and are never logged.
+    """
+
+    model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
+
+    id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the post's id on its forum: the idempotency key",
+    )
+    title: str = ""
+    content: str
+    author: str | None = Field(
+        default=None, max_length=200, description="the poster's forum account"
+    )
+    contact: str | None = Field(
+        default=None, max_length=200, description="a telephone number or email left"
+    )
+    posted_at: AwareDatetime
+    url: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(
+        default=None,
+        max_length=500,
+        validation_alias=AliasChoices("address", "place"),
+        description="the place the post names (`place` is read too)",
+    )
+    category: str | None = Field(
+        default=None, max_length=50, description="the forum's own category label"
+    )
+
+
+class FeedPage(BaseModel):
+    """A page of a forum feed: its posts oldest first, and the cursor after them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    posts: list[FeedPost]
+    next: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class SourceOut(BaseModel):
+    """Where the adapter stands in a polled forum source (轮询状态)."""
+
+    name: str
+    channel: str
+    feed: str = Field(description="the feed's address, without query or credentials")
+    replies: bool = Field(description="answers go back as reply posts (a reply_url)")
+    interval_seconds: float
+    cursor: str | None = Field(description="the cursor the next poll asks with")
+    polled_at: AwareDatetime | None = Field(description="the last poll, ok or not")
+    succeeded_at: AwareDatetime | None = Field(description="the last poll that worked")
+    failures: int = Field(
+        description="polls failed in a row since the last that worked"
+    )
+    last_error: str | None
+    posts_stored: int = Field(description="posts taken on from this source")
+    posts_repeated: int = Field(
+        description="posts the feed gave again, already taken and not taken twice"
+    )

@@ -26,13 +26,15 @@ from minsheng_forum.schemas import (
     ReplayReport,
     UnparseableRow,
 )
+from minsheng_forum.settings import FeedSource
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ForumContext:
-    """What the replay and the delivery loop share besides the store."""
+    """What the replay, the pushes, the polling and the delivery loop share besides
+    the store."""
 
     clock: Clock
     channel: str
@@ -46,6 +48,7 @@ class ForumContext:
         default_factory=lambda: RateLimiter(per_minute=600)
     )
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    sources: tuple[FeedSource, ...] = ()
 
 
 async def replay(

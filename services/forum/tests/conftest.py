@@ -24,6 +24,7 @@ from minsheng_forum.settings import ForumSettings
 # The key the adapter is configured with and the stand-in intake expects; the
 # secret the forum signs its pushes with.
 INTAKE_KEY = "ms_forumtest1_the-adapters-own-channel-key-secret"
+ANSWER_SECRET = "notify-signs-the-forums-answers-with-this-secret"
 WEBHOOK_SECRET = "s" * 40
 
 
@@ -140,6 +141,7 @@ def settings(store_url: str, tmp_path: Path, fake_intake: FakeIntake) -> ForumSe
         delivery_poll_seconds=0.02,
         intake_api_key=INTAKE_KEY,
         webhook_secrets=WEBHOOK_SECRET,
+        answer_secrets=ANSWER_SECRET,
     )
 
 

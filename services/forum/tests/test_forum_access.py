@@ -1,5 +1,6 @@
 """Who may call the forum adapter: its own API needs channel:operate (center
-operators and supervisors); the forum's push route takes a signature, never a key.
+operators and supervisors); the forum's push route and notify's answers take a
+signature, never a key.
 The adapter holds no unit's data, so there is no unit wall to test here."""
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from fastapi import FastAPI
 
 from minsheng_common import web
 
-OPERATE = {("POST", "/v1/replay"), ("GET", "/v1/items"), ("GET", "/v1/stats")}
-SIGNED = {("POST", "/v1/posts")}
+OPERATE = {
+    ("POST", "/v1/replay"),
+    ("GET", "/v1/items"),
+    ("GET", "/v1/stats"),
+    ("GET", "/v1/sources"),
+    ("GET", "/v1/answers/stats"),
+}
+# The forum's pushes, and notify's answers for the forum's citizens.
+SIGNED = {("POST", "/v1/posts"), ("POST", "/v1/answers/{channel}")}
 OPERATORS = ("operator", "supervisor")
 OTHERS = ("channel", "unit", "leader", "dashboard", "operations")
 # A valid request to each route, so only the credentials decide the answer.

@@ -1,6 +1,6 @@
-"""The migrations (0001 items, 0002 webhook receipts, 0003 a wider decision) create
-exactly the tables the models describe. PostgreSQL runs them in the delivery
-tests."""
+"""The migrations (0001 items, 0002 webhook receipts, 0003 a wider decision, 0004
+the polled sources' cursors and a post's address) create exactly the tables the
+models describe. PostgreSQL runs them in the delivery tests."""
 
 from __future__ import annotations
 

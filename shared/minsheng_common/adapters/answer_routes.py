@@ -27,8 +27,6 @@ from minsheng_common.errors import InvalidInput, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
-CHANNEL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
-
 
 class AnswerIn(BaseModel):
     """What notify hands over (its channel reply sender's body)."""
@@ -89,7 +87,7 @@ def answers_router(*, tag: str) -> APIRouter:
         request: Request,
         response: Response,
         session: web.StoreSession,
-        channel: str = Path(pattern=CHANNEL_PATTERN),
+        channel: str = Path(max_length=50),
         timestamp: Annotated[
             str | None,
             Header(alias=webhooks.TIMESTAMP_HEADER, description="Unix seconds"),
@@ -117,10 +115,6 @@ def answers_router(*, tag: str) -> APIRouter:
                 "answers are not taken: no answer secret is configured",
                 field=webhooks.SIGNATURE_HEADER,
             )
-        if channel not in desk.couriers:
-            raise ChannelNotAnswered(
-                f"this adapter does not answer on channel {channel}", field="channel"
-            )
         body = await request.body()
         now = datetime.now(UTC)
         key = webhooks.verify(
@@ -130,6 +124,11 @@ def answers_router(*, tag: str) -> APIRouter:
             body=body,
             now=now,
         )
+        # Only notify learns which channels are answered here.
+        if channel not in desk.couriers:
+            raise ChannelNotAnswered(
+                f"this adapter does not answer on channel {channel}", field="channel"
+            )
         answer = _parse(body)
         await receipts.record(
             session, desk.receipt, key, received_at=now, what="an answer from notify"
