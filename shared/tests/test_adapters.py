@@ -179,6 +179,52 @@ def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
     assert (tmp_path / "answer-secrets.json").stat().st_mode & 0o077 == 0
 
 
+def test_the_launcher_wires_the_answers_of_each_forum_with_a_reply_url(
+    tmp_path: Path,
+) -> None:
+    specs = tuple(
+        ServiceSpec(name, f"minsheng_{name}", port, f"{name.upper()}_")
+        for name, port in (("notify", 9004), ("forum", 9011))
+    )
+    sources = [
+        {
+            "name": "sz",
+            "channel": "forum-shenzhen",
+            "feed_url": "http://f/a",
+            "reply_url": "http://f/r",
+        },
+        {"name": "jz", "channel": "forum-jiazaipingshan", "feed_url": "http://f/b"},
+    ]
+    stack = Stack(
+        config=StackConfig(broker_port=9092, services=specs),
+        data_dir=tmp_path,
+        bootstrap_servers="127.0.0.1:9092",
+        common_env={
+            "FORUM_SOURCES": json.dumps(sources),
+            "NOTIFY_RECEIPT_SECRETS": json.dumps({"sms": "the-sms-gateways-secret"}),
+        },
+    )
+    channels = ["forum-people", "forum-shenzhen", "forum-jiazaipingshan"]
+    stack.credentials = DevCredentials(
+        keys={f"channel:{c}": f"ms_{c}_secret" for c in channels}, passwords={}
+    )
+
+    notify = stack.environment_for(stack.config.spec("notify"))
+    forum = stack.environment_for(stack.config.spec("forum"))
+
+    assert json.loads(notify["NOTIFY_CHANNEL_REPLY_URLS"]) == {
+        "forum-shenzhen": "http://127.0.0.1:9011/v1/answers/forum-shenzhen"
+    }
+    receipts_ = json.loads(notify["NOTIFY_RECEIPT_SECRETS"])
+    assert receipts_["sms"] == "the-sms-gateways-secret"
+    assert receipts_["reply:forum-shenzhen"] == forum["FORUM_NOTIFY_RECEIPT_SECRET"]
+    assert forum["FORUM_ANSWER_SECRETS"] == notify["NOTIFY_CHANNEL_REPLY_SECRET"]
+    assert json.loads(forum["FORUM_INTAKE_API_KEYS"]) == {
+        "forum-jiazaipingshan": "ms_forum-jiazaipingshan_secret",
+        "forum-shenzhen": "ms_forum-shenzhen_secret",
+    }
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: db.UTCDateTime()}
 

@@ -22,14 +22,20 @@ from minsheng_common.reference import load_reference
 # The channel each single-channel adapter submits as, unless <PREFIX>CHANNEL says
 # otherwise.
 FORUM_CHANNEL = "forum-people"
-ADAPTER_CHANNELS = {"forum": FORUM_CHANNEL, "aivideo": "ai-video", "open311": "open311"}
+ADAPTER_CHANNELS = {
+    "forum": FORUM_CHANNEL,
+    "aivideo": "ai-video",
+    "mailbox": "mailbox",
+    "open311": "open311",
+    "wechat": "wechat",
+}
 # The hotline adapter submits for each line's channel, hotline-<line>.
 HOTLINE_LINES = ("12345", "12319", "28339260")
 # The adapters that answer citizens on the embedded default, by the channels they
 # answer: the Open311 server keeps its answers in its own update feed. WeChat,
 # mailbox and forum answers need the channel's own servers, which an operator
 # configures (NOTIFY_CHANNEL_REPLY_URLS and the adapter's settings).
-ANSWERING = {"open311": ("open311",)}
+ANSWERING: dict[str, tuple[str, ...]] = {"open311": ("open311",)}
 
 
 @dataclass(frozen=True)
@@ -184,19 +190,26 @@ class Stack:
                 for line in HOTLINE_LINES
             }
             env.setdefault("HOTLINE_INTAKE_API_KEYS", json.dumps(keys))
+        if spec.name == "forum":
+            polled = {str(source["channel"]) for source in forum_sources(env)}
+            keys = {
+                channel: self.credentials.channel_key(channel)
+                for channel in sorted(polled)
+                if f"channel:{channel}" in self.credentials.keys
+            }
+            if keys:
+                env.setdefault("FORUM_INTAKE_API_KEYS", json.dumps(keys))
 
     def _answer_environment(self, spec: ServiceSpec, env: dict[str, str]) -> None:
-        """Notify hands answers to the adapters of `ANSWERING` and takes their
-        receipts, all signed with this data folder's own secrets, unless the
-        environment says otherwise."""
-        answering = {
-            name: channels
-            for name, channels in ANSWERING.items()
-            if any(s.name == name for s in self.config.services)
-        }
+        """Notify hands answers to the adapters that answer (`ANSWERING`, and the
+        forum for each source of FORUM_SOURCES with a reply URL) and takes their
+        receipts, signed with this data folder's own secrets; what the
+        environment sets stays, and its maps are added to."""
+        answering = self._answering(env)
         if not answering:
             return
-        answer_secret, receipt_secret = answer_secrets(self.data_dir)
+        made_answers, made_receipts = answer_secrets(self.data_dir)
+        answer_secret = env.get("NOTIFY_CHANNEL_REPLY_SECRET") or made_answers
         if spec.name == "notify":
             urls = {
                 channel: f"http://127.0.0.1:{self.config.spec(name).port}"
@@ -204,19 +217,37 @@ class Stack:
                 for name, channels in answering.items()
                 for channel in channels
             }
-            env.setdefault("NOTIFY_CHANNEL_REPLY_URLS", json.dumps(urls))
-            env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", answer_secret)
-            env.setdefault(
-                "NOTIFY_RECEIPT_SECRETS",
-                json.dumps({f"reply:{channel}": receipt_secret for channel in urls}),
+            receipts = {f"reply:{channel}": made_receipts for channel in urls}
+            env["NOTIFY_CHANNEL_REPLY_URLS"] = _merged(
+                env, "NOTIFY_CHANNEL_REPLY_URLS", urls
             )
+            env["NOTIFY_RECEIPT_SECRETS"] = _merged(
+                env, "NOTIFY_RECEIPT_SECRETS", receipts
+            )
+            env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", answer_secret)
         elif spec.name in answering:
             notify = next((s for s in self.config.services if s.name == "notify"), None)
             prefix = spec.env_prefix
             env.setdefault(f"{prefix}ANSWER_SECRETS", answer_secret)
-            env.setdefault(f"{prefix}NOTIFY_RECEIPT_SECRET", receipt_secret)
+            env.setdefault(f"{prefix}NOTIFY_RECEIPT_SECRET", made_receipts)
             if notify is not None:
                 env.setdefault(f"{prefix}NOTIFY_URL", f"http://127.0.0.1:{notify.port}")
+
+    def _answering(self, env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+        running = {s.name for s in self.config.services}
+        answering: dict[str, tuple[str, ...]] = {
+            n: c for n, c in ANSWERING.items() if n in running
+        }
+        forums = tuple(
+            dict.fromkeys(
+                str(source["channel"])
+                for source in forum_sources(env)
+                if source.get("reply_url")
+            )
+        )
+        if forums and "forum" in running:
+            answering["forum"] = forums
+        return answering
 
     def start(self) -> None:
         """Create the local development credentials if needed, give the adapters
@@ -264,3 +295,27 @@ def answer_secrets(data_dir: Path) -> tuple[str, str]:
             json.dump(made, handle)
     kept = json.loads(path.read_text(encoding="utf-8"))
     return str(kept["answers"]), str(kept["receipts"])
+
+
+def forum_sources(env: Mapping[str, str]) -> list[dict[str, object]]:
+    """The forums the forum adapter polls (its FORUM_SOURCES), as far as the
+    launcher needs them; none when unset or unreadable (the adapter says why)."""
+    try:
+        sources = json.loads(env.get("FORUM_SOURCES") or "[]")
+    except ValueError:
+        return []
+    if not isinstance(sources, list):
+        return []
+    return [s for s in sources if isinstance(s, dict) and "channel" in s]
+
+
+def _merged(env: Mapping[str, str], name: str, made: Mapping[str, str]) -> str:
+    """The JSON map `name` of the environment with `made` under it: what the
+    environment gives wins."""
+    try:
+        given = json.loads(env.get(name) or "{}")
+    except ValueError:
+        given = None
+    if not isinstance(given, dict):
+        return env.get(name) or json.dumps(dict(made))
+    return json.dumps({**made, **given})
