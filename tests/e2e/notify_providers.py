@@ -1,7 +1,8 @@
 """The providers notify sends through, as real servers a test starts on 127.0.0.1:
-an SMS gateway, an OA system, WeChat's two APIs and a channel's reply adapter over
-HTTP (one port), and a mail server (aiosmtpd). Each keeps what it was handed, so a
-test sees every message that left the running suite.
+an SMS gateway, an OA system, WeChat's two APIs and a forum (its feed, which the
+forum adapter polls, and its replies, which the adapter posts) over HTTP (one port),
+and a mail server (aiosmtpd). Each keeps what it was handed, so a test sees every
+message that left the running suite.
 
 Like a real provider, each delivers a message once per reference (the SMS and OA
 idempotency key, WeChat's client_msg_id, government WeChat's same text to the same
@@ -23,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
 
-from minsheng_common.auth import webhooks
 from minsheng_common.devstack.broker import free_port
 
 SMS = "sms"
@@ -31,9 +31,9 @@ OA = "oa"
 EMAIL = "email"
 WECHAT_TEMPLATE = "wechat_template"
 GOV_WECHAT = "gov_wechat"
+FORUM_REPLY = "forum_reply"
 REPLY_PREFIX = "reply:"
 
-REPLY_SECRET = "e2e-reply-secret-of-the-forum-adapter"
 TEMPLATE_FIELD = "content"
 
 
@@ -61,6 +61,7 @@ class Providers:
         self._failing: dict[str, int] = {}
         self.refusals: list[tuple[str, str]] = []
         self.failures: list[tuple[str, str]] = []
+        self._posts: dict[str, list[dict[str, Any]]] = {}
         self._http: ThreadingHTTPServer | None = None
         self._smtp: Controller | None = None
 
@@ -75,6 +76,19 @@ class Providers:
         """Answer 503 to the next `times` messages to `recipient`."""
         with self._lock:
             self._failing[recipient] = self._failing.get(recipient, 0) + times
+
+    def post_on_forum(self, channel: str, post: dict[str, Any]) -> None:
+        """Put a post on `channel`'s forum feed, where the forum adapter reads it."""
+        with self._lock:
+            self._posts.setdefault(channel, []).append(post)
+
+    def feed(self, channel: str, after: str | None, limit: int) -> dict[str, Any]:
+        """A page of the forum's feed after the cursor (the number of posts read)."""
+        with self._lock:
+            posts = list(self._posts.get(channel, []))
+        start = int(after or 0)
+        page = posts[start : start + limit]
+        return {"posts": page, "next": str(start + len(page))}
 
     def delivered(self, provider: str | None = None) -> list[Delivered]:
         """What was delivered, in order, through `provider` or any."""
@@ -97,8 +111,9 @@ class Providers:
         return int(self._smtp.port)
 
     def env(self, *, reply_channel: str, receipt_secret: str) -> dict[str, str]:
-        """Notify's settings for these providers; `reply_channel`'s citizens are
-        answered through the reply adapter."""
+        """Notify's settings for these providers, and the forum adapter's source of
+        `reply_channel` (polled here, answered here by reply posts): the launcher
+        then wires notify's answers to that channel through the forum adapter."""
         return {
             "NOTIFY_SMS_GATEWAY_URL": f"{self.url}/sms",
             "NOTIFY_SMS_GATEWAY_KEY": "e2e-sms-gateway-key",
@@ -117,11 +132,18 @@ class Providers:
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
             "NOTIFY_SMTP_STARTTLS": "false",
             "NOTIFY_SMTP_FROM": "民生诉求 <noreply@minsheng.test>",
-            "NOTIFY_CHANNEL_REPLY_URLS": json.dumps(
-                {reply_channel: f"{self.url}/reply/{reply_channel}"}
-            ),
-            "NOTIFY_CHANNEL_REPLY_SECRET": REPLY_SECRET,
             "NOTIFY_RECEIPT_SECRETS": json.dumps({SMS: receipt_secret}),
+            "FORUM_SOURCES": json.dumps(
+                [
+                    {
+                        "name": "e2e-forum",
+                        "channel": reply_channel,
+                        "feed_url": f"{self.url}/forum/{reply_channel}/feed",
+                        "reply_url": f"{self.url}/forum/{reply_channel}/replies",
+                        "interval_seconds": 0.2,
+                    }
+                ]
+            ),
         }
 
     # --- running -----------------------------------------------------------------
@@ -181,7 +203,19 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the requests carry phone numbers."""
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path.startswith("/forum/") and path.endswith("/feed"):
+            query = parse_qs(parts.query)
+            self._answer(
+                HTTPStatus.OK,
+                self.owner.feed(
+                    path.split("/")[2],
+                    query.get("after", [None])[0],
+                    int(query.get("limit", ["50"])[0]),
+                ),
+            )
+            return
         if path in ("/cgi-bin/token", "/cgi-bin/gettoken"):
             self._answer(
                 HTTPStatus.OK,
@@ -196,8 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(raw or b"{}")
         if parts.path in ("/sms", "/oa"):
             self._gateway(parts.path.strip("/"), body)
-        elif parts.path.startswith("/reply/"):
-            self._reply(parts.path.removeprefix("/reply/"), body, raw)
+        elif parts.path.startswith("/forum/") and parts.path.endswith("/replies"):
+            self._forum_reply(body)
         elif parts.path.startswith("/cgi-bin/message/"):
             token = parse_qs(parts.query).get("access_token", [""])[0]
             if token != "e2e-token":
@@ -229,26 +263,21 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._answer(HTTPStatus.OK, {"message_id": kept.message_id})
 
-    def _reply(self, channel: str, body: dict[str, Any], raw: bytes) -> None:
-        # The adapter takes only what notify signed with the shared secret.
-        stamp = int(self.headers.get(webhooks.TIMESTAMP_HEADER) or 0)
-        expected = webhooks.sign(REPLY_SECRET, stamp, raw)
-        if self.headers.get(webhooks.SIGNATURE_HEADER) != expected:
-            self._answer(HTTPStatus.UNAUTHORIZED, {"code": "bad_signature"})
-            return
-        provider = f"{REPLY_PREFIX}{channel}"
+    def _forum_reply(self, body: dict[str, Any]) -> None:
+        # A forum takes one reply per Idempotency-Key (the notice id).
+        key = self.headers.get("Idempotency-Key") or str(body["reference"])
         kept = self.owner.deliver(
-            provider,
-            str(body["notice_id"]),
+            FORUM_REPLY,
+            key,
             Delivered(
-                provider=provider,
-                to=str(body["contact"]),
+                provider=FORUM_REPLY,
+                to=str(body["post_id"]),
                 text=str(body["text"]),
-                message_id=f"{channel}-{self.owner.next_id()}",
-                reference=str(body["notice_id"]),
+                message_id=f"reply-{self.owner.next_id()}",
+                reference=str(body["reference"]),
             ),
         )
-        self._answer(HTTPStatus.OK, {"message_id": kept.message_id})
+        self._answer(HTTPStatus.OK, {"reply_id": kept.message_id})
 
     def _wechat_template(self, body: dict[str, Any]) -> None:
         number = self.owner.next_id()

@@ -2,8 +2,9 @@
 28–31, 36, 39–40, 44): appeals filed at intake, orders dispatched, signed, merged and
 closed through dispatch, clocks urged by sla on the shared clock, and each message
 taken by a real provider on 127.0.0.1 (an SMS gateway, an OA system, WeChat's two
-APIs and a forum's reply adapter over HTTP, a mail server over SMTP), with the
-evidence of every attempt (Art. 36).
+APIs and a forum over HTTP, a mail server over SMTP), with the evidence of every
+attempt (Art. 36). The forum's citizen posts on a feed the forum adapter polls and
+is answered by a reply post the adapter makes, which it reports back to notify.
 
 The demo clock starts on Tuesday 2026-12-08 at 09:00 (Shanghai) and moves on:
 to the end of the consultation's handling time (urged at half and two thirds),
@@ -43,6 +44,7 @@ from minsheng_common.reference import load_reference
 from minsheng_common.timeutil import SHANGHAI
 from tests.e2e.notify_providers import (
     EMAIL,
+    FORUM_REPLY,
     GOV_WECHAT,
     OA,
     REPLY_PREFIX,
@@ -72,6 +74,7 @@ REJECTED = "13800001004"
 ASKING = "13800001005"
 OPENID = "oE2E-openid-0006"
 FORUM_ACCOUNT = "forum-user-0007"
+FORUM_POST = "e2e-post-0007"
 CONSULTING = "13800001008"
 ENDANGERED = "13800001009"
 
@@ -223,6 +226,37 @@ def arrived(
     return messages[0]
 
 
+def polled_from_forum(stack: Stack, post_id: str) -> dict[str, Any]:
+    """Intake's appeal of a forum post, once the forum adapter polled and
+    delivered it: its id, tracking code and decision."""
+
+    def delivered() -> dict[str, Any] | None:
+        items = get(stack, "forum", "/v1/items", key=key_of(stack, "operator"))
+        for item in items["items"]:
+            if item.get("message_id") == post_id and item["status"] == "delivered":
+                return dict(item)
+        return None
+
+    wait_until(delivered, WAIT)
+    item = delivered()
+    assert item is not None
+    appeal: dict[str, Any] = get(stack, "intake", f"/v1/appeals/{item['appeal_id']}")
+    return appeal
+
+
+def delivered_notice(stack: Stack, appeal_id: str) -> dict[str, Any]:
+    """The appeal's one notice, once its channel reported it delivered."""
+
+    def delivered() -> dict[str, Any] | None:
+        (notice,) = notices_of(stack, appeal_id=appeal_id)
+        return notice if notice.get("delivery_status") == "delivered" else None
+
+    wait_until(delivered, WAIT)
+    notice = delivered()
+    assert notice is not None
+    return notice
+
+
 def sent_notice(stack: Stack, notice_id: str) -> dict[str, Any]:
     """A notice once it is sent, with every attempt."""
 
@@ -283,9 +317,21 @@ def move_clock(stack: Stack, moment: datetime) -> None:
 def test_citizens_are_told_their_filing_on_the_channel_they_gave(
     stack: Stack, providers: Providers, journey: Journey
 ) -> None:
-    """The tracking code by SMS, email, WeChat template message and the forum's
-    own reply adapter; a refused SMS falls back to the citizen's second contact."""
+    """The tracking code by SMS, email, WeChat template message and a reply post on
+    the forum the citizen posted on; a refused SMS falls back to the citizen's
+    second contact."""
     providers.refuse(e164(REFUSED))
+    providers.post_on_forum(
+        REPLY_CHANNEL,
+        {
+            "id": FORUM_POST,
+            "title": "下水道堵塞",
+            "content": "马峦街道江岭社区江岭路20号门前下水道堵塞，污水外溢。",
+            "author": FORUM_ACCOUNT,
+            "category": "环境保护",
+            "posted_at": clock(stack).now().isoformat(),
+        },
+    )
     complaint = {
         "type": "complaint",
         "category_hint": "city-sanitation",
@@ -325,15 +371,7 @@ def test_citizens_are_told_their_filing_on_the_channel_they_gave(
             content="碧岭街道汤坑社区汤坑路6号门前井盖破损，行人容易绊倒。",
             contact={"kind": "wechat_openid", "value": OPENID},
         ),
-        "forum": submit(
-            stack,
-            REPLY_CHANNEL,
-            type="complaint",
-            category_hint="environment-water",
-            title="下水道堵塞",
-            content="马峦街道江岭社区江岭路20号门前下水道堵塞，污水外溢。",
-            contact={"kind": "forum_account", "value": FORUM_ACCOUNT},
-        ),
+        "forum": polled_from_forum(stack, FORUM_POST),
     }
     for name, appeal in appeals.items():
         assert appeal["decision"]["status"] == "filed", (name, appeal["decision"])
@@ -349,10 +387,7 @@ def test_citizens_are_told_their_filing_on_the_channel_they_gave(
         providers, OPENID, WECHAT_TEMPLATE, appeals["wechat"]["tracking_code"]
     )
     by_forum = arrived(
-        providers,
-        FORUM_ACCOUNT,
-        f"{REPLY_PREFIX}{REPLY_CHANNEL}",
-        appeals["forum"]["tracking_code"],
+        providers, FORUM_POST, FORUM_REPLY, appeals["forum"]["tracking_code"]
     )
     fallen_back = arrived(
         providers, FALLBACK_EMAIL, EMAIL, appeals["fallback"]["tracking_code"]
@@ -365,13 +400,18 @@ def test_citizens_are_told_their_filing_on_the_channel_they_gave(
         ("citizen", by_sms),
         ("merged", by_mail),
         ("wechat", by_wechat),
-        ("forum", by_forum),
         ("fallback", fallen_back),
     ]:
         (notice,) = notices_of(stack, appeal_id=appeals[name]["id"])
         assert notice["kind"] == "filed"
         assert notice["id"] == message.reference
         assert_evidence(notice["attempt_log"], message)
+    answered_on_forum = delivered_notice(stack, appeals["forum"]["id"])
+    assert answered_on_forum["id"] == by_forum.reference
+    (handover,) = answered_on_forum["attempt_log"]
+    assert handover["channel"] == f"{REPLY_PREFIX}{REPLY_CHANNEL}"
+    assert handover["provider_ref"] == by_forum.reference
+    assert handover["content_sha256"] == sha256(by_forum.text)
     (fallback,) = notices_of(stack, appeal_id=appeals["fallback"]["id"])
     assert [(a["outcome"], a["channel"]) for a in fallback["attempt_log"]] == [
         ("failed", "sms"),
