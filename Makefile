@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum \
-	services/hotline services/aivideo services/open311
+	services/hotline services/aivideo services/open311 services/mailbox services/wechat
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 SOURCES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services tests deploy conftest.py
 
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/mypy -p minsheng_common -p minsheng_intake -p minsheng_dispatch -p minsheng_sla \
 		-p minsheng_notify -p minsheng_analytics -p minsheng_forum -p minsheng_hotline \
-		-p minsheng_aivideo -p minsheng_open311
+		-p minsheng_aivideo -p minsheng_open311 -p minsheng_mailbox -p minsheng_wechat
 
 format: venv
 	$(BIN)/ruff format $(SOURCES)

@@ -8,6 +8,7 @@ the tests: its Dockerfile, its compose entries and its manifests must then exist
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
 import inspect
@@ -145,6 +146,13 @@ PLACEHOLDERS: dict[str, Callable[[], str]] = {
     "<secret>": lambda: secrets.token_urlsafe(48),
     "<api-key>": lambda: secrets.token_urlsafe(32),
     "<fernet-key>": lambda: Fernet.generate_key().decode(),
+    # The WeChat official account's: a token of at most 32 letters or digits, an
+    # EncodingAESKey of 43 Base64 characters, an AppID.
+    "<wechat-token>": lambda: secrets.token_hex(16),
+    "<encoding-aes-key>": lambda: (
+        base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    ),
+    "<app-id>": lambda: f"wx{secrets.token_hex(8)}",
 }
 
 

@@ -28,7 +28,7 @@ from tests.deploy.support import (
 # The oldest Kubernetes still in wide use and the newest the validator knows.
 VERSIONS = ("1.29.0", kubernetes_validate.utils.latest_version())
 NOT_APPLIED = {"kustomization.yaml", "secrets.example.yaml"}
-ADAPTERS = {"forum", "hotline", "aivideo", "open311"}
+ADAPTERS = {"forum", "hotline", "aivideo", "mailbox", "open311", "wechat"}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:

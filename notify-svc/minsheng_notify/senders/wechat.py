@@ -5,7 +5,8 @@ openid, and government WeChat (政务微信) text messages to leaders and units 
 Both APIs want an access token, fetched with the app's credentials and valid for
 about two hours; it is kept until five minutes before it expires, and fetched again
 at once when the API calls it invalid or expired (then the message is sent once
-more). Both de-duplicate for us: a template message carries the notice id as
+more; the cache is `minsheng_common.wechat_token`'s, which the WeChat adapter's
+courier shares). Both de-duplicate for us: a template message carries the notice id as
 `client_msg_id`, and government WeChat is asked to drop a repeat of the same text to
 the same person, so a retry after a lost answer sends nothing twice.
 
@@ -17,13 +18,12 @@ receipts name.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from minsheng_common import wechat_token
+from minsheng_common.wechat_token import STALE_TOKEN_CODES, AccessTokens
 from minsheng_notify.senders import http
 from minsheng_notify.senders.base import (
     GOV_WECHAT,
@@ -36,43 +36,9 @@ from minsheng_notify.senders.base import (
     SendResult,
 )
 
-TOKEN_MARGIN_SECONDS = 300.0
-DEFAULT_TOKEN_LIFETIME = 7200.0
-# The access token is invalid (40001, 40014) or expired (42001): fetch a new one.
-TOKEN_CODES = frozenset({40001, 40014, 42001})
 # Government WeChat drops a repeat of the same text to the same person within this
 # many seconds (its maximum is four hours).
 DUPLICATE_CHECK_SECONDS = 14_400
-
-TokenFetch = Callable[[httpx.AsyncClient], Awaitable[tuple[str, float]]]
-
-
-class AccessTokens:
-    """One access token at a time: fetched when first needed, again shortly before
-    it expires, and at once when it is forgotten. Real (monotonic) time, not the
-    service clock: the token expires on WeChat's clock."""
-
-    def __init__(
-        self, fetch: TokenFetch, *, now: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._fetch = fetch
-        self._now = now
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self, client: httpx.AsyncClient) -> str:
-        async with self._lock:
-            if self._token is None or self._now() >= self._expires:
-                token, lifetime = await self._fetch(client)
-                keep = max(lifetime - TOKEN_MARGIN_SECONDS, lifetime / 2)
-                self._token, self._expires = token, self._now() + keep
-            return self._token
-
-    def forget(self, token: str) -> None:
-        """Drop `token` (the API refused it); a newer one is kept."""
-        if self._token == token:
-            self._token = None
 
 
 class _WeChatSender:
@@ -107,7 +73,7 @@ class _WeChatSender:
         async with http.client(self.timeout) as client:
             body = await self._post(client, payload)
             code = _errcode(body)
-            if code in TOKEN_CODES:
+            if code in STALE_TOKEN_CODES:
                 body = await self._post(client, payload)
                 code = _errcode(body)
 
@@ -127,7 +93,7 @@ class _WeChatSender:
         )
         http.check_status(response, what=self.what)
         body = http.read_json(response, what=self.what)
-        if _errcode(body) in TOKEN_CODES:
+        if _errcode(body) in STALE_TOKEN_CODES:
             self.tokens.forget(token)
         return body
 
@@ -147,17 +113,13 @@ class _WeChatSender:
         )
         http.check_status(response, what=self.what)
         body = http.read_json(response, what=self.what)
-        code = _errcode(body)
-        token = body.get("access_token")
-        if code != 0 or not isinstance(token, str) or not token:
+        grant = wechat_token.read_grant(body)
+        if grant is None:
             raise SendFailed(
-                f"{self.what} gave no access token (errcode {code}); check the "
-                "app's credentials"
+                f"{self.what} gave no access token (errcode {_errcode(body)}); "
+                "check the app's credentials"
             )
-        lifetime = body.get("expires_in")
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
-            lifetime = DEFAULT_TOKEN_LIFETIME
-        return token, float(lifetime)
+        return grant
 
 
 class WeChatTemplateSender(_WeChatSender):

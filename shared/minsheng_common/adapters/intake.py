@@ -69,6 +69,9 @@ class Answer:
     appeal_id: str
     tracking_code: str
     decision: str
+    instant_answer: str | None = None
+    """The knowledge base's answer to a consultation answered at once (秒回, Art.
+    44), for a channel that can pass it on while the citizen waits."""
 
 
 class IntakeClient:
@@ -126,6 +129,7 @@ def _answer(response: httpx.Response) -> Answer:
             appeal_id=str(body["id"]),
             tracking_code=str(body["tracking_code"]),
             decision=str(body["decision"]["status"]),
+            instant_answer=_instant_answer(body),
         )
     except (ValueError, KeyError, TypeError) as error:
         # Intake has the appeal but its answer was unreadable: sending again returns
@@ -134,6 +138,13 @@ def _answer(response: httpx.Response) -> Answer:
 
     _check_fits(answer)
     return answer
+
+
+def _instant_answer(body: Any) -> str | None:
+    """The instant answer's text, when intake gave one."""
+    given = body.get("instant_answer") if isinstance(body, dict) else None
+    text = given.get("answer") if isinstance(given, dict) else None
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _check_fits(answer: Answer) -> None:

@@ -10,7 +10,7 @@ from minsheng_common.adapters.queue import QueueItem
 from minsheng_common.rules import AppealType
 
 ItemStatus = Literal["pending", "delivered", "refused"]
-ContactKind = Literal["phone", "email"]
+ContactKind = Literal["phone", "email", "wechat_openid"]
 DECISION = (
     "intake's decision: filed (立案), rejected (不予立案), pending_verification, "
     "pending_classification, or answered (a consultation answered at once)"

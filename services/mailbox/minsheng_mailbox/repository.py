@@ -1,0 +1,78 @@
+"""Queries on the mailbox adapter's store beyond the queue's own
+(`minsheng_common.adapters.queue`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng_mailbox.models import Attachment, Cursor, MailboxItem, MailMessage
+
+
+async def cursor_of(session: AsyncSession, folder: str) -> Cursor | None:
+    return await session.get(Cursor, folder)
+
+
+async def move_cursor(
+    session: AsyncSession,
+    folder: str,
+    *,
+    uidvalidity: int,
+    uid: int,
+    now: datetime,
+) -> None:
+    """Record that `uid` of `folder` (at `uidvalidity`) is taken; flushed with
+    what the message stored, in its transaction."""
+    cursor = await session.get(Cursor, folder)
+    if cursor is None:
+        cursor = Cursor(folder=folder, uidvalidity=uidvalidity, last_uid=uid)
+        session.add(cursor)
+    elif cursor.uidvalidity != uidvalidity:
+        cursor.uidvalidity, cursor.last_uid = uidvalidity, uid
+    else:
+        cursor.last_uid = max(cursor.last_uid, uid)
+    cursor.updated_at = now
+
+
+async def message_of(session: AsyncSession, key: str) -> MailMessage | None:
+    return await session.get(MailMessage, key)
+
+
+async def messages(
+    session: AsyncSession, *, outcome: str | None, limit: int, offset: int
+) -> tuple[list[MailMessage], int]:
+    """Messages in the order they were read, optionally of one outcome."""
+    query = select(MailMessage)
+    if outcome is not None:
+        query = query.where(MailMessage.outcome == outcome)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(MailMessage.read_at, MailMessage.uid).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def item_of_appeal(session: AsyncSession, appeal_id: str) -> MailboxItem | None:
+    """The item intake answered with `appeal_id`: the mail a reply answers."""
+    result = await session.scalars(
+        select(MailboxItem)
+        .where(MailboxItem.appeal_id == appeal_id)
+        .order_by(MailboxItem.created_at)
+        .limit(1)
+    )
+    return result.first()
+
+
+async def keep_attachment(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Keep an attachment's content unless the same content is kept already."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(Attachment).values(**values).on_conflict_do_nothing())
+
+
+async def attachment_named(session: AsyncSession, digest: str) -> Attachment | None:
+    return await session.get(Attachment, digest)

@@ -1,0 +1,32 @@
+"""The types routes receive by injection: a store session, the adapter's context,
+the center operator calling (who follows the appeals and messages), and whoever may
+open a picture."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from minsheng_common import web
+from minsheng_common.adapters.routes import Operator as Operator
+from minsheng_common.auth.api import require
+from minsheng_common.auth.principal import Principal
+from minsheng_common.auth.roles import Scope
+from minsheng_wechat.service import WechatContext
+
+
+def _context(request: Request) -> WechatContext:
+    context: WechatContext = request.app.state.context
+    return context
+
+
+Session = web.StoreSession
+Context = Annotated[WechatContext, Depends(_context)]
+PhotoReader = Annotated[
+    Principal,
+    Depends(
+        require(Scope.APPEALS_READ, Scope.APPEALS_READ_UNIT, Scope.CHANNEL_OPERATE)
+    ),
+]
+"""The center, and a unit's system or clerk reading an appeal's attachment."""
