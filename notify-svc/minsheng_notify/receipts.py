@@ -7,7 +7,8 @@ of the provider's secrets within the five-minute window (see
 `minsheng_common.auth.webhooks`). Applying receipts is idempotent: the first final
 status of a message (delivered or undelivered) stays, so a replayed or repeated
 receipt changes nothing. An undelivered message is logged for a person to look at;
-the citizen may still be called and the call recorded.
+the citizen may still be called and the call recorded. An answer a channel's own
+adapter could not deliver goes on to the next sender of the citizen's route.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from minsheng_common import redaction
 from minsheng_common.auth import webhooks
 from minsheng_common.timeutil import as_utc
-from minsheng_notify import repository
+from minsheng_notify import repository, sending
 from minsheng_notify.errors import InvalidReceipt, ReceiptsNotTaken
 from minsheng_notify.models import NoticeAttempt
 from minsheng_notify.schemas import DeliveryReceipt, ReceiptBatch, ReceiptsApplied
@@ -118,6 +119,10 @@ async def _apply(
         ):
             notice.delivery_status = receipt.status
             notice.receipt_at = at
+            if receipt.status == repository.UNDELIVERED:
+                await sending.fall_back_after_receipt(
+                    session, context, notice, provider=provider, at=at
+                )
         _log_receipt(attempt, provider, receipt.status, at)
     return changed
 

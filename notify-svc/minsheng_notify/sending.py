@@ -33,7 +33,13 @@ from minsheng_common.runtime import ServiceRuntime
 from minsheng_common.timeutil import format_local
 from minsheng_notify import delivery, rendering, repository
 from minsheng_notify.models import Notice, NoticeAttempt, Recipient
-from minsheng_notify.senders import SMS, OutgoingNotice, Route, SendResult
+from minsheng_notify.senders import (
+    REPLY_PREFIX,
+    SMS,
+    OutgoingNotice,
+    Route,
+    SendResult,
+)
 from minsheng_notify.service import NO_CONTACT, NotifyContext
 
 log = logging.getLogger(__name__)
@@ -446,6 +452,36 @@ def _fall_back(
         route[notice.route_step].sender.channel,
     )
     return Outcome.RETRYING
+
+
+async def fall_back_after_receipt(
+    session: AsyncSession,
+    context: NotifyContext,
+    notice: Notice,
+    *,
+    provider: str,
+    at: datetime,
+) -> bool:
+    """A citizen's answer a channel's own adapter took, then could not deliver (a
+    WeChat account outside its 48-hour reply window, a forum post gone), goes on
+    to the next sender of the route, as a refusal at handover would; True when it
+    will be sent again. Only the adapters' receipts move a notice back: a
+    gateway's undelivered receipt is the end of its message."""
+    if not provider.startswith(REPLY_PREFIX):
+        return False
+    if notice.status != repository.SENT or notice.channel != provider:
+        return False
+    recipient = (
+        await session.get(Recipient, notice.appeal_id) if notice.appeal_id else None
+    )
+    target = _target(notice, recipient)
+    route = context.senders.route(channel=target.channel, contact_kinds=target.kinds)
+    if notice.route_step + 1 >= len(route):
+        return False
+
+    notice.status = repository.PENDING
+    _fall_back(notice, route, code="undelivered", at=at)
+    return True
 
 
 async def _fail_unaddressed(

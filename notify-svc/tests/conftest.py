@@ -725,6 +725,7 @@ class RunningNotify:
         contact: str = PHONE,
         contact_kind: str = "phone",
         second: tuple[str, str] | None = None,
+        channel: str = "hotline-12345",
     ) -> None:
         now = datetime.now(UTC)
         kind, value = second or (None, None)
@@ -732,7 +733,7 @@ class RunningNotify:
             AppealFiled(
                 appeal_id=appeal_id,
                 tracking_code="MS20261204000777",
-                channel="hotline-12345",
+                channel=channel,
                 appeal_type="complaint",
                 title="噪音扰民",
                 content="夜间施工噪音",

@@ -5,6 +5,7 @@ stays."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -192,3 +193,47 @@ async def test_notify_undelivered_receipt_is_kept_masked_and_logged(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any(notice["id"] in r.getMessage() for r in warnings)
     assert "13800138000" not in caplog.text
+
+
+async def test_notify_an_answer_its_channel_could_not_deliver_goes_by_sms(
+    make_running_notify: Any, providers: Any
+) -> None:
+    """The WeChat adapter took the answer, then WeChat refused it (outside the
+    48-hour window): the undelivered receipt sends the citizen an SMS instead."""
+    notify = await make_running_notify(
+        sms_gateway_url=f"{providers.url}/sms",
+        sms_gateway_key="gw-key",
+        channel_reply_urls={"wechat": f"{providers.url}/reply/wechat"},
+        receipt_secrets={"reply:wechat": SECRET},
+    )
+    await notify.file_appeal("a-1", channel="wechat")
+    await notify.request_acceptance("a-1")
+    handed = await notify.wait_for("a-1", lambda n: n["status"] == "sent")
+
+    answer = await post(
+        notify,
+        receipt(handed["provider_ref"], "undelivered", detail="errcode 45015"),
+        provider="reply:wechat",
+    )
+    texted = await notify.wait_for(
+        "a-1", lambda n: n["status"] == "sent" and n["channel"] == "sms"
+    )
+
+    assert handed["channel"] == "reply:wechat"
+    assert answer.json() == {"applied": 1, "unchanged": 0, "unknown": 0}
+    assert [(a["channel"], a["delivery_status"]) for a in texted["attempt_log"]] == [
+        ("reply:wechat", "undelivered"),
+        ("sms", "accepted"),
+    ]
+    assert texted["delivery_status"] == "accepted"
+
+
+async def test_notify_an_undelivered_sms_is_not_sent_again(notify: Any) -> None:
+    sent = await notify.notice("a-1")
+
+    await post(notify, receipt(sent["provider_ref"], "undelivered"))
+    await asyncio.sleep(0.2)
+
+    after = await notify.notice("a-1")
+    assert (after["status"], after["delivery_status"]) == ("sent", "undelivered")
+    assert [a["channel"] for a in after["attempt_log"]] == ["sms"]
