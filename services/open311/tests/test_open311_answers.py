@@ -260,3 +260,28 @@ async def test_open311_an_unreadable_answer_names_its_field(
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "invalid_input"
     assert refused.json()["error"]["field"] == "text"
+
+
+async def test_open311_settled_answers_are_forgotten_after_their_retention(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    file: File,
+    intake: Any,
+    notify: NotifyReceipts,
+    keys: dict[str, str],
+) -> None:
+    _, appeal = await filed(file, intake)
+    await client.post(PATH, **signed(answer(appeal)))
+    await wait_for(lambda: len(notify.receipts) == 1)
+    desk = app.state.answers
+    runtime = app.state.runtime
+
+    kept = await desk.forget_old(runtime, days=1, reported=True)
+    forgotten = await desk.forget_old(runtime, days=0, reported=True)
+
+    assert (kept, forgotten) == (0, 1)
+    assert await _wait_stats(client, keys["operator"], delivered=0) == {
+        "pending": 0,
+        "delivered": 0,
+        "undelivered": 0,
+    }

@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
@@ -41,6 +42,7 @@ BATCH = 50
 CARRY_TIMEOUT_SECONDS = 60.0
 """The longest one courier may take over one answer, whatever its own timeouts."""
 ERROR_CHARS = 500
+FORGET_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -88,8 +90,16 @@ class AnswerDesk:
             timeout=settings.notify_timeout_seconds,
             trust_env=False,
         ) as notify:
+            forgotten_at = -FORGET_EVERY_SECONDS
             while True:
                 self.wake.clear()
+                if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
+                    await self.forget_old(
+                        runtime,
+                        days=settings.answer_retention_days,
+                        reported=bool(secret),
+                    )
+                    forgotten_at = time.monotonic()
                 worked = await self.carry_ready(
                     runtime, backoff=backoff, max_attempts=settings.answer_max_attempts
                 )
@@ -102,6 +112,21 @@ class AnswerDesk:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(settings.delivery_poll_seconds):
                         await self.wake.wait()
+
+    async def forget_old(
+        self, runtime: ServiceRuntime, *, days: int, reported: bool
+    ) -> int:
+        """Forget the answers settled more than `days` ago (only those notify has
+        heard of, when it is told); the number forgotten."""
+        before = runtime.clock.now() - timedelta(days=days)
+        async with runtime.sessions() as session:
+            forgotten = await answer_store.forget_settled(
+                session, self.model, before=before, reported=reported
+            )
+            await session.commit()
+        if forgotten:
+            log.info("%s forgot %d settled answers", runtime.name, forgotten)
+        return forgotten
 
     async def carry_ready(
         self, runtime: ServiceRuntime, *, backoff: Backoff, max_attempts: int

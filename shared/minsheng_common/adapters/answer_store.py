@@ -4,7 +4,9 @@ heard what became of them.
 A row is stored when notify hands the answer over (its notice id is the key, so
 a resend stores nothing new), is carried while `pending`, ends `delivered` or
 `undelivered`, and is `reported` once notify took the receipt. The citizen's
-contact is kept only while the answer is pending: settling it blanks the contact.
+contact is kept only while the answer is pending: settling it blanks the contact;
+the row itself is forgotten after the adapter's answer retention (notify keeps the
+evidence).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import Index, Integer, String, Text, select, update
+from sqlalchemy import Index, Integer, String, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -143,6 +145,20 @@ async def change(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def forget_settled(
+    session: AsyncSession, model: type[Record], *, before: datetime, reported: bool
+) -> int:
+    """Forget answers settled before `before` (and, with `reported`, told to
+    notify, which keeps the evidence); the number forgotten."""
+    condition = model.status.in_(SETTLED) & (model.settled_at < before)
+    if reported:
+        condition = condition & model.reported_at.is_not(None)
+    result = await session.execute(
+        delete(model).where(condition).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def count_by_status(session: AsyncSession, model: type[Record]) -> dict[str, int]:

@@ -54,6 +54,12 @@ class AdapterSettings(ServiceSettings):
     answer_retry_cap_seconds: float = Field(
         default=300.0, gt=0, description="the longest wait between two tries"
     )
+    answer_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="how long a settled answer is kept here once notify has its "
+        "receipt (notify keeps the evidence)",
+    )
 
     def setting_name(self, field: str) -> str:
         """The environment variable that sets `field`, for messages to operators."""
