@@ -141,6 +141,8 @@ def image_environment(path: Path) -> dict[str, str]:
 
 # --- the environment file and interpolation ----------------------------------------
 
+ANSWER_SECRET = secrets.token_urlsafe(48)
+ANSWER_RECEIPT_SECRET = secrets.token_urlsafe(48)
 PLACEHOLDERS: dict[str, Callable[[], str]] = {
     "<password>": lambda: secrets.token_hex(24),
     "<secret>": lambda: secrets.token_urlsafe(48),
@@ -153,6 +155,10 @@ PLACEHOLDERS: dict[str, Callable[[], str]] = {
         base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     ),
     "<app-id>": lambda: f"wx{secrets.token_hex(8)}",
+    # One secret shared by notify and the adapters: the same value wherever it
+    # appears in one environment.
+    "<answer-secret>": lambda: ANSWER_SECRET,
+    "<answer-receipt-secret>": lambda: ANSWER_RECEIPT_SECRET,
 }
 
 
