@@ -3,10 +3,10 @@ came through its channel, and `GET /v1/answers/stats` counts them.
 
 The answer is taken only with a valid HMAC of its timestamp and body, made with
 one of the adapter's answer secrets (notify's NOTIFY_CHANNEL_REPLY_SECRET) within
-the five-minute window and never seen before: an unsigned answer would let anyone
-message citizens in the district's name. It is stored before the adapter answers
-202, so it is never lost; the same notice handed over again answers 200 with the
-same message id and stores nothing.
+the five-minute window: an unsigned answer would let anyone message citizens in
+the district's name. It is stored before the adapter answers 202, so it is never
+lost; the same notice handed over again (with the same signature or another)
+answers 200 with the same message id and stores nothing.
 """
 
 from __future__ import annotations
@@ -104,10 +104,10 @@ def answers_router(*, tag: str) -> APIRouter:
         """Take an answer for a citizen of `channel` (Art. 36: the answer goes back
         the way the appeal came): {notice_id, appeal_id, kind, contact_kind,
         contact, text}, signed like Minsheng's webhooks with an answer secret.
-        202 when stored to be carried, 200 when the notice was taken before; 401
-        for a missing, wrong or stale signature, 409 for a replayed one, 404 for
-        a channel this adapter does not answer, 422 for a body that cannot be
-        read, 503 when no answer secret is configured."""
+        202 when stored to be carried, 200 when the notice was taken before
+        (whatever its signature); 401 for a missing, wrong or stale signature,
+        404 for a channel this adapter does not answer, 422 for a body that
+        cannot be read, 503 when no answer secret is configured."""
         desk: AnswerDesk = request.app.state.answers
         secrets = desk.secrets
         if not secrets:
@@ -130,16 +130,17 @@ def answers_router(*, tag: str) -> APIRouter:
                 f"this adapter does not answer on channel {channel}", field="channel"
             )
         answer = _parse(body)
-        await receipts.record(
-            session, desk.receipt, key, received_at=now, what="an answer from notify"
-        )
 
+        # A notice taken before is answered alike, even by the very same signed
+        # request (notify retrying within a second): it changes nothing.
         known = await answer_store.find(session, desk.model, answer.notice_id)
         if known is not None:
-            await session.commit()
             response.status_code = 200
             return AnswerTaken(message_id=known.notice_id, status=_status(known.status))
 
+        await receipts.record(
+            session, desk.receipt, key, received_at=now, what="an answer from notify"
+        )
         session.add(desk.new_record(channel, answer.model_dump(), received_at=now))
         await session.commit()
         desk.wake.set()
