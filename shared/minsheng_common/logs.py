@@ -2,9 +2,10 @@
 
 A filter masks personal data (phone and ID numbers, emails) with the same rules as
 intake's texts, as a last line of defence: code must never log a citizen's contact in
-the first place. It drops the values of secret query parameters from any URL logged
-(the access log writes every request's path and query), and it escapes line breaks,
-so a value from a request cannot forge a log line of its own.
+the first place. It drops the values of secret query parameters, and of those that
+name a citizen, from any URL logged (the access log writes every request's path and
+query), and it escapes line breaks, so a value from a request cannot forge a log
+line of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ _BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r"})
 SECRET_QUERY_PARAMETERS = frozenset({"last4"})
 """Query parameters whose values are never logged: `last4` with a tracking code
 opens an appeal's status to anyone who reads them (the citizen's status read)."""
+PERSONAL_QUERY_PARAMETERS = frozenset({"openid", "unionid", "touser", "fromusername"})
+"""Query parameters whose values name a citizen and are never logged: a WeChat
+user's openid (WeChat's push carries `openid=` in its query), unionid, or the
+addressee or sender of a message."""
+_NEVER_LOGGED = SECRET_QUERY_PARAMETERS | PERSONAL_QUERY_PARAMETERS
 _DROPPED = "***"
 _QUERY_PARAMETER = re.compile(r"(?<=[?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
 
@@ -33,12 +39,13 @@ def _redact(text: str) -> str:
 
 
 def _drop_secret_parameters(text: str) -> str:
-    """`text` with the value of every secret query parameter masked, the name
-    matched as the server decodes it (`last%34` is `last4` too)."""
+    """`text` with the value of every secret or personal query parameter masked,
+    the name matched as the server decodes it, in any case (`last%34` is `last4`
+    too, `OpenID` is `openid`)."""
 
     def mask(match: re.Match[str]) -> str:
         name = match.group(1)
-        if unquote_plus(name).strip().lower() not in SECRET_QUERY_PARAMETERS:
+        if unquote_plus(name).strip().lower() not in _NEVER_LOGGED:
             return match.group()
         return f"{name}={_DROPPED}"
 

@@ -17,6 +17,14 @@ CONTACT_KIND: Final = "wechat_openid"
 HEADLINE_CHARS = 30
 FOLLOW_UPS: Final[frozenset[Kind]] = frozenset({"image", "location"})
 """The kinds that may join a citizen's pending appeal instead of opening one."""
+PICTURE_ATTACHED: Final = "市民通过微信公众号发来一张图片，未附文字说明，图片见附件。"
+PICTURE_NOT_RETRIEVED: Final = (
+    "市民通过微信公众号发来一张图片，未附文字说明。图片未能取回，"
+    "本诉求没有附件；如需图片，请与市民联系。"
+)
+PICTURE_NOT_RETRIEVED_NOTE: Final = "（市民随后还发来图片，但图片未能取回，未作附件。）"
+"""Added once to the content of an appeal a picture that could not be kept
+joined, however many such pictures there were."""
 
 
 def citizen(openid: str) -> str:
@@ -70,7 +78,11 @@ def canonical_appeal(
 ) -> CanonicalAppeal:
     """The message as an appeal: a text or recognised voice is the content; a
     picture or a location alone says so, with the picture attached or the place
-    given. Intake reads the type, category and place."""
+    given. A picture that could not be kept (no `photo_url`) is said to be missing
+    rather than linked: WeChat's `PicUrl` is not attached, as intake takes only
+    files of known endings, and not written into the content either, as it is a
+    link to the citizen's picture that anyone holding it can open. Intake reads
+    the type, category and place."""
     label = readable(message.label) or None
     coordinates = None
     if kind == "text":
@@ -81,7 +93,7 @@ def canonical_appeal(
         content = f"{spoken}\n（语音留言，由微信识别为文字）"
         title = headline(spoken)
     elif kind == "image":
-        content = "市民通过微信公众号发来一张图片，未附文字说明，图片见附件。"
+        content = PICTURE_ATTACHED if photo_url else PICTURE_NOT_RETRIEVED
         title = "微信图片反映"
     else:
         coordinates = Coordinates(
@@ -106,6 +118,14 @@ def canonical_appeal(
         received_at=sent_at(message).astimezone(SHANGHAI),
         attachments=[photo_url] if photo_url else [],
     )
+
+
+def note_picture_not_retrieved(content: str) -> str:
+    """An appeal's content with the note that a picture joining it could not be
+    retrieved, added once."""
+    if PICTURE_NOT_RETRIEVED_NOTE in content:
+        return content
+    return f"{content}\n{PICTURE_NOT_RETRIEVED_NOTE}"
 
 
 def headline(text: str) -> str:

@@ -9,9 +9,11 @@ from the environment is used, no more than WECHAT_PHOTO_MAX_BYTES are read, and
 what comes back must be a JPEG, PNG, GIF or WebP picture by its first bytes.
 
 Unlike a camera's snapshot, a citizen's picture never refuses the push: when it
-cannot be had in time (the host slow or down, not a picture), WeChat's own
-`PicUrl` is attached instead if its host is allowed, and nothing otherwise; the
-citizen's message is taken either way.
+cannot be had in time (the host slow, down or not allowed, the answer not a
+picture or too large), nothing is attached and the appeal says the picture could
+not be retrieved. WeChat's own `PicUrl` is never attached: intake takes only
+files of known endings, and WeChat's links have none. The citizen's message is
+taken either way.
 """
 
 from __future__ import annotations

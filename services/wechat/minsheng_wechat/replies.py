@@ -23,6 +23,11 @@ ATTACHED: Final = {
     "image": "已收到您补充的图片，将与您刚才反映的问题一并处理。",
     "location": "已收到您补充的位置，将与您刚才反映的问题一并处理。",
 }
+PICTURE_NOT_RETRIEVED: Final = "您发来的图片未能收到，如需补充图片，请重新发送。"
+PICTURE_NOT_RETRIEVED_ATTACHED: Final = (
+    "已收到您补充的图片消息，但图片未能收到，您刚才反映的问题照常处理；"
+    "如需补充图片，请重新发送。"
+)
 NOTHING_TO_FILE: Final = {
     "text": "请用文字描述您要反映的问题，我们会尽快受理。",
     "voice": "未能识别您的语音，请改用文字描述您要反映的问题。",

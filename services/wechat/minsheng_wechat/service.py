@@ -29,13 +29,15 @@ citizen's latest appeal opened by a text or voice less than
 WECHAT_FOLLOW_UP_SECONDS before (five minutes by default) while intake has
 certainly not received that appeal: still pending, and no try of it may have
 reached intake (only refused connections so far, see `delivery`). The picture is
-attached, the location becomes the appeal's coordinates and address. Otherwise it
-opens an appeal of its own, which says it came without words: an appeal intake
-has may not change, and intake has no way to add to one. So when intake answers at
-once, as it does when it is up, each picture or location is its own appeal; when
-intake is down they gather on the text that is waiting. Joining waits at most a
-second for the delivery loop to finish sending; if the loop is still sending, the
-message opens its own appeal rather than wait past WeChat's limit.
+attached (one that could not be fetched and kept is only noted in the content:
+WeChat's link is never attached, see `mapping`), the location becomes the
+appeal's coordinates and address. Otherwise it opens an appeal of its own, which
+says it came without words: an appeal intake has may not change, and intake has
+no way to add to one. So when intake answers at once, as it does when it is up,
+each picture or location is its own appeal; when intake is down they gather on
+the text that is waiting. Joining waits at most a second for the delivery loop
+to finish sending; if the loop is still sending, the message opens its own
+appeal rather than wait past WeChat's limit.
 
 **Events.** `subscribe` is answered with WECHAT_WELCOME_TEXT; every other event
 (unsubscribe, menu clicks, location reports) with "success", WeChat's "nothing to
@@ -307,7 +309,7 @@ async def _record(
             citizen,
         )
     else:
-        photo_url = _photo_url(context, message, picture)
+        photo_url = _photo_url(context, picture)
         joined = (
             await _join(session, context, message, kind, photo_url, citizen, now)
             if may_join
@@ -341,9 +343,10 @@ async def _join(
     citizen: str,
     now: datetime,
 ) -> WechatAppeal | None:
-    """Attach a picture or location to the citizen's appeal it may join; that
-    appeal, or None when there is none (or a picture came without a URL to
-    attach, or the appeal has all the attachments intake takes)."""
+    """Attach a picture or location to the citizen's appeal it may join (a
+    picture that could not be kept becomes a note in its content); that appeal,
+    or None when there is none (or the appeal has all the attachments intake
+    takes)."""
     target = await repository.joinable_appeal(
         session, citizen, since=now - context.follow_up_window
     )
@@ -352,9 +355,11 @@ async def _join(
 
     # A new dict: the JSON column notices an assignment, not a change inside.
     payload: dict[str, Any] = dict(target.payload)
-    if kind == "image":
+    if kind == "image" and photo_url is None:
+        payload["content"] = mapping.note_picture_not_retrieved(payload["content"])
+    elif kind == "image":
         attachments = list(payload.get("attachments") or [])
-        if photo_url is None or len(attachments) >= MAX_ATTACHMENTS:
+        if len(attachments) >= MAX_ATTACHMENTS:
             return None
         payload["attachments"] = [*attachments, photo_url]
     else:
@@ -401,16 +406,11 @@ async def _open_appeal(
     )
 
 
-def _photo_url(
-    context: WechatContext, message: InboundMessage, picture: Picture | None
-) -> str | None:
-    """The picture as attached: the copy kept here, else WeChat's own link when
-    its host is one pictures are taken from."""
-    if picture is not None:
-        return context.photo_url(picture.name)
-    if message.pic_url and context.fetcher.allowed(message.pic_url):
-        return message.pic_url
-    return None
+def _photo_url(context: WechatContext, picture: Picture | None) -> str | None:
+    """The picture as attached: the copy kept here, or None. WeChat's own link is
+    never attached: intake refuses a link without a file ending (as WeChat's are),
+    and refused, the whole appeal would be lost."""
+    return context.photo_url(picture.name) if picture is not None else None
 
 
 def _photo_values(picture: Picture, now: datetime) -> dict[str, Any]:
@@ -448,12 +448,16 @@ async def _reply_text(context: WechatContext, row: WechatMessage) -> str | None:
         return context.welcome_text if row.event == "subscribe" else None
     if row.outcome == "ignored":
         return replies.nothing_to_file(row.msg_type)
+    picture_lost = row.msg_type == "image" and row.photo is None
     if row.outcome == "attached":
+        if picture_lost:
+            return replies.PICTURE_NOT_RETRIEVED_ATTACHED
         return replies.ATTACHED.get(row.msg_type, replies.RECEIVED)
 
     async with context.sessions() as session:
         item = await repository.appeal_of(session, row.appeal_item_id or "")
-    return replies.for_appeal(item) if item is not None else replies.RECEIVED
+    text = replies.for_appeal(item) if item is not None else replies.RECEIVED
+    return f"{text}\n{replies.PICTURE_NOT_RETRIEVED}" if picture_lost else text
 
 
 def _reply(

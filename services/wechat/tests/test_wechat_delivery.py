@@ -15,11 +15,19 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from minsheng_common.devstack.broker import free_port
 from minsheng_common.devstack.loopback import LoopbackServer
+from minsheng_wechat import replies
 from minsheng_wechat.app import create_app
-from tests.adapter_support import LoopbackIntake
+from tests.adapter_support import LoopbackIntake, role_keys
 
-from .conftest import PUBLIC_URL, Adapter, WeChat, png, wechat_settings
+from .conftest import (
+    PUBLIC_URL,
+    Adapter,
+    WeChat,
+    png,
+    wechat_settings,
+)
 
 RECEIVED = "您的消息已收到"
 
@@ -110,6 +118,85 @@ async def test_wechat_a_picture_after_a_delivered_text_is_its_own_appeal(
     assert appeals[f"wx-{text['MsgId']}"].attachments == []
     messages = await adapter.messages()
     assert messages[f"msg:{photo['MsgId']}"]["outcome"] == "opened"
+
+
+async def test_wechat_pictures_that_cannot_be_fetched_join_a_waiting_text_as_a_note(
+    tmp_path: Path,
+    adapter: Adapter,
+    intake: LoopbackIntake,
+    wechat: WeChat,
+    poll: Any,
+) -> None:
+    key = adapter.settings.intake_key() or ""
+    hosts = f"127.0.0.1:{wechat.pictures.server.port}"
+    # Intake unreachable first (nothing listens there), then the same store with
+    # intake back, as a restarted adapter.
+    down = wechat_settings(
+        tmp_path,
+        intake,
+        key,
+        photo_hosts=hosts,
+        intake_url=f"http://127.0.0.1:{free_port()}",
+    )
+    up = wechat_settings(tmp_path, intake, key, photo_hosts=hosts)
+    operator = role_keys(up.credentials_path(), channel="wechat")["operator"]
+    sun = wechat.openid()
+    text = wechat.text(sun, "坪山街道龙田社区的路灯不亮，已经三天了。")
+    # On the picture host but gone, shaped like WeChat's links (no file ending);
+    # and on a host pictures are not taken from.
+    gone = wechat.image(sun, wechat.pictures.url(f"mmbiz_jpg-{wechat.msg_id()}"))
+    elsewhere = wechat.image(sun, f"http://127.0.0.1:{free_port()}/mmbiz/b.jpg")
+
+    first = LoopbackServer(lambda: create_app(down), lifespan="on")
+    await first.start()
+    try:
+        async with httpx.AsyncClient(base_url=first.url, timeout=10) as http:
+            platform = WeChat(http, wechat.pictures)
+            answers = [
+                (await platform.push(m)).content for m in (text, gone, elsewhere)
+            ]
+    finally:
+        await first.stop()
+
+    restarted = LoopbackServer(lambda: create_app(up), lifespan="on")
+    await restarted.start()
+    try:
+
+        async def delivered() -> bool:
+            refs = {a.channel_ref for a in await intake.appeals("wechat")}
+            return f"wx-{text['MsgId']}" in refs
+
+        await poll(delivered, within=10)
+        async with httpx.AsyncClient(
+            base_url=restarted.url, headers={"X-API-Key": operator}
+        ) as http:
+            [item] = (await http.get("/v1/items")).json()["items"]
+            messages = (await http.get("/v1/messages")).json()["items"]
+    finally:
+        await restarted.stop()
+
+    assert answers[0].startswith(RECEIVED)
+    assert answers[1:] == [replies.PICTURE_NOT_RETRIEVED_ATTACHED] * 2
+    [appeal] = [
+        a
+        for a in await intake.appeals("wechat")
+        if a.channel_ref in {f"wx-{m['MsgId']}" for m in (text, gone, elsewhere)}
+    ]
+    assert appeal.channel_ref == f"wx-{text['MsgId']}"
+    assert appeal.attachments == []
+    assert appeal.content.startswith(str(text["Content"]))
+    assert appeal.content.count("图片未能取回") == 1
+    assert "http" not in appeal.content
+    assert (item["status"], item["appeal_id"], item["follow_ups"]) == (
+        "delivered",
+        appeal.id,
+        2,
+    )
+    assert [(m["outcome"], m["photo_url"]) for m in messages] == [
+        ("opened", None),
+        ("attached", None),
+        ("attached", None),
+    ]
 
 
 async def test_wechat_a_slow_intake_gets_the_reply_sent_within_the_budget(

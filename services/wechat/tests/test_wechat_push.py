@@ -5,6 +5,8 @@ retries answered once, replays, and pushes that are refused."""
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 from typing import Any
 
@@ -14,7 +16,9 @@ import pytest
 from minsheng_common import pii
 from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
+from minsheng_common.logs import RedactingFilter
 from minsheng_intake.models import Appeal
+from minsheng_wechat import replies
 from tests.adapter_support import LoopbackIntake
 
 from .conftest import (
@@ -209,6 +213,13 @@ async def test_wechat_unsigned_wrongly_signed_or_stale_pushes_are_refused(
         # And so is an external entity.
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
         b"<xml><Content>&e;</Content></xml>",
+        # Encodings the parser does not read, and a body not in its declared one.
+        '<?xml version="1.0" encoding="Big5"?><xml><Content>燈</Content></xml>'.encode(
+            "big5"
+        ),
+        b'<?xml version="1.0" encoding="x-no-such"?><xml><Content>a</Content></xml>',
+        b'<?xml version="1.0" encoding="rot13"?><xml><Content>a</Content></xml>',
+        b'<?xml version="1.0" encoding="GBK"?><xml><Content>\xff\xff</Content></xml>',
     ],
 )
 async def test_wechat_a_body_that_is_not_wechats_xml_answers_400(
@@ -218,7 +229,24 @@ async def test_wechat_a_body_that_is_not_wechats_xml_answers_400(
 
     assert pushed.response.status_code == 400
     assert pushed.response.json()["error"]["code"] == "invalid_xml"
+    assert pushed.response.json()["error"]["message"]
     assert "root:" not in pushed.response.text
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "gb2312", "GB18030"])
+async def test_wechat_a_body_declared_and_encoded_in_gbk_is_read(
+    wechat: WeChat, intake: LoopbackIntake, encoding: str
+) -> None:
+    message = wechat.text(wechat.openid(), STREETLIGHT)
+    declared = f'<?xml version="1.0" encoding="{encoding}"?>\n'.encode("ascii")
+    body = declared + wx_xml(message).decode("utf-8").encode(encoding)
+
+    pushed = await wechat.send(body, wechat.signed_query())
+
+    assert pushed.response.status_code == 200, pushed.response.text
+    appeal = await appeal_of(intake, str(message["MsgId"]))
+    assert appeal.content == STREETLIGHT
+    assert appeal.tracking_code in pushed.content
 
 
 @pytest.mark.parametrize(
@@ -256,6 +284,31 @@ async def test_wechat_an_openid_in_the_query_must_be_the_sender(wechat: WeChat) 
     assert pushed.response.json()["error"]["field"] == "openid"
 
 
+async def test_wechat_the_access_log_of_a_push_holds_no_openid(wechat: WeChat) -> None:
+    # uvicorn's access log as a service writes it: through the redacting filter
+    # that configure_logging puts on every handler.
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.addFilter(RedactingFilter())
+    access = logging.getLogger("uvicorn.access")
+    level, handlers = access.level, access.handlers[:]
+    access.setLevel(logging.INFO)
+    access.handlers[:] = [handler]
+    openid = wechat.openid()
+    try:
+        pushed = await wechat.push(
+            wechat.message(openid, "event", Event="CLICK", EventKey="menu_1")
+        )
+    finally:
+        access.setLevel(level)
+        access.handlers[:] = handlers
+
+    assert pushed.response.status_code == 200
+    [line] = [row for row in lines.getvalue().splitlines() if "/v1/push?" in row]
+    assert openid not in line
+    assert "openid=***" in line
+
+
 # --- each message type ---------------------------------------------------------
 
 
@@ -279,17 +332,31 @@ async def test_wechat_an_image_is_kept_attached_and_served(
     assert stranger.status_code == 401
 
 
-async def test_wechat_an_image_that_cannot_be_fetched_attaches_wechats_link(
-    wechat: WeChat, intake: LoopbackIntake
+@pytest.mark.parametrize("answer", ["not found", "not a picture"])
+async def test_wechat_an_image_that_cannot_be_fetched_is_filed_without_it(
+    wechat: WeChat, adapter: Adapter, intake: LoopbackIntake, answer: str
 ) -> None:
-    link = wechat.pictures.url("gone.png")
+    # Shaped like WeChat's links (mmbiz.qpic.cn/mmbiz_jpg/<id>/0): no file ending.
+    name = f"mmbiz_jpg-{wechat.msg_id()}"
+    if answer == "not a picture":
+        wechat.pictures.serve(name, b"<html><body>404</body></html>")
+    link = wechat.pictures.url(name)
     message = wechat.image(wechat.openid(), link)
 
     pushed = await wechat.push(message)
 
     appeal = await appeal_of(intake, str(message["MsgId"]))
-    assert appeal.attachments == [link]
     assert appeal.tracking_code in pushed.content
+    assert replies.PICTURE_NOT_RETRIEVED in pushed.content
+    assert appeal.attachments == []
+    assert "图片未能取回" in appeal.content
+    assert "图片见附件" not in appeal.content
+    assert link not in appeal.content
+    assert "http" not in appeal.content
+    [item] = [i for i in await adapter.items() if i["appeal_id"] == appeal.id]
+    assert item["status"] == "delivered"
+    row = (await adapter.messages())[f"msg:{message['MsgId']}"]
+    assert (row["outcome"], row["photo_url"]) == ("opened", None)
 
 
 async def test_wechat_a_location_alone_puts_its_coordinates_on_an_appeal(
