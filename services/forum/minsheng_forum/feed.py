@@ -22,7 +22,9 @@ is ours; a forum, or a small bridge in front of it, serves it:
 - `next` is the cursor after the last post of the page: the adapter stores it and
   asks with it next time. It may be the same cursor when nothing is new; `null`
   means "ask again with the same cursor". A full page is followed at once by the
-  next; otherwise the adapter waits the source's interval.
+  next, unless it brought no post not taken before or its `next` is a cursor
+  already asked in that round (a feed whose cursor cycles); otherwise the adapter
+  waits the source's interval.
 - A post's `id` (letters, digits and `._:-`, a number is taken too) is the
   idempotency key: a post the feed gives again is not taken twice.
 - `posted_at` has an offset. `author` is the forum account answers go to;
@@ -32,6 +34,11 @@ is ours; a forum, or a small bridge in front of it, serves it:
 Anything else (no answer within the source's `timeout_seconds`, a status other
 than 200, a body that is not such a page, one larger than FORUM_FEED_MAX_BYTES)
 fails the poll: nothing of the page is stored and the cursor does not move.
+
+Each post is read on its own: one that cannot be read (a field missing or wrong,
+`posted_at` without its offset, not an object at all) is skipped, logged with its
+id when it has a readable one and the field at fault, and counted on the source;
+the cursor moves past it with the rest of the page, so it holds up no later post.
 
 A post becomes a canonical appeal like a pushed one: the category label and the
 type read from the title as `minsheng_forum.mapping` does. The sample's masked
@@ -55,17 +62,43 @@ from minsheng_common.text import strip_invisible
 from minsheng_common.timeutil import SHANGHAI, as_utc
 from minsheng_forum import mapping, sample
 from minsheng_forum.errors import FeedGarbled, FeedUnavailable
-from minsheng_forum.schemas import CanonicalAppeal, FeedPage, FeedPost, ForumContact
+from minsheng_forum.schemas import (
+    CanonicalAppeal,
+    FeedEnvelope,
+    FeedPost,
+    ForumContact,
+)
 from minsheng_forum.settings import FeedSource
 
 KEY_HEADER = api_key_header.model.name
 TITLE_CHARS = 50
 """A post without a title is named by the start of its content, this long."""
 ERROR_PLACES = 3
-"""How many faults of a garbled page an error names."""
+"""How many faults of a garbled page or post an error names."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+
+
+@dataclass(frozen=True)
+class UnreadablePost:
+    """A post of a page that cannot be read, skipped: its place on the page, its id
+    when the id itself is readable, and where it is wrong (never its values)."""
+
+    place: int
+    post_id: str | None
+    faults: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A feed page as read: the posts that could be read, those that could not,
+    how many the feed gave in all, and the cursor after them."""
+
+    posts: tuple[FeedPost, ...]
+    unreadable: tuple[UnreadablePost, ...]
+    given: int
+    next: str | None
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,7 @@ class FeedReader:
 
     async def page(
         self, http: httpx.AsyncClient, source: FeedSource, *, after: str | None
-    ) -> FeedPage:
+    ) -> Page:
         """The page after `after`; `FeedUnavailable` or `FeedGarbled`."""
         params: dict[str, str | int] = {"limit": source.page_size}
         if after is not None:
@@ -101,7 +134,7 @@ class FeedReader:
             ) from None
         if status != 200:
             raise FeedUnavailable(f"the feed answered {status}")
-        return _read(body)
+        return read(body)
 
     async def _get(
         self,
@@ -129,24 +162,57 @@ class FeedReader:
             return 200, bytes(body)
 
 
-def _read(body: bytes) -> FeedPage:
+def read(body: bytes) -> Page:
+    """The page in `body`; `FeedGarbled` when it is not a page at all. The page is
+    checked as a whole and each post on its own, so a post that cannot be read
+    fails only itself."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FeedGarbled("the feed's answer is not JSON") from None
     try:
-        return FeedPage.model_validate(data)
+        envelope = FeedEnvelope.model_validate(data)
     except ValidationError as error:
         raise FeedGarbled(
-            f"the feed's page is not readable: {_faults(error)}"
+            f"the feed's page is not readable: {_faults(error, whole='page')}"
         ) from None
 
+    posts: list[FeedPost] = []
+    unreadable: list[UnreadablePost] = []
+    for place, raw in enumerate(envelope.posts):
+        try:
+            posts.append(FeedPost.model_validate(raw))
+        except ValidationError as error:
+            unreadable.append(
+                UnreadablePost(
+                    place=place,
+                    post_id=_id_of(raw, error),
+                    faults=_faults(error, whole="post"),
+                )
+            )
+    return Page(
+        posts=tuple(posts),
+        unreadable=tuple(unreadable),
+        given=len(envelope.posts),
+        next=envelope.next,
+    )
 
-def _faults(error: ValidationError) -> str:
-    """Where the page is wrong and why, never the values: they may be a citizen's
-    words or number."""
+
+def _id_of(raw: object, error: ValidationError) -> str | None:
+    """The id of a post that cannot be read, when the id itself passed the checks
+    of a readable post's (so it is safe to log); otherwise None."""
+    if not isinstance(raw, dict) or "id" not in raw:
+        return None
+    if any(fault["loc"][:1] == ("id",) for fault in error.errors()):
+        return None
+    return str(raw["id"])
+
+
+def _faults(error: ValidationError, *, whole: str) -> str:
+    """Where the page or post is wrong and why, never the values: they may be a
+    citizen's words or number. `whole` names a fault of the page or post itself."""
     faults = [
-        f"{'.'.join(str(part) for part in fault['loc']) or 'page'}: {fault['msg']}"
+        f"{'.'.join(str(part) for part in fault['loc']) or whole}: {fault['msg']}"
         for fault in error.errors(include_input=False, include_url=False)
     ]
     more = len(faults) - ERROR_PLACES

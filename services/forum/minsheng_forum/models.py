@@ -51,6 +51,8 @@ class FeedCursor(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     posts_stored: Mapped[int] = mapped_column(Integer)
     posts_repeated: Mapped[int] = mapped_column(Integer)
+    posts_unreadable: Mapped[int] = mapped_column(Integer)
+    """Posts skipped because they could not be read; counted each time given."""
 
 
 class WebhookReceipt(receipts.Receipt, Base):

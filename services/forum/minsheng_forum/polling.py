@@ -8,7 +8,14 @@ as items of the source's queue (`feed:<name>`, in the feed's order) and moves th
 cursor in that same transaction; a full page is followed at once by the next,
 otherwise the source waits its interval. Posts already stored from the source
 (the same post id) are counted and skipped, so a page asked again after a crash,
-or a feed that repeats itself, stores nothing twice.
+or a feed that repeats itself, stores nothing twice. A full page that brought no
+new post, or whose `next` is a cursor already asked in the round, ends the round
+too: a feed whose cursor cycles over posts already taken is asked once an
+interval, not again at once for ever.
+
+A post that cannot be read is skipped on its own (see `minsheng_forum.feed`): it
+is logged at WARNING with the source, its id if readable and the field at fault,
+counted on the source's row, and the cursor moves past the page as usual.
 
 A feed that is down, too slow or answers something else than a page is logged at
 WARNING, recorded on the source's row (see `GET /v1/sources`) and tried again
@@ -39,7 +46,7 @@ from minsheng_common.timeutil import as_utc
 from minsheng_forum import feed, repository
 from minsheng_forum.errors import FeedUnavailable
 from minsheng_forum.models import FeedCursor, ForumItem
-from minsheng_forum.schemas import FeedPage, FeedPost
+from minsheng_forum.schemas import FeedPost
 from minsheng_forum.settings import FeedSource
 
 log = logging.getLogger(__name__)
@@ -151,23 +158,26 @@ class Poller:
         http: httpx.AsyncClient,
     ) -> int:
         """One round: the pages after the stored cursor, as long as they come
-        full; the number of new posts stored."""
+        full of new posts; the number of new posts stored."""
         stored = 0
+        asked: set[str | None] = set()
         for _ in range(ROUND_PAGES):
             expected = await self._cursor(source, sessions=sessions)
             after = expected if expected is not None else source.start_after
+            asked.add(after)
             page = await self.reader.page(http, source, after=after)
-            stored += await self.store(
+            fresh = await self.store(
                 source, page, expected=expected, sessions=sessions, now=clock.now()
             )
-            if not _more(page, source, after):
+            stored += fresh
+            if not _more(page, source, asked=asked, fresh=fresh):
                 break
         return stored
 
     async def store(
         self,
         source: FeedSource,
-        page: FeedPage,
+        page: feed.Page,
         *,
         expected: str | None,
         sessions: async_sessionmaker[AsyncSession],
@@ -203,6 +213,7 @@ class Poller:
                 now=now,
                 stored=len(fresh),
                 repeated=repeated,
+                unreadable=len(page.unreadable),
             )
             if not moved:
                 await session.rollback()
@@ -223,6 +234,8 @@ class Poller:
                 )
                 return 0
 
+        for unreadable in page.unreadable:
+            _skipped(source, unreadable)
         if fresh:
             self.wake.set()
             log.info(
@@ -279,13 +292,35 @@ class Poller:
             )
 
 
-def _more(page: FeedPage, source: FeedSource, after: str | None) -> bool:
-    """Whether the next page should be asked at once: this one came full and
-    moved the cursor on."""
+def _more(
+    page: feed.Page, source: FeedSource, *, asked: set[str | None], fresh: int
+) -> bool:
+    """Whether the next page should be asked at once: this one came full, brought
+    a post not taken before and leads to a cursor this round has not asked with.
+
+    Posts only given again are no progress: a feed whose cursor cycles (p1, p2,
+    p1…) over posts already taken would otherwise be asked again at once for
+    ever. A full page of nothing but unreadable posts waits the interval too.
+    """
     return (
-        len(page.posts) >= source.page_size
+        page.given >= source.page_size
+        and fresh > 0
         and page.next is not None
-        and page.next != after
+        and page.next not in asked
+    )
+
+
+def _skipped(source: FeedSource, post: feed.UnreadablePost) -> None:
+    """Log a post that cannot be read: where it is wrong, never its values."""
+    if post.post_id is not None:
+        label = f"post {post.post_id}"
+    else:
+        label = f"a post without a readable id (number {post.place + 1} of its page)"
+    log.warning(
+        "forum source %s: %s skipped, it cannot be read (%s); the cursor moves past it",
+        source.name,
+        label,
+        post.faults,
     )
 
 

@@ -52,6 +52,7 @@ async def add_cursor(session: AsyncSession, source: str) -> None:
             failures=0,
             posts_stored=0,
             posts_repeated=0,
+            posts_unreadable=0,
         )
     )
     await session.flush()
@@ -66,10 +67,12 @@ async def advance(
     now: datetime,
     stored: int,
     repeated: int,
+    unreadable: int,
 ) -> bool:
     """Move a source's cursor from `expected` to `cursor` and record a poll that
-    worked; False when the cursor is no longer `expected` (another replica stored
-    that page first)."""
+    worked, with its posts stored, given again and skipped as unreadable; False
+    when the cursor is no longer `expected` (another replica stored that page
+    first)."""
     result = await session.execute(
         sa.update(FeedCursor)
         .where(
@@ -84,6 +87,7 @@ async def advance(
             last_error=None,
             posts_stored=FeedCursor.posts_stored + stored,
             posts_repeated=FeedCursor.posts_repeated + repeated,
+            posts_unreadable=FeedCursor.posts_unreadable + unreadable,
         )
         .execution_options(synchronize_session=False)
     )

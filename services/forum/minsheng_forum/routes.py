@@ -78,8 +78,9 @@ async def list_sources(
 ) -> list[SourceOut]:
     """Each forum polled (FORUM_SOURCES, 轮询状态): the cursor the next poll asks
     with, the last poll and the last that worked, the failures since, the last
-    error, and how many posts were taken or given again. A source not polled yet
-    shows no poll. Needs the scope channel:operate.
+    error, and how many posts were taken, given again or skipped because they
+    could not be read. A source not polled yet shows no poll. Needs the scope
+    channel:operate.
     """
     rows = await repository.cursors(session)
     return [present_source(source, rows.get(source.name)) for source in context.sources]
@@ -117,6 +118,7 @@ def present_source(source: FeedSource, row: FeedCursor | None) -> SourceOut:
         last_error=row.last_error if row else None,
         posts_stored=row.posts_stored if row else 0,
         posts_repeated=row.posts_repeated if row else 0,
+        posts_unreadable=row.posts_unreadable if row else 0,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -173,12 +173,14 @@ class FeedPost(BaseModel):
     )
 
 
-class FeedPage(BaseModel):
-    """A page of a forum feed: its posts oldest first, and the cursor after them."""
+class FeedEnvelope(BaseModel):
+    """A page of a forum feed as a whole: its posts oldest first, and the cursor
+    after them. Each post is read on its own as a `FeedPost`, so one that cannot be
+    read is skipped without failing the page."""
 
     model_config = ConfigDict(extra="ignore")
 
-    posts: list[FeedPost]
+    posts: list[Any]
     next: str | None = Field(default=None, min_length=1, max_length=500)
 
 
@@ -200,4 +202,8 @@ class SourceOut(BaseModel):
     posts_stored: int = Field(description="posts taken on from this source")
     posts_repeated: int = Field(
         description="posts the feed gave again, already taken and not taken twice"
+    )
+    posts_unreadable: int = Field(
+        description="posts skipped because they could not be read (a field missing "
+        "or wrong, such as a time without its offset); each is in the log at WARNING"
     )

@@ -3,8 +3,9 @@ server on loopback whose pages change between polls and intake itself on loopbac
 two sources each in their own order and channel, a restart of the adapter mid-way
 (and a poll that dies before its commit) neither skipping nor repeating a post, a
 feed down, slow or garbled then back with its cursor kept, posts the feed gives
-again taken once, and posts polled while intake is stopped reaching it once it is
-started again."""
+again taken once, a post that cannot be read skipped and counted while the posts
+after it arrive, a feed whose cursor cycles asked no faster than its interval, and
+posts polled while intake is stopped reaching it once it is started again."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import SecretStr, ValidationError
 
+from minsheng_common import db, migrations
+from minsheng_common.adapters.delivery import Backoff
+from minsheng_common.clock import SystemClock
 from minsheng_common.devstack.loopback import LoopbackServer, wait_for
 from minsheng_common.timeutil import SHANGHAI
-from minsheng_forum import feed, repository
-from minsheng_forum.app import create_app
+from minsheng_forum import feed, polling, repository
+from minsheng_forum.app import MIGRATIONS, create_app
 from minsheng_forum.schemas import FeedPost
 from minsheng_forum.settings import FeedSource, ForumSettings
 from tests.adapter_support import (
@@ -59,13 +63,16 @@ class Asked:
 
 @dataclass
 class Board:
-    """One forum's board as its feed serves it: `mode` makes it slow, garbled, a
-    page with a bad post, or an error; `repeat` posts before the cursor are given
-    again on every page."""
+    """One forum's board as its feed serves it: `mode` makes it slow, garbled, an
+    answer that is not a page, an error, or a cursor that swings between p1 and p2
+    (`cycle`: the board's first posts on every page, or with `fresh` the next ones);
+    `repeat` posts before the cursor are given again on every page."""
 
-    posts: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[Any] = field(default_factory=list)
     mode: str = "ok"
     repeat: int = 0
+    fresh: bool = False
+    served: int = 0
     asked: list[Asked] = field(default_factory=list)
 
 
@@ -98,15 +105,24 @@ class FeedServer:
                 return HTMLResponse("<html><body>502 Bad Gateway</body></html>")
             if board.mode == "error":
                 return JSONResponse(status_code=503, content={"error": "busy"})
+            if board.mode == "cycle":
+                return cycled(board, after, limit)
             start = int(after[1:]) if after else 0
             given = board.posts[start : start + limit]
             posts = board.posts[max(start - board.repeat, 0) : start] + given
-            if board.mode == "bad_post":
-                posts = [dict(post) for post in posts] or [post_of("x", 1)]
-                posts[-1]["posted_at"] = "2026-12-04 09:30:00"
+            if board.mode == "not_a_page":
+                return {"items": posts, "next": f"c{start + len(given)}"}
             return {"posts": posts, "next": f"c{start + len(given)}"}
 
         return app
+
+
+def cycled(board: Board, after: str | None, limit: int) -> dict[str, Any]:
+    """A page of a feed whose cursor swings between p1 and p2 for ever."""
+    start = board.served if board.fresh else 0
+    given = board.posts[start : start + limit]
+    board.served += len(given)
+    return {"posts": given, "next": "p2" if after == "p1" else "p1"}
 
 
 def post_of(board: str, number: int, **changes: Any) -> dict[str, Any]:
@@ -397,7 +413,7 @@ async def test_forum_a_feed_down_slow_or_garbled_is_retried_and_keeps_its_cursor
         await wait_for(lambda: failing("jiazai", f"within {TIMEOUT_SECONDS:g}s", 3))
         for mode, words in (
             ("garbage", "not JSON"),
-            ("bad_post", "posts.1.posted_at"),
+            ("not_a_page", "posts: Field required"),
             ("error", "answered 503"),
         ):
             board.mode = mode
@@ -460,6 +476,118 @@ async def test_forum_posts_the_feed_gives_again_are_taken_once(
 
 async def _cursor_is(client: httpx.AsyncClient, name: str, cursor: str) -> bool:
     return bool((await sources(client))[name]["cursor"] == cursor)
+
+
+async def test_forum_a_post_that_cannot_be_read_is_skipped_and_later_ones_arrive(
+    up: FeedServer,
+    settings: ForumSettings,
+    intake: LoopbackIntake,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    readable = [post_of("unread-jiazai", number) for number in (1, 3, 5)]
+    no_offset = post_of(
+        "unread-jiazai", 2, posted_at="2026-12-04 09:30:00", contact="13800138000"
+    )
+    no_id = {k: v for k, v in post_of("unread-jiazai", 4).items() if k != "id"}
+    board = up.boards["jiazai"]
+    # Two full pages, each with readable posts around the unreadable ones.
+    board.posts = [readable[0], no_offset, readable[1], no_id, "removed", readable[2]]
+    caplog.set_level(logging.INFO, logger="minsheng_forum.polling")
+
+    async with adapter(settings) as client:
+        await wait_for(lambda: delivered(client, 3))
+        later = add(up, "jiazai", "unread", range(6, 8))
+        await wait_for(lambda: delivered(client, 5))
+        await wait_for(lambda: _cursor_is(client, "jiazai", "c8"))
+        found = await items(client)
+        state = (await sources(client))["jiazai"]
+
+    taken = [post["id"] for post in readable] + later
+    assert in_queue(found, "jiazai") == taken
+    assert await appeals_by_channel(intake, "unread") == Counter(
+        ("forum-jiazaipingshan", ref) for ref in taken
+    )
+    assert state["posts_unreadable"] == 3
+    assert state["posts_stored"] == 5
+    assert state["failures"] == 0 and state["last_error"] is None
+
+    skipped = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "minsheng_forum.polling" and "skipped" in r.getMessage()
+    ]
+    assert len(skipped) == 3
+    assert all(
+        r.levelno == logging.WARNING
+        for r in caplog.records
+        if r.name == "minsheng_forum.polling" and "skipped" in r.getMessage()
+    )
+    assert all("jiazai" in message for message in skipped)
+    by_post = next(m for m in skipped if "unread-jiazai-2" in m)
+    assert "posted_at" in by_post and "timezone" in by_post
+    assert any(
+        "without a readable id" in m and "id: Field required" in m for m in skipped
+    )
+    assert any("without a readable id" in m and "post: " in m for m in skipped)
+    text = "\n".join(skipped)
+    for private in ("路灯", "U00002", "13800138000", "09:30:00", "removed"):
+        assert private not in text, "no post's words or values in the log"
+
+
+def cycling_source(feeds: FeedServer, name: str) -> FeedSource:
+    return FeedSource(
+        name=name,
+        channel=CHANNELS[name],
+        feed_url=feeds.url(name),
+        page_size=PAGE,
+        interval_seconds=60,
+        timeout_seconds=TIMEOUT_SECONDS,
+    )
+
+
+async def test_forum_a_feed_whose_cursor_cycles_is_not_asked_again_at_once(
+    up: FeedServer, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'forum.db'}"
+    await migrations.upgrade_async(MIGRATIONS, url)
+    engine = db.make_engine(url)
+    sessions = db.make_sessions(engine)
+    poller = polling.Poller(
+        sources=[],
+        reader=feed.FeedReader(max_bytes=100_000),
+        backoff=Backoff(0.02, 0.1),
+        wake=asyncio.Event(),
+    )
+    clock = SystemClock()
+    # Full pages of the same posts, the cursor swinging p1, p2, p1…
+    repeating = up.boards["jiazai"]
+    repeating.mode = "cycle"
+    add(up, "jiazai", "cycle", range(1, PAGE + 1))
+    # Full pages of new posts, but the cursor swinging all the same.
+    fresh = up.boards["shenzhen"]
+    fresh.mode, fresh.fresh = "cycle", True
+    add(up, "shenzhen", "cycle", range(1, 30 * PAGE))
+
+    try:
+        async with httpx.AsyncClient(trust_env=False) as http:
+
+            async def poll(name: str) -> int:
+                source = cycling_source(up, name)
+                return await poller.poll(
+                    source, sessions=sessions, clock=clock, http=http
+                )
+
+            assert await poll("jiazai") == PAGE
+            # The second page brought nothing new: the round ends there.
+            assert [asked.after for asked in repeating.asked] == [None, "p1"]
+            assert await poll("jiazai") == 0
+            assert [asked.after for asked in repeating.asked] == [None, "p1", "p2"]
+
+            # The third page points back to a cursor this round asked with.
+            assert await poll("shenzhen") == 3 * PAGE
+            assert [asked.after for asked in fresh.asked] == [None, "p1", "p2"]
+    finally:
+        await engine.dispose()
 
 
 async def test_forum_posts_polled_while_intake_is_stopped_reach_it_once_started(
