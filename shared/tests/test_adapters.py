@@ -150,7 +150,12 @@ def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
 ) -> None:
     specs = tuple(
         ServiceSpec(name, f"minsheng_{name}", port, f"{name.upper()}_")
-        for name, port in (("notify", 9004), ("aivideo", 9013), ("open311", 9016))
+        for name, port in (
+            ("notify", 9004),
+            ("forum", 9011),
+            ("aivideo", 9013),
+            ("open311", 9016),
+        )
     )
     stack = Stack(
         config=StackConfig(broker_port=9092, services=specs),
@@ -161,6 +166,7 @@ def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
     notify = stack.environment_for(stack.config.spec("notify"))
     open311 = stack.environment_for(stack.config.spec("open311"))
     aivideo = stack.environment_for(stack.config.spec("aivideo"))
+    forum = stack.environment_for(stack.config.spec("forum"))
     again = Stack(
         config=stack.config, data_dir=tmp_path, bootstrap_servers="127.0.0.1:9092"
     ).environment_for(stack.config.spec("notify"))
@@ -175,6 +181,8 @@ def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
     assert len(open311["OPEN311_ANSWER_SECRETS"]) >= 32
     assert open311["OPEN311_NOTIFY_URL"] == "http://127.0.0.1:9004"
     assert not any(name.startswith("AIVIDEO_ANSWER") for name in aivideo)
+    # The forum answers no one here, but its answers route knows notify's secret.
+    assert forum["FORUM_ANSWER_SECRETS"] == notify["NOTIFY_CHANNEL_REPLY_SECRET"]
     assert again["NOTIFY_CHANNEL_REPLY_SECRET"] == notify["NOTIFY_CHANNEL_REPLY_SECRET"]
     assert (tmp_path / "answer-secrets.json").stat().st_mode & 0o077 == 0
 

@@ -212,7 +212,7 @@ async def _in_thread(call: Callable[..., Result], *args: Any) -> Result:
         raise MailboxUnavailable(f"{WHAT} failed{_code(error)}") from None
     except (OSError, EOFError, ValueError) as error:
         raise MailboxUnavailable(
-            f"{WHAT} unreachable: {type(error).__name__}"
+            f"{WHAT} is unreachable: {type(error).__name__}"
         ) from None
 
 

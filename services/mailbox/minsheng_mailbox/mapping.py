@@ -2,12 +2,15 @@
 attached, within intake's own limits.
 
 The content is the subject, then the text: many letters say everything in the
-subject line, and intake files an appeal by what its content asks. Files intake
-cannot take (a kind not in INTAKE_ATTACHMENT_TYPES, one over the size limit, more
-than intake's twenty) are named in the content with the reason, so the clerk knows
-to look in the mailbox. A text longer than intake takes is shortened, and attached
-whole as a text file; a message too large to download, or whose body cannot be
-read, says so.
+subject line, and intake files an appeal by what its content asks. Each mail it
+forwards follows, under a line saying so with its subject, sender's name and date,
+then its own text (a forward within a forward follows it, marked with its level):
+a citizen forwarding a complaint often writes nothing else, and the complaint is
+what intake must read. Files intake cannot take (a kind not in
+INTAKE_ATTACHMENT_TYPES, one over the size limit, more than intake's twenty) are
+named in the content with the reason, so the clerk knows to look in the mailbox. A
+text longer than intake takes is shortened, and attached whole as a text file; a
+message too large to download, or whose body cannot be read, says so.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from minsheng_common import timeutil
 from minsheng_mailbox import mime
 
 MAX_ATTACHMENTS = 20
 """Intake takes at most twenty attachments an appeal."""
 NO_SUBJECT = "政府信箱来信（无主题）"
+FORWARDED = "—— 转发的邮件 ——"
+"""The line a forwarded mail starts with in the appeal's content."""
 FULL_TEXT_NAME = "邮件全文.txt"
 NAME_CHARS = 50
 """Intake's limit for the citizen's name."""
@@ -80,7 +86,8 @@ def compose(
     if unread is not None:
         notes.insert(0, unread)
 
-    text = "\n\n".join(part for part in (letter.subject, letter.text) if part)
+    parts = (letter.subject, letter.text, *_forwarded(letter.forwarded, level=1))
+    text = "\n\n".join(part for part in parts if part)
     tail = "\n\n".join(notes)
     room = limits.max_content_chars - (len(tail) + 2 if tail else 0)
     if len(text) > room:
@@ -88,7 +95,7 @@ def compose(
         attached += full
     content = "\n\n".join(part for part in (text, tail) if part)
     return Composed(
-        title=_title(letter.subject, limits.max_title_chars),
+        title=_title(_subject(letter), limits.max_title_chars),
         content=content[: limits.max_content_chars],
         files=tuple(attached),
     )
@@ -101,6 +108,33 @@ def name_of(letter: mime.Letter) -> str | None:
     if not name or "@" in name or len(name) > NAME_CHARS:
         return None
     return name
+
+
+def _forwarded(letters: tuple[mime.Letter, ...], *, level: int) -> list[str]:
+    """The forwarded mails as blocks of the content, each followed by those it
+    forwards in turn."""
+    blocks: list[str] = []
+    for letter in letters:
+        mark = FORWARDED if level == 1 else f"—— 转发的邮件（第 {level} 层）——"
+        head = [mark]
+        if letter.subject:
+            head.append(f"主题：{letter.subject}")
+        if letter.sender_name:
+            head.append(f"发件人：{letter.sender_name}")
+        if letter.sent_at is not None:
+            head.append(f"日期：{timeutil.format_local(letter.sent_at)}")
+        text = letter.text or "（转发的邮件没有正文）"
+        blocks.append("\n".join(head) + "\n\n" + text)
+        blocks += _forwarded(letter.forwarded, level=level + 1)
+    return blocks
+
+
+def _subject(letter: mime.Letter) -> str:
+    """The mail's subject; of one without, the subject of the first mail it
+    forwards that has one."""
+    if letter.subject:
+        return letter.subject
+    return next((s for f in letter.forwarded if (s := _subject(f))), "")
 
 
 def _files(

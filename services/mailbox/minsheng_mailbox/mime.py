@@ -5,16 +5,21 @@ Headers may be RFC 2047 encoded words in any charset or raw 8-bit bytes; bodies
 may be quoted-printable, base64 or 8-bit, labelled with a wrong charset or none
 (see `charsets`). Of a multipart/alternative the text/plain part is read, else the
 HTML part turned into text (`html_text`); text parts of a multipart/mixed are read
-in order; every other part (pictures, documents, a forwarded message) is an
-attached file. Nothing here raises on a malformed message: what cannot be read
-is left out or read with replacement characters.
+in order; every other part (pictures, documents) is an attached file.
+
+A forwarded mail (a message/rfc822 part, attached or inline, as many citizens
+forward a complaint) is read the same way into a letter of its own, kept in
+`Letter.forwarded`, and its files join the outer mail's; one forwarded inside it
+is read in turn, down to MAX_FORWARD_DEPTH levels, below which it is attached as
+an .eml file. Nothing here raises on a malformed message: what cannot be read is
+left out or read with replacement characters.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import Header, decode_header
@@ -30,6 +35,14 @@ from minsheng_mailbox import autoreply, charsets, html_text
 _ENDING = re.compile(r"^[a-z0-9]{1,10}$")
 _BLANK_LINES = re.compile(r"\n{3,}")
 MAX_FILENAME_CHARS = 120
+MAX_FORWARD_DEPTH = 5
+"""How many forwarded mails inside one another are read into the appeal; one deeper
+is attached as an .eml file. Real forwarding chains are two or three deep, and a
+deeper chain would mostly repeat itself in the appeal's limited content."""
+_ENCLOSED = frozenset({"message/rfc822", "message/global"})
+"""A whole mail enclosed in a part (RFC 2046 5.2.1; message/global, RFC 6532, is
+the same with UTF-8 headers)."""
+_ENCODED = frozenset({"base64", "quoted-printable"})
 
 
 @dataclass(frozen=True)
@@ -64,19 +77,46 @@ class Letter:
     files: tuple[File, ...]
     machine: str | None = None
     """Why a machine wrote it (`autoreply.reason`); None for a person's mail."""
+    forwarded: tuple[Letter, ...] = ()
+    """The mails forwarded in it, in order, each read as a letter whose files are
+    among this letter's `files` (its own `files` are empty)."""
+
+
+@dataclass
+class _Reading:
+    """What the walk over one mail's parts finds. `files` is shared with the mails
+    it forwards, so that theirs are attached with its own."""
+
+    files: list[File]
+    depth: int
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    forwarded: list[Letter] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The plain parts, else the HTML parts as text."""
+        text = "\n\n".join(t for t in self.plain if t) or "\n\n".join(
+            html_text.to_text(h) for h in self.html if h
+        )
+        return _clean(text)
 
 
 def read(raw: bytes) -> Letter:
     """A whole message (headers and body)."""
-    message = message_from_bytes(raw)
-    plain: list[str] = []
-    html: list[str] = []
     files: list[File] = []
-    _walk(message, plain, html, files)
-    text = "\n\n".join(t for t in plain if t) or "\n\n".join(
-        html_text.to_text(h) for h in html if h
+    letter = _read(message_from_bytes(raw), files, depth=0)
+    return replace(letter, files=tuple(files))
+
+
+def _read(message: Message, files: list[File], *, depth: int) -> Letter:
+    """`message` read, its files added to `files`; `depth` is how many forwarding
+    levels it lies below the mail the citizen sent."""
+    reading = _Reading(files=files, depth=depth)
+    _walk(message, reading)
+    return _letter(
+        message, text=reading.text, files=(), forwarded=tuple(reading.forwarded)
     )
-    return _letter(message, text=_clean(text), files=tuple(files))
 
 
 def read_headers(raw: bytes) -> Letter:
@@ -85,7 +125,13 @@ def read_headers(raw: bytes) -> Letter:
     return _letter(BytesParser().parsebytes(raw, headersonly=True), text="", files=())
 
 
-def _letter(message: Message, *, text: str, files: tuple[File, ...]) -> Letter:
+def _letter(
+    message: Message,
+    *,
+    text: str,
+    files: tuple[File, ...],
+    forwarded: tuple[Letter, ...] = (),
+) -> Letter:
     name, address = _sender(message)
     return Letter(
         message_id=_message_id(_header_text(message, "Message-ID")),
@@ -96,37 +142,77 @@ def _letter(message: Message, *, text: str, files: tuple[File, ...]) -> Letter:
         text=text,
         files=files,
         machine=autoreply.reason(message),
+        forwarded=forwarded,
     )
 
 
-def _walk(part: Message, plain: list[str], html: list[str], files: list[File]) -> None:
+def _walk(part: Message, reading: _Reading) -> None:
     content_type = part.get_content_type()
-    if content_type == "message/rfc822":
-        files.append(_forwarded(part))
+    if content_type in _ENCLOSED:
+        _enclosed_mail(part, reading)
         return
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
         if content_type == "multipart/alternative" and children:
             children = [_preferred(children)]
         for child in children:
-            _walk(child, plain, html, files)
+            _walk(child, reading)
         return
 
     content = _payload(part)
     name = _filename(part)
     attached = part.get_content_disposition() == "attachment" or name is not None
     if content_type == "text/plain" and not attached:
-        plain.append(charsets.decode(content, _charset(part)))
+        reading.plain.append(charsets.decode(content, _charset(part)))
     elif content_type == "text/html" and not attached:
-        html.append(charsets.decode(content, _charset(part)))
+        reading.html.append(charsets.decode(content, _charset(part)))
     elif content:
-        files.append(
+        reading.files.append(
             File(
-                name=name or f"附件{len(files) + 1}",
+                name=name or f"附件{len(reading.files) + 1}",
                 content_type=content_type,
                 content=content,
             )
         )
+
+
+def _enclosed_mail(part: Message, reading: _Reading) -> None:
+    """A forwarded mail, attached or inline: read as a letter of its own, or, when
+    it lies deeper than MAX_FORWARD_DEPTH, attached as an .eml file."""
+    message = _enclosed(part)
+    if message is None:
+        return
+    if reading.depth >= MAX_FORWARD_DEPTH:
+        reading.files.append(
+            File(
+                name=_filename(part) or "转发的邮件.eml",
+                content_type="message/rfc822",
+                content=message.as_bytes(),
+            )
+        )
+        return
+    reading.forwarded.append(_read(message, reading.files, depth=reading.depth + 1))
+
+
+def _enclosed(part: Message) -> Message | None:
+    """The mail a message/rfc822 part holds; None when it holds none.
+
+    RFC 2046 forbids encoding such a part, yet some clients send it in base64 or
+    quoted-printable; the parser then takes the encoded text for a mail without
+    headers, which is decoded here and parsed again.
+    """
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if not isinstance(inner, Message):
+        return None
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    encoded = inner.get_payload()
+    if encoding in _ENCODED and not inner.keys() and isinstance(encoded, str):
+        holder = Message()
+        holder["Content-Transfer-Encoding"] = encoding
+        holder.set_payload(encoded)
+        return message_from_bytes(_payload(holder))
+    return inner
 
 
 def _preferred(children: list[Message]) -> Message:
@@ -143,17 +229,6 @@ def _payload(part: Message) -> bytes:
     undone; the email package leaves undecodable base64 as it came."""
     content = part.get_payload(decode=True)
     return content if isinstance(content, bytes) else b""
-
-
-def _forwarded(part: Message) -> File:
-    inner = part.get_payload()
-    message = inner[0] if isinstance(inner, list) and inner else None
-    content = message.as_bytes() if isinstance(message, Message) else b""
-    return File(
-        name=_filename(part) or "转发的邮件.eml",
-        content_type="message/rfc822",
-        content=content,
-    )
 
 
 def _charset(part: Message) -> str | None:

@@ -14,7 +14,7 @@ from minsheng_common.adapters import answer_store, queue, receipts
 from minsheng_common.db import UTCDateTime
 
 KEY_CHARS = 80
-"""`mid:` and a SHA-256 in hex, or `uid:<uidvalidity>:<uid>`."""
+"""`mid:` and a SHA-256 in hex, or `uid:`/`rep:` and `<uidvalidity>:<uid>`."""
 
 
 class Base(DeclarativeBase):
@@ -35,9 +35,11 @@ class Cursor(Base):
 
 
 class MailMessage(Base):
-    """A message read from the mailbox and its outcome: queued as an appeal, or
-    ignored (an auto-reply, a bounce). `key` is the message's identity across a
-    change of UIDVALIDITY: its Message-ID, hashed."""
+    """A message read from the mailbox and its outcome: queued as an appeal,
+    ignored (an auto-reply, a bounce), or repeated (its Message-ID is an earlier
+    message's). `key` is the message's identity across a change of UIDVALIDITY:
+    its Message-ID, hashed; a repeated message, known by its place in the folder
+    (`rep:<uidvalidity>:<uid>`), names the earlier one's key in `repeats`."""
 
     __tablename__ = "mailbox_messages"
     __table_args__ = (Index("ix_mailbox_messages_outcome", "outcome"),)
@@ -52,6 +54,7 @@ class MailMessage(Base):
     item_id: Mapped[str | None] = mapped_column(String(36))
     sent_at: Mapped[datetime]
     read_at: Mapped[datetime]
+    repeats: Mapped[str | None] = mapped_column(String(KEY_CHARS))
 
 
 class MailboxItem(queue.QueueItem, Base):

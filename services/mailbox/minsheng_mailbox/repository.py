@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from minsheng_mailbox.models import Attachment, Cursor, MailboxItem, MailMessage
 
@@ -42,18 +44,48 @@ async def message_of(session: AsyncSession, key: str) -> MailMessage | None:
     return await session.get(MailMessage, key)
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A message as listed: with where its item stands (None without an item) and,
+    for a repeated message, the earlier message it repeats."""
+
+    message: MailMessage
+    delivery: str | None
+    appeal_id: str | None
+    earlier: tuple[int, int] | None
+    """The earlier message's UIDVALIDITY and UID."""
+
+
 async def messages(
     session: AsyncSession, *, outcome: str | None, limit: int, offset: int
-) -> tuple[list[MailMessage], int]:
+) -> tuple[list[Listed], int]:
     """Messages in the order they were read, optionally of one outcome."""
     query = select(MailMessage)
     if outcome is not None:
         query = query.where(MailMessage.outcome == outcome)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(MailMessage.read_at, MailMessage.uid).limit(limit).offset(offset)
+
+    earlier = aliased(MailMessage)
+    result = await session.execute(
+        query.add_columns(
+            MailboxItem.status, MailboxItem.appeal_id, earlier.uidvalidity, earlier.uid
+        )
+        .outerjoin(MailboxItem, MailboxItem.id == MailMessage.item_id)
+        .outerjoin(earlier, earlier.key == MailMessage.repeats)
+        .order_by(MailMessage.read_at, MailMessage.uid)
+        .limit(limit)
+        .offset(offset)
     )
-    return list(rows), int(total or 0)
+    listed = [
+        Listed(
+            message=message,
+            delivery=status,
+            appeal_id=appeal_id,
+            earlier=(uidvalidity, uid) if uid is not None else None,
+        )
+        for message, status, appeal_id, uidvalidity, uid in result
+    ]
+    return listed, int(total or 0)
 
 
 async def item_of_appeal(session: AsyncSession, appeal_id: str) -> MailboxItem | None:

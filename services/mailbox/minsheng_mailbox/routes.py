@@ -14,12 +14,13 @@ from minsheng_common.adapters.routes import queue_router
 from minsheng_mailbox import repository
 from minsheng_mailbox.deps import AttachmentReader, Context, Operator, Session
 from minsheng_mailbox.errors import AttachmentNotFound, MailboxNotConfigured
-from minsheng_mailbox.models import MailboxItem, MailMessage
+from minsheng_mailbox.models import MailboxItem
 from minsheng_mailbox.schemas import (
     ItemOut,
     MailboxState,
     MessageOut,
     MessagePage,
+    MessagePlace,
     Outcome,
     PollRequested,
 )
@@ -74,8 +75,9 @@ async def list_messages(
     offset: int = Query(default=0, ge=0),
 ) -> MessagePage:
     """Every message read from the mailbox, in order, with what became of it:
-    queued as an appeal, or ignored as an auto-reply or bounce (with the reason).
-    Needs the scope channel:operate."""
+    queued as an appeal (and where its delivery to intake stands), ignored as an
+    auto-reply or bounce, or repeated (the Message-ID of an earlier message, which
+    it names), with the reason. Needs the scope channel:operate."""
     rows, total = await repository.messages(
         session, outcome=outcome, limit=limit, offset=offset
     )
@@ -116,7 +118,10 @@ async def get_attachment(
     )
 
 
-def _message(row: MailMessage) -> MessageOut:
+def _message(listed: repository.Listed) -> MessageOut:
+    row = listed.message
+    earlier = listed.earlier
+    repeats = MessagePlace(uidvalidity=earlier[0], uid=earlier[1]) if earlier else None
     return MessageOut(
         folder=row.folder,
         uidvalidity=row.uidvalidity,
@@ -125,6 +130,9 @@ def _message(row: MailMessage) -> MessageOut:
         outcome=row.outcome,
         reason=row.reason,
         item=row.item_id,
+        delivery=listed.delivery,
+        appeal_id=listed.appeal_id,
+        repeats=repeats,
         sent_at=row.sent_at,
         read_at=row.read_at,
     )

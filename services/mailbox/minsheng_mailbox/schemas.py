@@ -6,9 +6,13 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from minsheng_common.adapters.schemas import CanonicalAppeal, DeliveryState
+from minsheng_common.adapters.schemas import (
+    CanonicalAppeal,
+    DeliveryState,
+    ItemStatus,
+)
 
-Outcome = Literal["queued", "ignored"]
+Outcome = Literal["queued", "ignored", "repeated"]
 
 
 class MailAppeal(CanonicalAppeal):
@@ -30,6 +34,13 @@ class ItemOut(DeliveryState):
     attachments: int = Field(description="files attached to the appeal")
 
 
+class MessagePlace(BaseModel):
+    """Where a message was read: the folder's UIDVALIDITY then, and its UID."""
+
+    uidvalidity: int
+    uid: int
+
+
 class MessageOut(BaseModel):
     """A message read from the mailbox and what became of it."""
 
@@ -38,13 +49,32 @@ class MessageOut(BaseModel):
     uid: int
     size: int
     outcome: Outcome = Field(
-        description="queued as an appeal, or ignored (an auto-reply or bounce)"
+        description="what reading it decided: queued as an appeal, ignored (an "
+        "auto-reply or bounce), or repeated (an earlier message had its "
+        "Message-ID; nothing was sent for it); where the appeal stands since is "
+        "`delivery`"
     )
     reason: str | None = Field(
         description="why it was ignored: auto_submitted, autoreply_header, "
-        "precedence, delivery_report, mailer_daemon, null_return_path"
+        "precedence, delivery_report, mailer_daemon, null_return_path; why it is "
+        "a repeat: same_message_id (the same mail in the folder again, a resend "
+        "or a copy), read_again (read again after the folder's UIDVALIDITY "
+        "changed)"
     )
-    item: str | None = Field(description="the item carrying it to intake")
+    item: str | None = Field(
+        description="the item carrying it to intake (of a repeated message, the "
+        "earlier message's item)"
+    )
+    delivery: ItemStatus | None = Field(
+        description="where that item stands: pending, delivered to intake or "
+        "refused by intake; none for a message without an item"
+    )
+    appeal_id: str | None = Field(
+        description="the appeal intake recorded it as, once delivered"
+    )
+    repeats: MessagePlace | None = Field(
+        description="of a repeated message, the earlier message it repeats"
+    )
     sent_at: AwareDatetime
     read_at: AwareDatetime
 

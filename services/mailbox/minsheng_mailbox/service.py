@@ -5,9 +5,11 @@ past it in the same transaction, so a restart neither skips nor repeats it.
 A message is known by its Message-ID (hashed: `mid:<sha256>`), or by
 `uid:<uidvalidity>:<uid>` when it has none. That key is intake's idempotency key
 (the channel reference), and it is what keeps a message from being taken twice
-when the folder's UIDVALIDITY changes and every message is read again. (A message
-without a Message-ID read again under a new UIDVALIDITY cannot be recognised and
-is taken once more; intake then sees a new reference.)
+when the folder's UIDVALIDITY changes and every message is read again, or when the
+same mail lands in the folder twice. Such a message is recorded as repeated (so the
+operators see every UID read) and goes nowhere. (A message without a Message-ID
+read again under a new UIDVALIDITY cannot be recognised and is taken once more;
+intake then sees a new reference.)
 
 Logs name a message by its UIDVALIDITY and UID and the item by its id: never the
 sender, the subject or the Message-ID, which may hold an address.
@@ -88,13 +90,6 @@ async def take(
     key = message_key(letter.message_id, uidvalidity, fetched.uid)
     now = context.clock.now()
 
-    earlier = await repository.message_of(session, key)
-    if earlier is not None:
-        await _move_cursor(session, context, uidvalidity, fetched.uid, now)
-        await session.commit()
-        log.info("%s was taken before (%s), skipped", where, earlier.outcome)
-        return earlier
-
     row = MailMessage(
         key=key,
         folder=context.folder,
@@ -104,6 +99,10 @@ async def take(
         sent_at=_sent_at(letter, fetched, now),
         read_at=now,
     )
+    earlier = await repository.message_of(session, key)
+    if earlier is not None:
+        return await _repeated(session, context, row, earlier, where=where)
+
     if letter.machine is not None:
         row.outcome, row.reason = "ignored", letter.machine
     else:
@@ -117,6 +116,40 @@ async def take(
         log.info("%s ignored: written by a machine (%s)", where, row.reason)
     else:
         log.info("%s stored as item %s", where, row.item_id)
+    return row
+
+
+async def _repeated(
+    session: AsyncSession,
+    context: MailboxContext,
+    row: MailMessage,
+    earlier: MailMessage,
+    *,
+    where: str,
+) -> MailMessage:
+    """Record a message whose Message-ID an earlier one had, and nothing more: the
+    earlier one is the appeal (or was ignored). Known by its place in the folder,
+    it points at the earlier message and at the item carrying it."""
+    row.key = f"rep:{row.uidvalidity}:{row.uid}"
+    row.outcome, row.repeats, row.item_id = "repeated", earlier.key, earlier.item_id
+    rebuilt = earlier.folder == row.folder and earlier.uidvalidity != row.uidvalidity
+    row.reason = "read_again" if rebuilt else "same_message_id"
+    # The cursor moved past this UID with any earlier record of it; but a folder
+    # chosen anew (MAILBOX_IMAP_FOLDER) may share the old one's UIDVALIDITY, and
+    # a place recorded already is not recorded twice.
+    if await repository.message_of(session, row.key) is None:
+        session.add(row)
+    await _move_cursor(session, context, row.uidvalidity, row.uid, row.read_at)
+    await session.commit()
+
+    log.info(
+        "%s was taken before as %d:%d (%s), recorded as repeated (%s)",
+        where,
+        earlier.uidvalidity,
+        earlier.uid,
+        earlier.outcome,
+        row.reason,
+    )
     return row
 
 

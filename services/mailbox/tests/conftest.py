@@ -433,6 +433,14 @@ class Samples:
     HTML_SUBJECT = "噪音扰民"
     ATTACHED_SUBJECT = "违建举报"
     MISLABELLED_TEXT = "马峦街道的井盖松动，车辆经过时响声很大。"
+    FORWARD_SUBJECT = "转发：垃圾站臭味"
+    FORWARD_NOTE = "邻居的投诉一直没人管，转给你们。"
+    FORWARDED_SUBJECT = "垃圾站臭味扰民"
+    FORWARDED_NAME = "刘芳"
+    FORWARDED_TEXT = (
+        "坪山街道六和社区和平路8号旁的垃圾站每天下午才清运，夏天臭味很大，"
+        "请增加清运次数。"
+    )
     ADDRESSES: ClassVar[dict[str, str]] = {
         "gb2312": "wang.rong@example.cn",
         "gbk": "li.na@example.cn",
@@ -445,6 +453,7 @@ class Samples:
         "autoreply": "away@example.cn",
         "bounce": "MAILER-DAEMON@mx.example.cn",
         "deep": "deep@example.cn",
+        "forward": "forward@example.cn",
     }
 
     def __init__(self) -> None:
@@ -624,6 +633,52 @@ class Samples:
                 "Message-ID": "<deep.11@mail.example.cn>",
             },
             depth=5000,
+        )
+        self.mails["forward"] = multipart(
+            headers={
+                "From": f"<{a['forward']}>",
+                "Subject": encoded_word(self.FORWARD_SUBJECT, "utf-8"),
+                "Message-ID": "<forward.12@mail.example.cn>",
+            },
+            kind="mixed",
+            parts=[
+                part(
+                    "text/plain; charset=utf-8",
+                    b64(self.FORWARD_NOTE, "utf-8").encode(),
+                ),
+                part(
+                    "message/rfc822",
+                    self._forwarded(),
+                    'Content-Disposition: attachment; filename="fw.eml"',
+                    encoding="8bit",
+                ),
+            ],
+            minute=12,
+        )
+
+    def _forwarded(self) -> bytes:
+        """The neighbour's complaint as forwarded: GBK, with a photo attached."""
+        return multipart(
+            headers={
+                "From": f"{encoded_word(self.FORWARDED_NAME, 'gbk')} "
+                "<liu.fang@example.cn>",
+                "Subject": encoded_word(self.FORWARDED_SUBJECT, "gbk"),
+                "Message-ID": "<neighbour.1@mail.example.cn>",
+            },
+            kind="mixed",
+            parts=[
+                part(
+                    "text/plain; charset=GBK",
+                    quoted_printable(self.FORWARDED_TEXT, "gbk"),
+                    encoding="quoted-printable",
+                ),
+                part(
+                    "image/jpeg",
+                    base64.encodebytes(JPEG),
+                    'Content-Disposition: attachment; filename="photo.jpg"',
+                ),
+            ],
+            minute=11,
         )
 
     def citizens(self) -> list[str]:

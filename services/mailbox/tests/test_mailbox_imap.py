@@ -144,6 +144,22 @@ async def test_mailbox_every_shape_of_mail_reaches_intake_as_the_citizen_wrote_i
         deep.content == "套娃邮件\n\n（这封邮件的正文无法读取，请到政府信箱查看原件。）"
     )
 
+    # A forwarded complaint (GBK, with a photo, inside a UTF-8 mail) is read into
+    # the appeal after the citizen's own words; its photo is attached.
+    forward = by_sender[address["forward"]]
+    assert forward.title == samples.FORWARD_SUBJECT
+    assert forward.content == (
+        f"{samples.FORWARD_SUBJECT}\n\n{samples.FORWARD_NOTE}\n\n"
+        f"—— 转发的邮件 ——\n主题：{samples.FORWARDED_SUBJECT}\n"
+        f"发件人：{samples.FORWARDED_NAME}\n日期：2026-11-20 17:41 (UTC+08:00)\n\n"
+        f"{samples.FORWARDED_TEXT}\n\n附件：photo.jpg"
+    )
+    [photo] = forward.attachments
+    answer = await client.get(urlsplit(photo).path, headers={"X-API-Key": keys["unit"]})
+    assert answer.content == samples.JPEG
+    # Intake reads the complaint, its place precise enough not to refuse (Art. 11).
+    assert (forward.status, forward.reason_code) == ("pending_classification", None)
+
     # The machines' mail is recorded as ignored, and never reached intake.
     ignored = {m["uid"]: m["reason"] for m in await messages(client, "ignored")}
     assert ignored == {9: "auto_submitted", 10: "delivery_report"}
@@ -157,7 +173,8 @@ async def test_mailbox_every_shape_of_mail_reaches_intake_as_the_citizen_wrote_i
         for record in caplog.records
         if record.name.startswith("minsheng") or record.levelno >= logging.INFO
     )
-    for secret in [*address.values(), samples.GB2312_NAME, samples.UTF8_NAME]:
+    names = [samples.GB2312_NAME, samples.UTF8_NAME, samples.FORWARDED_NAME]
+    for secret in [*address.values(), *names]:
         assert secret not in logged
 
 
@@ -227,6 +244,55 @@ async def test_mailbox_mail_arriving_while_intake_is_stopped_reaches_it_once(
     assert refs == {mid(f"simple.{n}@mail.example.cn"): 1 for n in (21, 22, 23)}
 
 
+async def test_mailbox_a_repeated_mail_is_listed_and_every_mail_follows_its_item(
+    dovecot: Any,
+    mail_user: str,
+    samples: Any,
+    intake: LoopbackIntake,
+    client: httpx.AsyncClient,
+    poll: Poll,
+) -> None:
+    # The same mail twice in the folder (a resend keeping its Message-ID).
+    dovecot.append(
+        mail_user, samples.simple(61), samples.simple(61), samples.simple(62)
+    )
+
+    async def read() -> bool:
+        return len(await messages(client)) == 3
+
+    await poll(read)
+    waiting = await messages(client)
+    uidvalidity = waiting[0]["uidvalidity"]
+    assert [(m["uid"], m["outcome"], m["reason"]) for m in waiting] == [
+        (1, "queued", None),
+        (2, "repeated", "same_message_id"),
+        (3, "queued", None),
+    ]
+    assert [m["repeats"] for m in waiting] == [
+        None,
+        {"uidvalidity": uidvalidity, "uid": 1},
+        None,
+    ]
+    assert waiting[1]["item"] == waiting[0]["item"]
+    assert [m["delivery"] for m in waiting] == ["pending"] * 3
+    assert [m["appeal_id"] for m in waiting] == [None] * 3
+
+    await intake.start()
+    await poll(delivered(client, 2))
+    appeal = {a.channel_ref: a.id for a in await intake.appeals("mailbox")}
+    first, second = (
+        appeal[mid("simple.61@mail.example.cn")],
+        appeal[mid("simple.62@mail.example.cn")],
+    )
+    done = await messages(client)
+    assert [(m["outcome"], m["delivery"], m["appeal_id"]) for m in done] == [
+        ("queued", "delivered", first),
+        ("repeated", "delivered", first),
+        ("queued", "delivered", second),
+    ]
+    assert [m["uid"] for m in await messages(client, "repeated")] == [2]
+
+
 async def test_mailbox_a_mail_server_that_is_down_is_retried_until_it_is_back(
     dovecot: Any,
     mail_user: str,
@@ -246,7 +312,8 @@ async def test_mailbox_a_mail_server_that_is_down_is_retried_until_it_is_back(
         await poll(failing)
         now = await state(client)
         assert (
-            now["last_error"] == "the mail server unreachable: ConnectionRefusedError"
+            now["last_error"]
+            == "the mail server is unreachable: ConnectionRefusedError"
         )
         assert (await client.get("/healthz")).status_code == 200
         assert await items(client) == []
@@ -349,7 +416,16 @@ async def test_mailbox_a_new_uidvalidity_is_read_again_without_doubles(
         await poll(reread)
         await poll(delivered(http, 3))
         assert len(await items(http)) == 3
-        assert len(await messages(http)) == 3
+        listed = await messages(http)
+        assert [(m["outcome"], m["reason"]) for m in listed[2:]] == [
+            ("repeated", "read_again"),
+            ("repeated", "read_again"),
+            ("queued", None),
+        ]
+        assert [m["repeats"] for m in listed[2:4]] == [
+            {"uidvalidity": before, "uid": 1},
+            {"uidvalidity": before, "uid": 2},
+        ]
 
     refs = Counter(appeal.channel_ref for appeal in await intake.appeals("mailbox"))
     assert refs == {mid(f"simple.{n}@mail.example.cn"): 1 for n in (41, 42, 43)}

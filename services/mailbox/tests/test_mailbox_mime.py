@@ -6,6 +6,7 @@ UTF-7."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -308,3 +309,228 @@ def test_mailbox_folder_names_are_written_in_modified_utf7(
     folder: str, written: str
 ) -> None:
     assert imap.folder_name(folder) == written
+
+
+# --- forwarded mail (message/rfc822) -------------------------------------------------
+
+WIDE = replace(LIMITS, max_content_chars=2000)
+COMPLAINT = "镕堃路12号旁的路灯连续三天不亮，请尽快维修。"
+
+
+def message(*headers: str | bytes, body: bytes) -> bytes:
+    """Raw MIME: header lines (bytes for raw 8-bit ones), a blank line, the body."""
+    lines = [h if isinstance(h, bytes) else h.encode() for h in headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def mixed(boundary: str, *parts: bytes) -> bytes:
+    """The body of a multipart of `parts` (each its headers and body)."""
+    glue = f"--{boundary}\r\n".encode()
+    return b"".join(glue + p + b"\r\n" for p in parts) + f"--{boundary}--\r\n".encode()
+
+
+def gbk_complaint() -> bytes:
+    """A complaint as a Chinese client writes it: the sender's name as raw GBK
+    bytes, the subject an encoded word labelled GB2312, the body GBK in base64."""
+    return message(
+        b"From: " + "王镕".encode("gbk") + b" <wang.rong@example.cn>",
+        "Subject: =?GB2312?B?"
+        + base64.b64encode("路灯不亮".encode("gbk")).decode()
+        + "?=",
+        "Date: Fri, 20 Nov 2026 17:30:00 +0800",
+        "Message-ID: <orig.1@mail.example.cn>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=gb2312",
+        "Content-Transfer-Encoding: base64",
+        body=base64.encodebytes(COMPLAINT.encode("gbk")),
+    )
+
+
+def test_mailbox_a_gbk_mail_forwarded_in_a_utf8_one_is_read_into_the_appeal() -> None:
+    raw = message(
+        "From: =?utf-8?B?" + base64.b64encode("李娜".encode()).decode() + "?="
+        " <li.na@example.cn>",
+        "Subject: =?utf-8?B?"
+        + base64.b64encode("转发：路灯不亮".encode()).decode()
+        + "?=",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="out"',
+        body=mixed(
+            "out",
+            message(
+                "Content-Type: text/plain; charset=utf-8",
+                body="请处理下面这封邻居的投诉。".encode(),
+            ),
+            message(
+                "Content-Type: message/rfc822",
+                "Content-Disposition: attachment; filename*=UTF-8''"
+                "%E8%BD%AC%E5%8F%91.eml",
+                body=gbk_complaint(),
+            ),
+        ),
+    )
+
+    letter = mime.read(raw)
+    composed = mapping.compose(letter, limits=WIDE)
+
+    assert letter.text == "请处理下面这封邻居的投诉。"
+    assert letter.files == ()
+    [forwarded] = letter.forwarded
+    assert (forwarded.subject, forwarded.sender_name) == ("路灯不亮", "王镕")
+    assert forwarded.sent_at == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    assert forwarded.text == COMPLAINT
+    assert composed.title == "转发：路灯不亮"
+    assert composed.content == (
+        "转发：路灯不亮\n\n请处理下面这封邻居的投诉。\n\n"
+        "—— 转发的邮件 ——\n主题：路灯不亮\n发件人：王镕\n"
+        "日期：2026-11-20 17:30 (UTC+08:00)\n\n"
+        f"{COMPLAINT}"
+    )
+    assert composed.files == ()
+
+
+def test_mailbox_a_forwarded_mails_attachments_are_kept_like_the_mails_own() -> None:
+    inner = message(
+        "From: <report@example.cn>",
+        "Subject: =?utf-8?B?" + base64.b64encode("违建举报".encode()).decode() + "?=",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="in"',
+        body=mixed(
+            "in",
+            message(
+                "Content-Type: text/plain; charset=utf-8",
+                body="楼顶加建铁皮房，材料见附件。".encode(),
+            ),
+            message(
+                "Content-Type: application/pdf",
+                "Content-Disposition: attachment; filename*=UTF-8''"
+                "%E6%9D%90%E6%96%99.pdf",
+                "Content-Transfer-Encoding: base64",
+                body=b"JVBERi0=",
+            ),
+            message(
+                "Content-Type: application/x-msdownload",
+                'Content-Disposition: attachment; filename="tool.exe"',
+                body=b"MZ",
+            ),
+        ),
+    )
+    raw = message(
+        "From: <citizen@example.cn>",
+        "Subject: Fw: report",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="out"',
+        body=mixed(
+            "out",
+            # Inline, as some clients forward: read all the same.
+            message("Content-Type: message/rfc822", body=inner),
+            message(
+                "Content-Type: image/jpeg",
+                'Content-Disposition: attachment; filename="site.jpg"',
+                "Content-Transfer-Encoding: base64",
+                body=base64.encodebytes(b"\xff\xd8\xff\xd9"),
+            ),
+        ),
+    )
+
+    letter = mime.read(raw)
+    composed = mapping.compose(letter, limits=WIDE)
+
+    assert [f.name for f in letter.files] == ["材料.pdf", "tool.exe", "site.jpg"]
+    assert [f.content for f in letter.files] == [b"%PDF-", b"MZ", b"\xff\xd8\xff\xd9"]
+    assert [kept.content for kept in composed.files] == [b"%PDF-", b"\xff\xd8\xff\xd9"]
+    assert composed.content == (
+        "Fw: report\n\n—— 转发的邮件 ——\n主题：违建举报\n\n"
+        "楼顶加建铁皮房，材料见附件。\n\n"
+        "附件：材料.pdf、site.jpg\n\n"
+        "未转交的附件（请到政府信箱查看）：tool.exe（文件类型不受理）"
+    )
+
+
+def test_mailbox_a_forward_inside_a_forward_is_read_in_order() -> None:
+    html = "<html><body><p>工地<b>每晚</b>施工到凌晨。</p><p>𠮷野家</p></body></html>"
+    innermost = message(
+        "From: =?gb18030?B?"
+        + base64.b64encode("周吉".encode("gb18030")).decode()
+        + "?= <zhou.ji@example.cn>",
+        "Subject: =?gb18030?B?"
+        + base64.b64encode("夜间施工噪音".encode("gb18030")).decode()
+        + "?=",
+        "Date: Thu, 19 Nov 2026 23:05:00 +0800",
+        "Content-Type: text/html; charset=gb18030",
+        body=html.encode("gb18030"),
+    )
+    middle = message(
+        "From: <no.name@example.cn>",
+        "Subject: Fwd: noise",
+        "Date: not a date",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="mid"',
+        body=mixed(
+            "mid",
+            message(
+                "Content-Type: text/plain; charset=utf-8", body="再次反映：".encode()
+            ),
+            message("Content-Type: message/rfc822", body=innermost),
+        ),
+    )
+    # The tester's shape: a mail whose only part is the forwarded one.
+    raw = message(
+        "From: <citizen@example.cn>",
+        "Subject: Fwd: Fwd: noise",
+        "MIME-Version: 1.0",
+        "Content-Type: message/rfc822",
+        body=middle,
+    )
+
+    composed = mapping.compose(mime.read(raw), limits=WIDE)
+
+    assert composed.content == (
+        "Fwd: Fwd: noise\n\n"
+        "—— 转发的邮件 ——\n主题：Fwd: noise\n\n再次反映：\n\n"
+        "—— 转发的邮件（第 2 层）——\n主题：夜间施工噪音\n发件人：周吉\n"
+        "日期：2026-11-19 23:05 (UTC+08:00)\n\n工地每晚施工到凌晨。\n\n𠮷野家"
+    )
+    assert composed.files == ()
+
+
+def test_mailbox_forwards_deeper_than_the_limit_are_attached_as_files() -> None:
+    raw = message("Subject: level 9", body=b"the bottom")
+    for level in range(8, -1, -1):
+        raw = message(
+            f"Subject: level {level}", "Content-Type: message/rfc822", body=raw
+        )
+
+    letter = mime.read(raw)
+
+    chain = []
+    while letter.forwarded:
+        [letter] = letter.forwarded
+        chain.append(letter.subject)
+    assert chain == [f"level {n}" for n in range(1, mime.MAX_FORWARD_DEPTH + 1)]
+    [kept] = mime.read(raw).files
+    assert (kept.name, kept.content_type) == ("转发的邮件.eml", "message/rfc822")
+    assert mime.read(kept.content).subject == f"level {mime.MAX_FORWARD_DEPTH + 1}"
+
+
+def test_mailbox_an_encoded_forward_is_read_and_titles_a_mail_without_subject() -> None:
+    raw = message(
+        "From: <citizen@example.cn>",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="out"',
+        body=mixed(
+            "out",
+            # Against RFC 2046, yet sent: the enclosed mail itself in base64.
+            message(
+                "Content-Type: message/rfc822",
+                "Content-Transfer-Encoding: base64",
+                body=base64.encodebytes(gbk_complaint()),
+            ),
+        ),
+    )
+
+    composed = mapping.compose(mime.read(raw), limits=WIDE)
+
+    assert composed.title == "路灯不亮"
+    assert composed.content.startswith("—— 转发的邮件 ——\n主题：路灯不亮\n发件人：王镕")
+    assert composed.content.endswith(COMPLAINT)

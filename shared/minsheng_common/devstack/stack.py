@@ -36,6 +36,9 @@ HOTLINE_LINES = ("12345", "12319", "28339260")
 # mailbox and forum answers need the channel's own servers, which an operator
 # configures (NOTIFY_CHANNEL_REPLY_URLS and the adapter's settings).
 ANSWERING: dict[str, tuple[str, ...]] = {"open311": ("open311",)}
+# Every adapter that can take answers gets the secrets, so its answers route takes
+# what notify signs (and refuses the rest) even where notify sends it nothing.
+ANSWER_DESKS = frozenset({"forum", "mailbox", "open311", "wechat"})
 
 
 @dataclass(frozen=True)
@@ -203,14 +206,13 @@ class Stack:
     def _answer_environment(self, spec: ServiceSpec, env: dict[str, str]) -> None:
         """Notify hands answers to the adapters that answer (`ANSWERING`, and the
         forum for each source of FORUM_SOURCES with a reply URL) and takes their
-        receipts, signed with this data folder's own secrets; what the
-        environment sets stays, and its maps are added to."""
+        receipts, signed with this data folder's own secrets, which every adapter
+        of `ANSWER_DESKS` is given; what the environment sets stays, and its maps
+        are added to."""
         answering = self._answering(env)
-        if not answering:
-            return
         made_answers, made_receipts = answer_secrets(self.data_dir)
         answer_secret = env.get("NOTIFY_CHANNEL_REPLY_SECRET") or made_answers
-        if spec.name == "notify":
+        if spec.name == "notify" and answering:
             urls = {
                 channel: f"http://127.0.0.1:{self.config.spec(name).port}"
                 f"/v1/answers/{channel}"
@@ -225,7 +227,7 @@ class Stack:
                 env, "NOTIFY_RECEIPT_SECRETS", receipts
             )
             env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", answer_secret)
-        elif spec.name in answering:
+        elif spec.name in ANSWER_DESKS:
             notify = next((s for s in self.config.services if s.name == "notify"), None)
             prefix = spec.env_prefix
             env.setdefault(f"{prefix}ANSWER_SECRETS", answer_secret)
