@@ -10,10 +10,8 @@ from fastapi import Depends, Request
 
 from minsheng_aivideo.service import VideoContext
 from minsheng_common import web
+from minsheng_common.adapters import kept_files
 from minsheng_common.adapters.routes import Operator as Operator
-from minsheng_common.auth.api import require
-from minsheng_common.auth.principal import Principal
-from minsheng_common.auth.roles import Scope
 
 
 def _context(request: Request) -> VideoContext:
@@ -23,10 +21,4 @@ def _context(request: Request) -> VideoContext:
 
 Session = web.StoreSession
 Context = Annotated[VideoContext, Depends(_context)]
-SnapshotReader = Annotated[
-    Principal,
-    Depends(
-        require(Scope.APPEALS_READ, Scope.APPEALS_READ_UNIT, Scope.CHANNEL_OPERATE)
-    ),
-]
-"""The center, and a unit's system or clerk reading an appeal's attachment."""
+SnapshotReader = kept_files.Reader

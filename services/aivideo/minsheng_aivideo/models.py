@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Float, Index, Integer, LargeBinary, String
+from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from minsheng_common.adapters import queue, receipts
+from minsheng_common.adapters import kept_files, queue, receipts
 from minsheng_common.db import UTCDateTime
 
 
@@ -56,17 +56,10 @@ class VideoDetection(Base):
     received_at: Mapped[datetime]
 
 
-class Snapshot(Base):
+class Snapshot(kept_files.KeptPicture, Base):
     """A snapshot's content, kept by its SHA-256 and served to intake's readers."""
 
     __tablename__ = "video_snapshots"
-
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(50))
-    ending: Mapped[str] = mapped_column(String(10))
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    fetched_at: Mapped[datetime]
 
 
 class Watch(Base):

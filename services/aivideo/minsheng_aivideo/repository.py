@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng_aivideo.models import Snapshot, VideoAppeal, VideoDetection, Watch
+from minsheng_common.adapters.inserts import insert_ignoring_conflict
 
 
 async def detection_of(
@@ -26,7 +26,7 @@ async def lock_watch(
     first if it is new. On PostgreSQL a second replica deciding for the same
     camera and kind waits here until the first commits; SQLite has one writer and
     the service's own lock."""
-    await _insert_ignoring_conflict(
+    await insert_ignoring_conflict(
         session, Watch, {"camera_id": camera_id, "kind": kind, "created_at": now}
     )
     await session.execute(
@@ -58,11 +58,7 @@ async def appeals_near(
 
 async def keep_snapshot(session: AsyncSession, values: dict[str, Any]) -> None:
     """Keep a snapshot's content unless the same content is kept already."""
-    await _insert_ignoring_conflict(session, Snapshot, values)
-
-
-async def snapshot_named(session: AsyncSession, digest: str) -> Snapshot | None:
-    return await session.get(Snapshot, digest)
+    await insert_ignoring_conflict(session, Snapshot, values)
 
 
 async def detections(
@@ -79,12 +75,3 @@ async def detections(
         .offset(offset)
     )
     return list(rows), int(total or 0)
-
-
-async def _insert_ignoring_conflict(
-    session: AsyncSession, model: type[Any], values: dict[str, Any]
-) -> None:
-    """INSERT … ON CONFLICT DO NOTHING in the store's own dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing())

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from minsheng_aivideo import repository, service, snapshots
 from minsheng_aivideo.deps import Context, Operator, Session, SnapshotReader
 from minsheng_aivideo.errors import SnapshotNotFound
-from minsheng_aivideo.models import VideoAppeal, VideoDetection
+from minsheng_aivideo.models import Snapshot, VideoAppeal, VideoDetection
 from minsheng_aivideo.schemas import (
     AppealOut,
     Detection,
@@ -21,7 +21,7 @@ from minsheng_aivideo.schemas import (
     DetectionPage,
     Outcome,
 )
-from minsheng_common.adapters import push, schemas
+from minsheng_common.adapters import kept_files, push, schemas
 from minsheng_common.adapters.routes import queue_router
 
 router = APIRouter(prefix="/v1", tags=["ai-video"])
@@ -86,15 +86,10 @@ async def get_snapshot(
     """A snapshot attached to an appeal, by the name in the attachment's URL
     (`<sha256>.<ending>`). Needs the scope appeals:read, appeals:read-unit or
     channel:operate."""
-    digest, ending = name.split(".", 1)
-    kept = await repository.snapshot_named(session, digest)
-    if kept is None or kept.ending != ending:
+    kept = await kept_files.named(session, Snapshot, name)
+    if kept is None:
         raise SnapshotNotFound("no such snapshot", field="name")
-    return Response(
-        content=kept.content,
-        media_type=kept.content_type,
-        headers={"Cache-Control": "private, max-age=86400"},
-    )
+    return kept_files.picture_response(kept)
 
 
 def _detection(row: VideoDetection, context: service.VideoContext) -> DetectionOut:

@@ -15,7 +15,6 @@ attachments as references to files).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -28,32 +27,16 @@ from minsheng_aivideo.errors import (
     SnapshotTooLarge,
     SnapshotUnavailable,
 )
+from minsheng_common.adapters import pictures
+from minsheng_common.adapters.pictures import Picture as Picture
 
 log = logging.getLogger(__name__)
 
 FIELD = "snapshot_url"
 
-# (first bytes, content type, ending); WebP is RIFF….WEBP and is told apart below.
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-NAME = r"^[0-9a-f]{64}\.(jpg|png|webp)$"
+ENDINGS = ("jpg", "png", "webp")
+NAME = pictures.name_pattern(ENDINGS)
 """How a kept snapshot is named."""
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A fetched snapshot."""
-
-    digest: str
-    content_type: str
-    ending: str
-    content: bytes
-
-    @property
-    def name(self) -> str:
-        return f"{self.digest}.{self.ending}"
 
 
 @dataclass(frozen=True)
@@ -66,9 +49,17 @@ class Fetcher:
 
     async def fetch(self, url: HttpUrl, *, detection_id: str) -> Picture:
         """The picture at `url`, or the error that refuses the push."""
-        self._check_host(url)
+        host = url.host or ""
+        if not pictures.host_allowed(self.hosts, host, url.port):
+            raise SnapshotHostNotAllowed(
+                f"snapshots are not fetched from {host.lower()}", field=FIELD
+            )
         try:
-            content = await self._download(str(url))
+            content = await pictures.download(
+                str(url),
+                max_bytes=self.max_bytes,
+                read_timeout=self.timeout_seconds,
+            )
         except httpx.TimeoutException:
             raise SnapshotUnavailable(
                 "the snapshot's server did not answer in time", field=FIELD
@@ -78,63 +69,21 @@ class Fetcher:
                 f"the snapshot's server is unreachable: {type(error).__name__}",
                 field=FIELD,
             ) from None
-        kind = _kind(content)
-        if kind is None:
+        except pictures.Refused as error:
+            raise SnapshotUnavailable(
+                f"the snapshot's server {error}", field=FIELD
+            ) from None
+        except pictures.TooLarge as error:
+            raise SnapshotTooLarge(f"the snapshot is {error}", field=FIELD) from None
+        picture = pictures.picture_of(content, ENDINGS)
+        if picture is None:
             log.warning("snapshot of detection %s is not a picture", detection_id)
             raise SnapshotNotAnImage(
                 "the snapshot is not a JPEG, PNG or WebP picture", field=FIELD
             )
-        content_type, ending = kind
-        return Picture(
-            digest=hashlib.sha256(content).hexdigest(),
-            content_type=content_type,
-            ending=ending,
-            content=content,
-        )
-
-    def _check_host(self, url: HttpUrl) -> None:
-        if not self.hosts:
-            return
-        host = (url.host or "").lower()
-        if host in self.hosts or f"{host}:{url.port}" in self.hosts:
-            return
-        raise SnapshotHostNotAllowed(
-            f"snapshots are not fetched from {host}", field=FIELD
-        )
-
-    async def _download(self, url: str) -> bytes:
-        async with (
-            httpx.AsyncClient(
-                timeout=self.timeout_seconds, trust_env=False, follow_redirects=False
-            ) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise SnapshotUnavailable(
-                    f"the snapshot's server answered {response.status_code}",
-                    field=FIELD,
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise self._too_large()
-            content = bytearray()
-            async for chunk in response.aiter_bytes():
-                content.extend(chunk)
-                if len(content) > self.max_bytes:
-                    raise self._too_large()
-            return bytes(content)
-
-    def _too_large(self) -> SnapshotTooLarge:
-        return SnapshotTooLarge(
-            f"the snapshot is larger than {self.max_bytes} bytes", field=FIELD
-        )
+        return picture
 
 
 def _kind(content: bytes) -> tuple[str, str] | None:
-    """The content type and ending of a picture, told by its first bytes."""
-    for magic, content_type, ending in _MAGIC:
-        if content.startswith(magic):
-            return content_type, ending
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
+    """The content type and ending of a snapshot, told by its first bytes."""
+    return pictures.kind_of(content, ENDINGS)

@@ -9,10 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from minsheng_common import web
+from minsheng_common.adapters import kept_files
 from minsheng_common.adapters.routes import Operator as Operator
-from minsheng_common.auth.api import require
-from minsheng_common.auth.principal import Principal
-from minsheng_common.auth.roles import Scope
 from minsheng_mailbox.service import MailboxContext
 
 
@@ -23,10 +21,4 @@ def _context(request: Request) -> MailboxContext:
 
 Session = web.StoreSession
 Context = Annotated[MailboxContext, Depends(_context)]
-AttachmentReader = Annotated[
-    Principal,
-    Depends(
-        require(Scope.APPEALS_READ, Scope.APPEALS_READ_UNIT, Scope.CHANNEL_OPERATE)
-    ),
-]
-"""The center, and a unit's system or clerk reading an appeal's attachment."""
+AttachmentReader = kept_files.Reader

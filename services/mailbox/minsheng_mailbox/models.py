@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from minsheng_common.adapters import answer_store, queue, receipts
+from minsheng_common.adapters import answer_store, kept_files, queue, receipts
 from minsheng_common.db import UTCDateTime
 
 KEY_CHARS = 80
@@ -76,15 +76,11 @@ class MailboxItem(queue.QueueItem, Base):
     attachments: Mapped[int] = mapped_column(Integer)
 
 
-class Attachment(Base):
+class Attachment(kept_files.KeptFile, Base):
     """An attachment's content, kept by its SHA-256 and served to intake's readers."""
 
     __tablename__ = "mailbox_attachments"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    ending: Mapped[str] = mapped_column(String(10))
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime]
 
 

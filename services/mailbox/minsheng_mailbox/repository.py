@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from minsheng_common.adapters.inserts import insert_ignoring_conflict
 from minsheng_mailbox.models import Attachment, Cursor, MailboxItem, MailMessage
 
 
@@ -101,10 +101,4 @@ async def item_of_appeal(session: AsyncSession, appeal_id: str) -> MailboxItem |
 
 async def keep_attachment(session: AsyncSession, values: dict[str, Any]) -> None:
     """Keep an attachment's content unless the same content is kept already."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(Attachment).values(**values).on_conflict_do_nothing())
-
-
-async def attachment_named(session: AsyncSession, digest: str) -> Attachment | None:
-    return await session.get(Attachment, digest)
+    await insert_ignoring_conflict(session, Attachment, values)

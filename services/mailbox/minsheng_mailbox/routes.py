@@ -9,12 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from minsheng_common.adapters import schemas
+from minsheng_common.adapters import kept_files, schemas
 from minsheng_common.adapters.routes import queue_router
 from minsheng_mailbox import repository
 from minsheng_mailbox.deps import AttachmentReader, Context, Operator, Session
 from minsheng_mailbox.errors import AttachmentNotFound, MailboxNotConfigured
-from minsheng_mailbox.models import MailboxItem
+from minsheng_mailbox.models import Attachment, MailboxItem
 from minsheng_mailbox.schemas import (
     ItemOut,
     MailboxState,
@@ -97,9 +97,8 @@ async def get_attachment(
     """A file attached to an appeal, by the name in the attachment's URL
     (`<sha256>.<ending>`). Needs the scope appeals:read, appeals:read-unit or
     channel:operate."""
-    digest, ending = name.split(".", 1)
-    kept = await repository.attachment_named(session, digest)
-    if kept is None or kept.ending != ending:
+    kept = await kept_files.named(session, Attachment, name)
+    if kept is None:
         raise AttachmentNotFound("no such attachment", field="name")
     media_type = mimetypes.guess_type(name, strict=False)[0]
     media_type = media_type or "application/octet-stream"
@@ -110,7 +109,7 @@ async def get_attachment(
         content=kept.content,
         media_type=media_type,
         headers={
-            "Cache-Control": "private, max-age=86400",
+            "Cache-Control": kept_files.CACHE_CONTROL,
             "Content-Disposition": f'{disposition}; filename="{name}"',
             "Content-Security-Policy": "sandbox",
             "X-Content-Type-Options": "nosniff",

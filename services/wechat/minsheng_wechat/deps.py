@@ -9,10 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from minsheng_common import web
+from minsheng_common.adapters import kept_files
 from minsheng_common.adapters.routes import Operator as Operator
-from minsheng_common.auth.api import require
-from minsheng_common.auth.principal import Principal
-from minsheng_common.auth.roles import Scope
 from minsheng_wechat.service import WechatContext
 
 
@@ -23,10 +21,4 @@ def _context(request: Request) -> WechatContext:
 
 Session = web.StoreSession
 Context = Annotated[WechatContext, Depends(_context)]
-PhotoReader = Annotated[
-    Principal,
-    Depends(
-        require(Scope.APPEALS_READ, Scope.APPEALS_READ_UNIT, Scope.CHANNEL_OPERATE)
-    ),
-]
-"""The center, and a unit's system or clerk reading an appeal's attachment."""
+PhotoReader = kept_files.Reader

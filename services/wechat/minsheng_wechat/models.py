@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from minsheng_common.adapters import answer_store, queue, receipts
+from minsheng_common.adapters import answer_store, kept_files, queue, receipts
 from minsheng_common.db import UTCDateTime
 
 
@@ -58,17 +58,10 @@ class WechatMessage(Base):
     received_at: Mapped[datetime]
 
 
-class Photo(Base):
+class Photo(kept_files.KeptPicture, Base):
     """A citizen's picture, kept by its SHA-256 and served to intake's readers."""
 
     __tablename__ = "wechat_photos"
-
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(50))
-    ending: Mapped[str] = mapped_column(String(10))
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    fetched_at: Mapped[datetime]
 
 
 class WebhookReceipt(receipts.Receipt, Base):

@@ -19,42 +19,20 @@ taken either way.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from minsheng_common.adapters import pictures
+from minsheng_common.adapters.pictures import Picture as Picture
+
 log = logging.getLogger(__name__)
 
-# (first bytes, content type, ending); WebP is RIFF….WEBP and is told apart below.
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"GIF87a", "image/gif", "gif"),
-    (b"GIF89a", "image/gif", "gif"),
-)
-NAME = r"^[0-9a-f]{64}\.(jpg|png|gif|webp)$"
+ENDINGS = ("jpg", "png", "gif", "webp")
+NAME = pictures.name_pattern(ENDINGS)
 """How a kept picture is named."""
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A fetched picture."""
-
-    digest: str
-    content_type: str
-    ending: str
-    content: bytes
-
-    @property
-    def name(self) -> str:
-        return f"{self.digest}.{self.ending}"
-
-
-class _NotTaken(Exception):
-    """Why a picture was not taken, for the log line."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +48,7 @@ class PhotoFetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False
-        if not self.hosts:
-            return True
-        host = parts.hostname.lower()
-        return host in self.hosts or f"{host}:{parts.port}" in self.hosts
+        return pictures.host_allowed(self.hosts, parts.hostname, parts.port)
 
     async def fetch(self, url: str, *, within: float, message: str) -> Picture | None:
         """The picture at `url` fetched within `within` seconds (and the fetcher's
@@ -88,51 +63,21 @@ class PhotoFetcher:
         try:
             # httpx's timeout bounds each read; this bounds the whole picture.
             async with asyncio.timeout(timeout):
-                content = await self._download(url, timeout)
+                content = await pictures.download(
+                    url, max_bytes=self.max_bytes, read_timeout=timeout
+                )
         except (httpx.TimeoutException, TimeoutError):
             reason = "its server did not answer in time"
         except httpx.HTTPError as error:
             reason = f"its server is unreachable ({type(error).__name__})"
-        except _NotTaken as error:
-            reason = str(error)
+        except pictures.Refused as error:
+            reason = f"its server {error}"
+        except pictures.TooLarge as error:
+            reason = f"it is {error}"
         else:
-            kind = _kind(content)
-            if kind is not None:
-                return Picture(
-                    digest=hashlib.sha256(content).hexdigest(),
-                    content_type=kind[0],
-                    ending=kind[1],
-                    content=content,
-                )
+            picture = pictures.picture_of(content, ENDINGS)
+            if picture is not None:
+                return picture
             reason = "it is not a JPEG, PNG, GIF or WebP picture"
         log.warning("picture of message %s not fetched: %s", message, reason)
         return None
-
-    async def _download(self, url: str, wait: float) -> bytes:
-        async with (
-            httpx.AsyncClient(
-                timeout=wait, trust_env=False, follow_redirects=False
-            ) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise _NotTaken(f"its server answered {response.status_code}")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise _NotTaken(f"it is larger than {self.max_bytes} bytes")
-            content = bytearray()
-            async for chunk in response.aiter_bytes():
-                content.extend(chunk)
-                if len(content) > self.max_bytes:
-                    raise _NotTaken(f"it is larger than {self.max_bytes} bytes")
-            return bytes(content)
-
-
-def _kind(content: bytes) -> tuple[str, str] | None:
-    """The content type and ending of a picture, told by its first bytes."""
-    for magic, content_type, ending in _MAGIC:
-        if content.startswith(magic):
-            return content_type, ending
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None

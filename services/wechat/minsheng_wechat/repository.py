@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from minsheng_common.adapters.inserts import insert_ignoring_conflict
 from minsheng_wechat.models import Photo, WechatAppeal, WechatMessage
 
 OPENING_KINDS = ("text", "voice")
@@ -47,13 +47,7 @@ async def joinable_appeal(
 
 async def keep_photo(session: AsyncSession, values: dict[str, Any]) -> None:
     """Keep a picture's content unless the same content is kept already."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(Photo).values(**values).on_conflict_do_nothing())
-
-
-async def photo_named(session: AsyncSession, digest: str) -> Photo | None:
-    return await session.get(Photo, digest)
+    await insert_ignoring_conflict(session, Photo, values)
 
 
 async def messages(

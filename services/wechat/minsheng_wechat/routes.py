@@ -11,12 +11,12 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from minsheng_common.adapters import schemas
+from minsheng_common.adapters import kept_files, schemas
 from minsheng_common.adapters.routes import queue_router
 from minsheng_wechat import photos, repository, service
 from minsheng_wechat.deps import Context, Operator, PhotoReader, Session
 from minsheng_wechat.errors import PhotoNotFound
-from minsheng_wechat.models import WechatAppeal, WechatMessage
+from minsheng_wechat.models import Photo, WechatAppeal, WechatMessage
 from minsheng_wechat.schemas import (
     AppealOut,
     Kind,
@@ -147,15 +147,10 @@ async def get_photo(
     """A citizen's picture attached to an appeal, by the name in the attachment's
     URL (`<sha256>.<ending>`). Needs the scope appeals:read, appeals:read-unit or
     channel:operate."""
-    digest, ending = name.split(".", 1)
-    kept = await repository.photo_named(session, digest)
-    if kept is None or kept.ending != ending:
+    kept = await kept_files.named(session, Photo, name)
+    if kept is None:
         raise PhotoNotFound("no such picture", field="name")
-    return Response(
-        content=kept.content,
-        media_type=kept.content_type,
-        headers={"Cache-Control": "private, max-age=86400"},
-    )
+    return kept_files.picture_response(kept)
 
 
 def _message(row: WechatMessage, context: service.WechatContext) -> MessageOut:
