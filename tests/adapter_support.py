@@ -1,15 +1,21 @@
 """What the channel adapters' tests share: intake itself over real HTTP on loopback,
-keys for every role, the adapter running with clients, a store of either kind, and
-the check that migrations build what the models describe.
+keys for every role, the adapter running with clients, a store of either kind, a
+picture host on loopback, and the check that migrations build what the models
+describe.
 
 An adapter's conftest imports the fixtures below (`poll`, `intake`, `anonymous`,
-`client`, as `<name>_fixture`) and defines `base_url`, `keys` and `app` for them.
+`client`, `keys`, `app`, as `<name>_fixture`) and defines `base_url`, `settings`,
+`channel` (whose keys `role_keys` writes) and `app_factory` for them; one that runs
+its adapter otherwise defines its own `keys` and `app`.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from sqlalchemy import MetaData, create_engine, select
 
 from minsheng_common import db, migrations
@@ -25,6 +31,7 @@ from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.devstack.loopback import LoopbackServer, wait_for
+from minsheng_common.settings import ServiceSettings
 from minsheng_intake.app import create_app
 from minsheng_intake.models import Appeal
 from minsheng_intake.settings import IntakeSettings
@@ -158,6 +165,69 @@ def delivery_settings(
     }
 
 
+def png(red: int, green: int = 0, blue: int = 0, *, side: int = 4) -> bytes:
+    """A real PNG picture of one colour, as a camera's snapshot or a citizen's
+    photo."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes((red, green, blue)) * side
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * side))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass
+class PictureServer:
+    """A channel's picture host on loopback: serves what `pictures` holds under
+    `/<prefix>/<name>` as PNG, 404 for the rest, and lists every name asked for."""
+
+    prefix: str
+    pictures: dict[str, bytes] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    server: LoopbackServer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server = LoopbackServer(self.app)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get(f"/{self.prefix}/{{name}}")
+        async def picture(name: str) -> Response:
+            self.requests.append(name)
+            if name not in self.pictures:
+                return Response(status_code=404)
+            return Response(self.pictures[name], media_type="image/png")
+
+        return app
+
+    def url(self, name: str) -> str:
+        return f"{self.server.url}/{self.prefix}/{name}"
+
+    def serve(self, name: str, content: bytes) -> str:
+        """Serve `content` as `name`; its URL."""
+        self.pictures[name] = content
+        return self.url(name)
+
+
+@asynccontextmanager
+async def serving_pictures(prefix: str) -> AsyncIterator[PictureServer]:
+    """A picture host listening until the block ends."""
+    host = PictureServer(prefix)
+    await host.server.start()
+    try:
+        yield host
+    finally:
+        await host.server.stop()
+
+
 @pytest.fixture(name="poll")
 def poll_fixture() -> Callable[..., Awaitable[None]]:
     return wait_for
@@ -187,3 +257,20 @@ async def client_fixture(
     """A center operator's client."""
     async with client_of(app, base_url, keys["operator"]) as http:
         yield http
+
+
+@pytest.fixture(name="keys")
+def keys_fixture(settings: ServiceSettings, channel: str) -> dict[str, str]:
+    """A key for every role in the credentials file the adapter reads."""
+    return role_keys(settings.credentials_path(), channel=channel)
+
+
+@pytest.fixture(name="app")
+async def app_fixture(
+    settings: ServiceSettings,
+    keys: dict[str, str],
+    app_factory: Callable[[Any], FastAPI],
+) -> AsyncIterator[FastAPI]:
+    """The adapter running on its settings, its keys written before it starts."""
+    async with running(app_factory(settings)) as application:
+        yield application

@@ -5,33 +5,33 @@ they need them."""
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 
 from minsheng_aivideo.app import create_app
 from minsheng_aivideo.settings import AivideoSettings
 from minsheng_common.adapters import push
-from minsheng_common.devstack.loopback import LoopbackServer
 
 # The fixtures shared by every adapter's tests, registered here by their names.
 from tests.adapter_support import (
     LoopbackIntake,
+    PictureServer,
     anonymous_fixture,  # noqa: F401
+    app_fixture,  # noqa: F401
     client_fixture,  # noqa: F401
     delivery_settings,
     intake_fixture,  # noqa: F401
+    keys_fixture,  # noqa: F401
+    png,
     poll_fixture,  # noqa: F401
-    role_keys,
-    running,
+    serving_pictures,
 )
 
 WEBHOOK_SECRET = "v" * 40
@@ -39,62 +39,12 @@ PUBLIC_URL = "http://aivideo.test"
 DUTY_PHONE = "0755-28339260"
 
 
-def png(red: int, green: int = 0, blue: int = 0, *, side: int = 4) -> bytes:
-    """A real PNG picture of one colour, as a camera's snapshot."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes((red, green, blue)) * side
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * side))
-        + chunk(b"IEND", b"")
-    )
-
-
-@dataclass
-class SnapshotServer:
-    """The platform's snapshot server: serves what `pictures` holds, counts every
-    request, and can be made to answer 404 for chosen names."""
-
-    pictures: dict[str, bytes] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    server: LoopbackServer = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.server = LoopbackServer(self.app)
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.get("/snapshots/{name}")
-        async def snapshot(name: str) -> Response:
-            self.requests.append(name)
-            if name not in self.pictures:
-                return Response(status_code=404)
-            return Response(self.pictures[name], media_type="image/png")
-
-        return app
-
-    def url(self, name: str) -> str:
-        return f"{self.server.url}/snapshots/{name}"
-
-    def picture(self, name: str, content: bytes) -> str:
-        """Serve `content` as `name`; its URL."""
-        self.pictures[name] = content
-        return self.url(name)
-
-
 @dataclass
 class Platform:
     """What the video platform does: sign a detection and push it."""
 
     client: httpx.AsyncClient
-    snapshots: SnapshotServer
+    snapshots: PictureServer
 
     def detection(self, detection_id: str = "D-1", **changes: Any) -> dict[str, Any]:
         """Street vending seen at camera PS-0012 with a picture of its own."""
@@ -102,7 +52,7 @@ class Platform:
             "detection_id": detection_id,
             "camera_id": "PS-0012",
             "kind": "street_vending",
-            "snapshot_url": self.snapshots.picture(
+            "snapshot_url": self.snapshots.serve(
                 f"{detection_id}.png", png(len(self.snapshots.pictures) % 256, 80)
             ),
             "latitude": 22.7085,
@@ -132,12 +82,10 @@ class Platform:
 
 
 @pytest.fixture
-async def snapshots() -> AsyncIterator[SnapshotServer]:
+async def snapshots() -> AsyncIterator[PictureServer]:
     """The platform's snapshot server, listening."""
-    server = SnapshotServer()
-    await server.server.start()
-    yield server
-    await server.server.stop()
+    async with serving_pictures("snapshots") as host:
+        yield host
 
 
 @pytest.fixture
@@ -158,17 +106,13 @@ def settings(store_url: str, tmp_path: Path, intake: LoopbackIntake) -> AivideoS
 
 
 @pytest.fixture
-def keys(settings: AivideoSettings) -> dict[str, str]:
-    """A key for every role in the credentials file the adapter reads."""
-    return role_keys(settings.credentials_path(), channel="ai-video")
+def channel() -> str:
+    return "ai-video"
 
 
 @pytest.fixture
-async def app(
-    settings: AivideoSettings, keys: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    async with running(create_app(settings)) as application:
-        yield application
+def app_factory() -> Callable[[AivideoSettings], FastAPI]:
+    return create_app
 
 
 @pytest.fixture
@@ -177,12 +121,12 @@ def base_url() -> str:
 
 
 @pytest.fixture
-def platform(anonymous: httpx.AsyncClient, snapshots: SnapshotServer) -> Platform:
+def platform(anonymous: httpx.AsyncClient, snapshots: PictureServer) -> Platform:
     """The video platform, pushing without credentials but with its signature."""
     return Platform(anonymous, snapshots)
 
 
 @pytest.fixture
-def platform_of(snapshots: SnapshotServer) -> Callable[[httpx.AsyncClient], Platform]:
+def platform_of(snapshots: PictureServer) -> Callable[[httpx.AsyncClient], Platform]:
     """The video platform pushing through another client (another app's)."""
     return lambda client: Platform(client, snapshots)

@@ -176,7 +176,7 @@ async def test_aivideo_a_snapshot_its_server_does_not_give_refuses_the_push(
     assert "404" in answer.json()["error"]["message"]
     assert await nothing_stored(app)
     # The platform pushes again once the picture is there: it is taken.
-    platform.snapshots.picture("gone.png", platform.snapshots.pictures["D-1.png"])
+    platform.snapshots.serve("gone.png", platform.snapshots.pictures["D-1.png"])
     again = await platform.push(body, at=datetime.now(UTC) + timedelta(seconds=1))
     assert again.status_code == 202
 
@@ -197,7 +197,7 @@ async def test_aivideo_a_snapshot_server_that_is_down_refuses_the_push(
 async def test_aivideo_a_snapshot_that_is_no_picture_is_refused(
     app: FastAPI, platform: Any
 ) -> None:
-    url = platform.snapshots.picture("page.png", b"<html>login first</html>")
+    url = platform.snapshots.serve("page.png", b"<html>login first</html>")
 
     answer = await platform.push(platform.detection(snapshot_url=url))
 
@@ -216,7 +216,7 @@ async def test_aivideo_a_snapshot_too_large_is_refused(
         client_of(application, "http://v") as http,
     ):
         platform = platform_of(http)
-        big = platform.snapshots.picture("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 4096)
+        big = platform.snapshots.serve("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 4096)
         answer = await platform.push(platform.detection(snapshot_url=big))
 
     assert answer.status_code == 422

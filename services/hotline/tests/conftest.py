@@ -6,7 +6,7 @@ intake."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +25,12 @@ from minsheng_hotline.settings import LINES, HotlineSettings, channel_of
 from tests.adapter_support import (
     LoopbackIntake,
     anonymous_fixture,  # noqa: F401
+    app_fixture,  # noqa: F401
     client_fixture,  # noqa: F401
     delivery_settings,
     intake_fixture,  # noqa: F401
+    keys_fixture,  # noqa: F401
     poll_fixture,  # noqa: F401
-    role_keys,
-    running,
 )
 
 BASE_URL = "http://hotline"
@@ -109,17 +109,13 @@ def settings(store_url: str, tmp_path: Path, intake: LoopbackIntake) -> HotlineS
 
 
 @pytest.fixture
-def keys(settings: HotlineSettings) -> dict[str, str]:
-    """A key for every role in the credentials file the adapter reads."""
-    return role_keys(settings.credentials_path(), channel="hotline-12345")
+def channel() -> str:
+    return "hotline-12345"
 
 
 @pytest.fixture
-async def app(
-    settings: HotlineSettings, keys: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    async with running(create_app(settings)) as application:
-        yield application
+def app_factory() -> Callable[[HotlineSettings], FastAPI]:
+    return create_app
 
 
 @pytest.fixture

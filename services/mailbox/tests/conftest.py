@@ -24,7 +24,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -46,12 +46,12 @@ from minsheng_mailbox.settings import MailboxSettings
 from tests.adapter_support import (
     LoopbackIntake,
     anonymous_fixture,  # noqa: F401
+    app_fixture,  # noqa: F401
     client_fixture,  # noqa: F401
     delivery_settings,
     intake_fixture,  # noqa: F401
+    keys_fixture,  # noqa: F401
     poll_fixture,  # noqa: F401
-    role_keys,
-    running,
 )
 
 PUBLIC_URL = "http://mailbox.test"
@@ -320,17 +320,13 @@ def settings(
 
 
 @pytest.fixture
-def keys(settings: MailboxSettings) -> dict[str, str]:
-    """A key for every role in the credentials file the adapter reads."""
-    return role_keys(settings.credentials_path(), channel="mailbox")
+def channel() -> str:
+    return "mailbox"
 
 
 @pytest.fixture
-async def app(
-    settings: MailboxSettings, keys: dict[str, str]
-) -> AsyncIterator[FastAPI]:
-    async with running(create_app(settings)) as application:
-        yield application
+def app_factory() -> Callable[[MailboxSettings], FastAPI]:
+    return create_app
 
 
 @pytest.fixture

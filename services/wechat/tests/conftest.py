@@ -15,9 +15,7 @@ import itertools
 import os
 import secrets
 import string
-import struct
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +25,19 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 
 from minsheng_common.devstack.loopback import LoopbackServer, wait_for
 from minsheng_wechat.app import create_app
 from minsheng_wechat.models import WechatAppeal
 from minsheng_wechat.settings import WechatSettings
-from tests.adapter_support import LoopbackIntake, delivery_settings, role_keys
+from tests.adapter_support import (
+    LoopbackIntake,
+    PictureServer,
+    delivery_settings,
+    role_keys,
+    serving_pictures,
+)
 
 TOKEN = "PingshanMinsheng2026"
 AES_KEY = base64.b64encode(bytes(range(7, 39))).decode().rstrip("=")
@@ -100,53 +104,7 @@ def read_xml(body: bytes) -> dict[str, str]:
     return {child.tag: child.text or "" for child in root}
 
 
-def png(red: int, green: int = 0, blue: int = 0, *, side: int = 4) -> bytes:
-    """A real PNG picture of one colour, as a citizen's photo."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes((red, green, blue)) * side
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * side))
-        + chunk(b"IEND", b"")
-    )
-
-
 # --- the servers ---------------------------------------------------------------
-
-
-@dataclass
-class PictureServer:
-    """WeChat's picture host: serves what `pictures` holds, 404 for the rest."""
-
-    pictures: dict[str, bytes] = field(default_factory=dict)
-    server: LoopbackServer = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.server = LoopbackServer(self.app)
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.get("/mmbiz/{name}")
-        async def picture(name: str) -> Response:
-            if name not in self.pictures:
-                return Response(status_code=404)
-            return Response(self.pictures[name], media_type="image/png")
-
-        return app
-
-    def url(self, name: str) -> str:
-        return f"{self.server.url}/mmbiz/{name}"
-
-    def serve(self, name: str, content: bytes) -> str:
-        self.pictures[name] = content
-        return self.url(name)
 
 
 @dataclass
@@ -388,10 +346,9 @@ async def intake(
 
 @pytest.fixture(scope="module")
 async def pictures() -> AsyncIterator[PictureServer]:
-    server = PictureServer()
-    await server.server.start()
-    yield server
-    await server.server.stop()
+    """WeChat's picture host: what it serves, 404 for the rest."""
+    async with serving_pictures("mmbiz") as host:
+        yield host
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,12 @@ from minsheng_common.devstack.broker import free_port
 from minsheng_common.devstack.loopback import LoopbackServer
 from minsheng_wechat import replies
 from minsheng_wechat.app import create_app
-from tests.adapter_support import LoopbackIntake, role_keys
+from tests.adapter_support import LoopbackIntake, png, role_keys
 
 from .conftest import (
     PUBLIC_URL,
     Adapter,
     WeChat,
-    png,
     wechat_settings,
 )
 

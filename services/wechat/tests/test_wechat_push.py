@@ -19,7 +19,7 @@ from minsheng_common.auth.roles import Role
 from minsheng_common.logs import RedactingFilter
 from minsheng_intake.models import Appeal
 from minsheng_wechat import replies
-from tests.adapter_support import LoopbackIntake
+from tests.adapter_support import LoopbackIntake, png
 
 from .conftest import (
     ACCOUNT,
@@ -27,7 +27,6 @@ from .conftest import (
     TOKEN,
     Adapter,
     WeChat,
-    png,
     wx_signature,
     wx_xml,
 )
