@@ -187,6 +187,26 @@ def test_the_launcher_lets_notify_hand_answers_to_the_open311_server(
     assert (tmp_path / "answer-secrets.json").stat().st_mode & 0o077 == 0
 
 
+def test_the_launcher_makes_no_answer_secrets_where_nothing_answers(
+    tmp_path: Path,
+) -> None:
+    specs = tuple(
+        ServiceSpec(name, f"minsheng_{name}", port, f"{name.upper()}_")
+        for name, port in (("notify", 9004), ("aivideo", 9013))
+    )
+    stack = Stack(
+        config=StackConfig(broker_port=9092, services=specs),
+        data_dir=tmp_path,
+        bootstrap_servers="127.0.0.1:9092",
+    )
+
+    notify = stack.environment_for(stack.config.spec("notify"))
+    stack.environment_for(stack.config.spec("aivideo"))
+
+    assert "NOTIFY_CHANNEL_REPLY_URLS" not in notify
+    assert not (tmp_path / "answer-secrets.json").exists()
+
+
 def test_the_launcher_wires_the_answers_of_each_forum_with_a_reply_url(
     tmp_path: Path,
 ) -> None:

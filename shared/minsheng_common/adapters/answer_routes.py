@@ -12,18 +12,18 @@ answers 200 with the same message id and stores nothing.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Header, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from minsheng_common import web
-from minsheng_common.adapters import answer_store, receipts
+from minsheng_common.adapters import answer_store, push, receipts
 from minsheng_common.adapters.answer_carrier import AnswerDesk
 from minsheng_common.adapters.routes import Operator
 from minsheng_common.auth import webhooks
 from minsheng_common.errors import InvalidInput, NotFound, Unavailable
+from minsheng_common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -74,32 +74,14 @@ def answers_router(*, tag: str) -> APIRouter:
         "/{channel}",
         response_model=AnswerTaken,
         status_code=202,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": AnswerIn.model_json_schema()}
-                },
-            }
-        },
+        openapi_extra=push.body_schema(AnswerIn),
     )
     async def take_answer(
         request: Request,
         response: Response,
+        pushed: push.Push,
         session: web.StoreSession,
         channel: str = Path(max_length=50),
-        timestamp: Annotated[
-            str | None,
-            Header(alias=webhooks.TIMESTAMP_HEADER, description="Unix seconds"),
-        ] = None,
-        signature: Annotated[
-            str | None,
-            Header(
-                alias=webhooks.SIGNATURE_HEADER,
-                description='"sha256=" and the hex HMAC-SHA256 of '
-                '"<timestamp>.<body>" with an answer secret',
-            ),
-        ] = None,
     ) -> AnswerTaken:
         """Take an answer for a citizen of `channel` (Art. 36: the answer goes back
         the way the appeal came): {notice_id, appeal_id, kind, contact_kind,
@@ -115,21 +97,19 @@ def answers_router(*, tag: str) -> APIRouter:
                 "answers are not taken: no answer secret is configured",
                 field=webhooks.SIGNATURE_HEADER,
             )
-        body = await request.body()
-        now = datetime.now(UTC)
         key = webhooks.verify(
             secrets=secrets,
-            timestamp=timestamp,
-            signature=signature,
-            body=body,
-            now=now,
+            timestamp=pushed.timestamp,
+            signature=pushed.signature,
+            body=pushed.body,
+            now=pushed.now,
         )
         # Only notify learns which channels are answered here.
         if channel not in desk.couriers:
             raise ChannelNotAnswered(
                 f"this adapter does not answer on channel {channel}", field="channel"
             )
-        answer = _parse(body)
+        answer = push.parse(AnswerIn, pushed.body, error=InvalidInput)
 
         # A notice taken before is answered alike, even by the very same signed
         # request (notify retrying within a second): it changes nothing.
@@ -138,10 +118,21 @@ def answers_router(*, tag: str) -> APIRouter:
             response.status_code = 200
             return AnswerTaken(message_id=known.notice_id, status=_status(known.status))
 
+        # The replay record is kept on the real clock, like the signature's window;
+        # the answer on the service's clock, which its carrier and retention read.
         await receipts.record(
-            session, desk.receipt, key, received_at=now, what="an answer from notify"
+            session,
+            desk.receipt,
+            key,
+            received_at=pushed.now,
+            what="an answer from notify",
         )
-        session.add(desk.new_record(channel, answer.model_dump(), received_at=now))
+        runtime: ServiceRuntime = request.app.state.runtime
+        session.add(
+            desk.new_record(
+                channel, answer.model_dump(), received_at=runtime.clock.now()
+            )
+        )
         await session.commit()
         desk.wake.set()
         log.info(
@@ -167,15 +158,6 @@ def answers_router(*, tag: str) -> APIRouter:
         )
 
     return router
-
-
-def _parse(body: bytes) -> AnswerIn:
-    try:
-        return AnswerIn.model_validate_json(body)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "body"
-        raise InvalidInput(f"{where}: {problem['msg']}", field=where) from None
 
 
 def _status(value: str) -> Literal["pending", "delivered", "undelivered"]:

@@ -83,10 +83,9 @@ class AdapterSettings(ServiceSettings):
         messages to citizens, and receipts are evidence."""
         if not self.is_production:
             return
-        if self.answer_secret_list():
-            check_webhook_secrets(
-                self.answer_secret_list(), self.setting_name("answer_secrets")
-            )
+        answer_secrets = self.answer_secret_list()
+        if answer_secrets:
+            check_webhook_secrets(answer_secrets, self.setting_name("answer_secrets"))
         secret = self.receipt_secret()
         if secret is not None:
             check_webhook_secrets([secret], self.setting_name("notify_receipt_secret"))

@@ -12,6 +12,7 @@ import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import httpx
@@ -209,31 +210,46 @@ class Stack:
         receipts, signed with this data folder's own secrets, which every adapter
         of `ANSWER_DESKS` is given; what the environment sets stays, and its maps
         are added to."""
-        answering = self._answering(env)
-        made_answers, made_receipts = answer_secrets(self.data_dir)
-        answer_secret = env.get("NOTIFY_CHANNEL_REPLY_SECRET") or made_answers
-        if spec.name == "notify" and answering:
-            urls = {
-                channel: f"http://127.0.0.1:{self.config.spec(name).port}"
-                f"/v1/answers/{channel}"
-                for name, channels in answering.items()
-                for channel in channels
-            }
-            receipts = {f"reply:{channel}": made_receipts for channel in urls}
-            env["NOTIFY_CHANNEL_REPLY_URLS"] = _merged(
-                env, "NOTIFY_CHANNEL_REPLY_URLS", urls
-            )
-            env["NOTIFY_RECEIPT_SECRETS"] = _merged(
-                env, "NOTIFY_RECEIPT_SECRETS", receipts
-            )
-            env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", answer_secret)
+        if spec.name == "notify":
+            self._notify_answer_environment(env)
         elif spec.name in ANSWER_DESKS:
-            notify = next((s for s in self.config.services if s.name == "notify"), None)
-            prefix = spec.env_prefix
-            env.setdefault(f"{prefix}ANSWER_SECRETS", answer_secret)
-            env.setdefault(f"{prefix}NOTIFY_RECEIPT_SECRET", made_receipts)
-            if notify is not None:
-                env.setdefault(f"{prefix}NOTIFY_URL", f"http://127.0.0.1:{notify.port}")
+            self._desk_answer_environment(spec, env)
+
+    def _notify_answer_environment(self, env: dict[str, str]) -> None:
+        answering = self._answering(env)
+        if not answering:
+            return
+        made_answers, made_receipts = self.local_answer_secrets
+        urls = {
+            channel: f"http://127.0.0.1:{self.config.spec(name).port}"
+            f"/v1/answers/{channel}"
+            for name, channels in answering.items()
+            for channel in channels
+        }
+        receipts = {f"reply:{channel}": made_receipts for channel in urls}
+        env["NOTIFY_CHANNEL_REPLY_URLS"] = _merged(
+            env, "NOTIFY_CHANNEL_REPLY_URLS", urls
+        )
+        env["NOTIFY_RECEIPT_SECRETS"] = _merged(env, "NOTIFY_RECEIPT_SECRETS", receipts)
+        env.setdefault("NOTIFY_CHANNEL_REPLY_SECRET", made_answers)
+
+    def _desk_answer_environment(self, spec: ServiceSpec, env: dict[str, str]) -> None:
+        made_answers, made_receipts = self.local_answer_secrets
+        prefix = spec.env_prefix
+        env.setdefault(
+            f"{prefix}ANSWER_SECRETS",
+            env.get("NOTIFY_CHANNEL_REPLY_SECRET") or made_answers,
+        )
+        env.setdefault(f"{prefix}NOTIFY_RECEIPT_SECRET", made_receipts)
+        notify = next((s for s in self.config.services if s.name == "notify"), None)
+        if notify is not None:
+            env.setdefault(f"{prefix}NOTIFY_URL", f"http://127.0.0.1:{notify.port}")
+
+    @cached_property
+    def local_answer_secrets(self) -> tuple[str, str]:
+        """This data folder's answer and receipt secrets, read once for every
+        service the stack starts."""
+        return answer_secrets(self.data_dir)
 
     def _answering(self, env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
         running = {s.name for s in self.config.services}
