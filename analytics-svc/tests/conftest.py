@@ -4,7 +4,8 @@ small story of appeals built from catalogue events."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from minsheng_common import db, migrations
 from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
 from minsheng_common.bus.consumer import EventConsumer
-from minsheng_common.bus.kafka import KafkaPublisher
+from minsheng_common.bus.kafka import KafkaPublisher, OutgoingMessage
 from minsheng_common.clock import FixedClock
 from minsheng_common.devstack.broker import free_port
 from minsheng_common.events import (
@@ -526,6 +527,15 @@ async def client(
     app: FastAPI, credentials: Credentials
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client reading with a dashboard system's key."""
+    async with dashboard_client(app, credentials) as http:
+        yield http
+
+
+@asynccontextmanager
+async def dashboard_client(
+    app: FastAPI, credentials: Credentials
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client reading `app` with a dashboard system's key."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport,
@@ -543,3 +553,62 @@ async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://analytics"
     ) as http:
         yield http
+
+
+# --- the running service on the test broker ------------------------------------
+
+
+@pytest.fixture
+async def live_app(
+    broker: str, topic_prefix: str, tmp_path: Path, credentials: Credentials
+) -> AsyncIterator[FastAPI]:
+    """The whole service, consuming from and publishing to this test's topics."""
+    settings = AnalyticsSettings(
+        database_url=f"sqlite:///{tmp_path / 'analytics-live.db'}",
+        data_dir=tmp_path,
+        kafka_bootstrap_servers=broker,
+        topic_prefix=topic_prefix,
+        topic_partitions=1,
+        environment="test",
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def live_client(
+    live_app: FastAPI, credentials: Credentials
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client reading the running service with a dashboard system's key (the
+    same data folder as the `credentials` fixture's, so its keys work there)."""
+    async with dashboard_client(live_app, credentials) as http:
+        yield http
+
+
+Publish = Callable[[Sequence[Step], str], Awaitable[None]]
+
+
+@pytest.fixture
+def publish(broker: str, topic_prefix: str) -> Publish:
+    """Publishes steps onto this test's topics, each sealed as `producer` sent it
+    at the step's instant."""
+
+    async def publish_steps(steps: Sequence[Step], producer: str) -> None:
+        publisher = KafkaPublisher(broker, client_id=f"analytics-test-{producer}")
+        await publisher.start()
+        try:
+            await publisher.publish(
+                [
+                    OutgoingMessage(
+                        topic=f"{topic_prefix}{data.topic}",
+                        key=data.key(),
+                        value=seal(data, producer=producer, occurred_at=at).to_bytes(),
+                    )
+                    for data, at in steps
+                ]
+            )
+        finally:
+            await publisher.stop()
+
+    return publish_steps

@@ -278,6 +278,25 @@ def appeal_body(
     }
 
 
+def refusal(answer: httpx.Response, part: str = "code") -> tuple[int, Any]:
+    """A refused call's status and one part of its error: its code or its field."""
+    return answer.status_code, answer.json()["error"][part]
+
+
+def april_assessor() -> service.Assessor:
+    """The packaged plan's assessor as the service builds it, on 3 April 2026."""
+    return service.Assessor(
+        context=AnalyticsContext(
+            reference=load_reference(),
+            rule_book=load_rule_book(),
+            clock=FixedClock(APRIL_3),
+            refresh_seconds=10,
+            recent=20,
+        ),
+        plan=load_plan(),
+    )
+
+
 # Scores by hand.
 
 
@@ -617,18 +636,9 @@ async def test_analytics_a_fallback_event_earns_its_points(
     )
 
     assert recorded.status_code == 201, recorded.text
-    assert (other_unit.status_code, other_unit.json()["error"]["code"]) == (
-        409,
-        "work_order_of_another_unit",
-    )
-    assert (unknown.status_code, unknown.json()["error"]["field"]) == (
-        422,
-        "work_order_id",
-    )
-    assert (wrong_kind.status_code, wrong_kind.json()["error"]["code"]) == (
-        422,
-        "unknown_bonus_kind",
-    )
+    assert refusal(other_unit) == (409, "work_order_of_another_unit")
+    assert refusal(unknown, "field") == (422, "work_order_id")
+    assert refusal(wrong_kind) == (422, "unknown_bonus_kind")
     score = (await center.get(f"/v1/assessment/cgj/{MARCH}")).json()
     assert by_key(score["bonuses"])["fallback"]["points"] == 1.0
     assert score["total"] == 68.75
@@ -780,14 +790,8 @@ async def test_analytics_a_refused_appeal_leaves_the_score(
         1,
     )
     assert again.status_code == 200
-    assert (overturned.status_code, overturned.json()["error"]["code"]) == (
-        409,
-        "appeal_already_decided",
-    )
-    assert (second_try.status_code, second_try.json()["error"]["code"]) == (
-        409,
-        "appeal_exists",
-    )
+    assert refusal(overturned) == (409, "appeal_already_decided")
+    assert refusal(second_try) == (409, "appeal_exists")
     score = (await clerk.get(f"/v1/assessment/cgj/{MARCH}")).json()
     assert score["total"] == 67.75
     assert orders(by_key(score["deductions"])["on_time_closure"]) == ["wo-c2", "wo-c3"]
@@ -860,10 +864,7 @@ async def test_analytics_a_unit_cannot_appeal_or_read_another_units_score(
     for name, answer in answers.items():
         assert answer.status_code == 404, name
     assert own_list.json() == {"items": [], "total": 0}
-    assert (smuggled.status_code, smuggled.json()["error"]["code"]) == (
-        422,
-        "order_not_deducted",
-    )
+    assert refusal(smuggled) == (422, "order_not_deducted")
     assert by_center.status_code == 403
     assert by_leader.status_code == 403
     assert ranking.status_code == 403
@@ -894,14 +895,8 @@ async def test_analytics_evidence_must_be_of_the_appealed_orders(
         },
     )
 
-    assert (notice.status_code, notice.json()["error"]["field"]) == (
-        422,
-        "evidence[0].ref",
-    )
-    assert (export.status_code, export.json()["error"]["code"]) == (
-        422,
-        "evidence_not_of_appeal",
-    )
+    assert refusal(notice, "field") == (422, "evidence[0].ref")
+    assert refusal(export) == (422, "evidence_not_of_appeal")
     assert export.json()["error"]["field"] == "evidence[1].ref"
 
 
@@ -916,10 +911,7 @@ async def test_analytics_appeals_close_with_the_appeal_period(
         f"/v1/assessment/cgj/{MARCH}/appeals", json=appeal_body("wo-c2")
     )
 
-    assert (late.status_code, late.json()["error"]["code"]) == (
-        409,
-        "appeal_period_over",
-    )
+    assert refusal(late) == (409, "appeal_period_over")
 
 
 async def test_analytics_publishing_keeps_one_version_per_unit_once(
@@ -939,10 +931,7 @@ async def test_analytics_publishing_keeps_one_version_per_unit_once(
     assert len(lines) == ASSESSED
     assert lines["cgj"] == {"unit_id": "cgj", "version": 1, "new": True}
     assert all(not line["new"] for line in again.json()["items"])
-    assert (span.status_code, span.json()["error"]["code"]) == (
-        422,
-        "period_not_assessed",
-    )
+    assert refusal(span) == (422, "period_not_assessed")
     history = (await center.get(f"/v1/assessment/cgj/{MARCH}/history")).json()
     assert [(v["trigger"], v["total"]) for v in history["versions"]] == [
         ("published", 67.75)
@@ -1019,16 +1008,7 @@ async def test_analytics_an_appeal_decided_on_each_store(
     """The same March on SQLite and PostgreSQL: 67.75, the appeal on c2 accepted
     through the service, 71.92, both versions kept."""
     await seed_march(store_projector, story)
-    assessor = service.Assessor(
-        context=AnalyticsContext(
-            reference=load_reference(),
-            rule_book=load_rule_book(),
-            clock=FixedClock(APRIL_3),
-            refresh_seconds=10,
-            recent=20,
-        ),
-        plan=load_plan(),
-    )
+    assessor = april_assessor()
     march = periods.parse(MARCH)
     clerk = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
     operator = Principal(subject="key-op", role=Role.OPERATOR)
@@ -1155,22 +1135,10 @@ async def test_analytics_a_bad_appeal_or_decision_is_refused_clearly(
         json={"outcome": "maybe", "reason": "x"},
     )
 
-    assert (on_a_span.status_code, on_a_span.json()["error"]["code"]) == (
-        422,
-        "period_not_assessed",
-    )
-    assert (nothing.status_code, nothing.json()["error"]["code"]) == (
-        409,
-        "nothing_deducted",
-    )
-    assert (no_appeal.status_code, no_appeal.json()["error"]["code"]) == (
-        404,
-        "appeal_not_found",
-    )
-    assert (no_outcome.status_code, no_outcome.json()["error"]["field"]) == (
-        422,
-        "body.outcome",
-    )
+    assert refusal(on_a_span) == (422, "period_not_assessed")
+    assert refusal(nothing) == (409, "nothing_deducted")
+    assert refusal(no_appeal) == (404, "appeal_not_found")
+    assert refusal(no_outcome, "field") == (422, "body.outcome")
 
 
 BAD_COMMENDATIONS: list[tuple[dict[str, Any], str, str]] = [
@@ -1294,14 +1262,8 @@ async def test_analytics_a_longer_period_is_no_way_around_the_months_appeal_peri
     }
     after = (await center.get(f"/v1/assessment/cgj/{MARCH}")).json()
 
-    assert (in_time.status_code, in_time.json()["error"]["code"]) == (
-        422,
-        "period_not_appealed",
-    )
-    assert (month.status_code, month.json()["error"]["code"]) == (
-        409,
-        "appeal_period_over",
-    )
+    assert refusal(in_time) == (422, "period_not_appealed")
+    assert refusal(month) == (409, "appeal_period_over")
     for key, answer in longer.items():
         assert answer.status_code == 422, key
         assert answer.json()["error"] == {
@@ -1421,7 +1383,7 @@ async def test_analytics_a_deduction_appearing_after_the_appeal_period_has_its_o
         "wo-late-2": "2026-05-01T16:00:00Z",
     }
     assert score["appeal_until"] == "2026-04-10T16:00:00Z"
-    assert (old.status_code, old.json()["error"]["field"]) == (409, "period")
+    assert refusal(old, "field") == (409, "period")
     assert old.json()["error"]["code"] == "appeal_period_over"
     assert new.status_code == 201, new.text
     assert new.json()["work_order_ids"] == ["wo-late-1"]
@@ -1532,16 +1494,7 @@ async def test_analytics_a_reason_with_invisible_characters_is_kept_without_them
     """On SQLite and PostgreSQL: an appeal, its decision and a commendation whose
     texts hold a NUL are recorded, without it."""
     await seed_march(store_projector, story)
-    assessor = service.Assessor(
-        context=AnalyticsContext(
-            reference=load_reference(),
-            rule_book=load_rule_book(),
-            clock=FixedClock(APRIL_3),
-            refresh_seconds=10,
-            recent=20,
-        ),
-        plan=load_plan(),
-    )
+    assessor = april_assessor()
     clerk = Principal(subject="key-cgj", role=Role.UNIT, unit_id="cgj")
     operator = Principal(subject="key-op", role=Role.OPERATOR)
     body = {

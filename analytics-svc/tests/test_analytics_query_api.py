@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from minsheng_analytics import indicators
 from minsheng_common.reference import load_reference
@@ -35,11 +36,23 @@ def five_appeals(story: Callable[..., Any]) -> list[Any]:
     ]
 
 
-async def test_analytics_series_counts_each_shanghai_day_and_fills_empty_ones(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
-) -> None:
+@pytest.fixture
+async def five_projected(app_projector: Any, story: Callable[..., Any]) -> None:
+    """The five appeals of `five_appeals`, projected into the app's store."""
     await app_projector.apply_all(five_appeals(story))
 
+
+async def read(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
+    """The body of a query the API answers."""
+    answer = await client.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.mark.usefixtures("five_projected")
+async def test_analytics_series_counts_each_shanghai_day_and_fills_empty_ones(
+    client: httpx.AsyncClient,
+) -> None:
     answer = await client.get(
         "/v1/series",
         params={"indicator": "received", "from": "2026-03-02", "to": "2026-03-06"},
@@ -63,27 +76,19 @@ async def test_analytics_series_counts_each_shanghai_day_and_fills_empty_ones(
     ]
 
 
+@pytest.mark.usefixtures("five_projected")
 async def test_analytics_series_by_week_and_month_with_a_filter(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+    client: httpx.AsyncClient,
 ) -> None:
-    await app_projector.apply_all(five_appeals(story))
-
-    weeks = (
-        await client.get(
-            "/v1/series", params={"indicator": "received", "interval": "week"}
-        )
-    ).json()
-    months = (
-        await client.get(
-            "/v1/series", params={"indicator": "received", "interval": "month"}
-        )
-    ).json()
-    swj = (
-        await client.get(
-            "/v1/series",
-            params={"indicator": "dispatch_within_limit", "unit": "swj"},
-        )
-    ).json()
+    weeks = await read(
+        client, "/v1/series", {"indicator": "received", "interval": "week"}
+    )
+    months = await read(
+        client, "/v1/series", {"indicator": "received", "interval": "month"}
+    )
+    swj = await read(
+        client, "/v1/series", {"indicator": "dispatch_within_limit", "unit": "swj"}
+    )
 
     # Open window: from the first period with facts to the last.
     assert [(p["period"], p["value"]) for p in weeks["points"]] == [
@@ -104,15 +109,15 @@ async def test_analytics_series_by_week_and_month_with_a_filter(
     }
 
 
+@pytest.mark.usefixtures("five_projected")
 async def test_analytics_breakdown_pages_are_stable_and_counted(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+    client: httpx.AsyncClient,
 ) -> None:
-    await app_projector.apply_all(five_appeals(story))
     params = {"indicator": "received", "by": "channel", "limit": 2}
 
-    first = (await client.get("/v1/breakdown", params=params)).json()
-    second = (await client.get("/v1/breakdown", params={**params, "offset": 2})).json()
-    whole = (await client.get("/v1/breakdown", params={**params, "limit": 10})).json()
+    first = await read(client, "/v1/breakdown", params)
+    second = await read(client, "/v1/breakdown", {**params, "offset": 2})
+    whole = await read(client, "/v1/breakdown", {**params, "limit": 10})
 
     assert first["total"] == second["total"] == 4
     assert [item["key"] for item in whole["items"]] == [
@@ -131,17 +136,15 @@ async def test_analytics_breakdown_pages_are_stable_and_counted(
     }
 
 
+@pytest.mark.usefixtures("five_projected")
 async def test_analytics_breakdown_by_value_puts_the_highest_first_then_by_key(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+    client: httpx.AsyncClient,
 ) -> None:
-    await app_projector.apply_all(five_appeals(story))
-
-    body = (
-        await client.get(
-            "/v1/breakdown",
-            params={"indicator": "received", "by": "channel", "sort": "value"},
-        )
-    ).json()
+    body = await read(
+        client,
+        "/v1/breakdown",
+        {"indicator": "received", "by": "channel", "sort": "value"},
+    )
 
     assert [(item["key"], item["value"]) for item in body["items"]] == [
         ("wechat", 2),
@@ -151,27 +154,23 @@ async def test_analytics_breakdown_by_value_puts_the_highest_first_then_by_key(
     ]
 
 
+@pytest.mark.usefixtures("five_projected")
 async def test_analytics_breakdown_by_unit_period_and_with_filters(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+    client: httpx.AsyncClient,
 ) -> None:
-    await app_projector.apply_all(five_appeals(story))
-
-    by_unit = (
-        await client.get(
-            "/v1/breakdown", params={"indicator": "dispatched", "by": "unit"}
-        )
-    ).json()
-    by_period = (
-        await client.get(
-            "/v1/breakdown",
-            params={
-                "indicator": "received",
-                "by": "period",
-                "interval": "week",
-                "channel": "wechat",
-            },
-        )
-    ).json()
+    by_unit = await read(
+        client, "/v1/breakdown", {"indicator": "dispatched", "by": "unit"}
+    )
+    by_period = await read(
+        client,
+        "/v1/breakdown",
+        {
+            "indicator": "received",
+            "by": "period",
+            "interval": "week",
+            "channel": "wechat",
+        },
+    )
 
     names = {unit.id: unit.name for unit in load_reference().units}
     assert [(i["key"], i["name"], i["value"]) for i in by_unit["items"]] == [
@@ -182,22 +181,20 @@ async def test_analytics_breakdown_by_unit_period_and_with_filters(
     assert by_period["filters"]["channel"] == "wechat"
 
 
+@pytest.mark.usefixtures("five_projected")
 async def test_analytics_a_window_inside_a_day_is_answered_from_the_facts(
-    client: httpx.AsyncClient, app_projector: Any, story: Callable[..., Any]
+    client: httpx.AsyncClient,
 ) -> None:
-    await app_projector.apply_all(five_appeals(story))
-
     # From 09:30 on 2 March in Shanghai: a-2 (10:00), a-3, a-4 and a-5.
-    body = (
-        await client.get(
-            "/v1/breakdown",
-            params={
-                "indicator": "received",
-                "by": "period",
-                "from": "2026-03-02T09:30",
-            },
-        )
-    ).json()
+    body = await read(
+        client,
+        "/v1/breakdown",
+        {
+            "indicator": "received",
+            "by": "period",
+            "from": "2026-03-02T09:30",
+        },
+    )
 
     assert body["source"] == "facts"
     assert sum(item["value"] for item in body["items"]) == 4

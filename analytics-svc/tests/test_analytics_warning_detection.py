@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from minsheng_analytics.app import MIGRATIONS, create_app
+from minsheng_analytics.app import MIGRATIONS
 from minsheng_analytics.models import WarningReport, WarningScope, WarningTrigger
-from minsheng_analytics.settings import AnalyticsSettings
 from minsheng_analytics.warning_detection import WarningDetector
 from minsheng_analytics.warning_rules import WarningRules, load_warning_rules
 from minsheng_common import db, migrations
-from minsheng_common.bus.kafka import KafkaPublisher, OutgoingMessage
 from minsheng_common.bus.outbox import Outbox
 from minsheng_common.bus.tables import outbox as outbox_table
 from minsheng_common.clock import FixedClock
@@ -36,7 +34,6 @@ from minsheng_common.events import (
     WarningRaised,
     open_envelope,
     read,
-    seal,
 )
 from minsheng_common.reference import load_reference
 
@@ -705,57 +702,22 @@ async def test_postgres_two_consumers_at_the_threshold_fire_exactly_once(
 # --- the running service ---------------------------------------------------------
 
 
-@pytest.fixture
-async def live_app(
-    broker: str, topic_prefix: str, tmp_path: Path, credentials: Any
-) -> AsyncIterator[FastAPI]:
-    settings = AnalyticsSettings(
-        database_url=f"sqlite:///{tmp_path / 'analytics-live.db'}",
-        data_dir=tmp_path,
-        kafka_bootstrap_servers=broker,
-        topic_prefix=topic_prefix,
-        topic_partitions=1,
-        environment="test",
-    )
-    application = create_app(settings)
-    application.state.test_key = credentials.keys["dashboard"]
-    async with application.router.lifespan_context(application):
-        yield application
-
-
 async def test_service_raises_publishes_and_projects_its_own_hotspot(
-    live_app: FastAPI, broker: str, topic_prefix: str
+    live_app: FastAPI,
+    live_client: httpx.AsyncClient,
+    publish: Callable[..., Awaitable[None]],
 ) -> None:
     """Five reports of one event go in through the broker; the warning comes out of
     analytics' outbox onto the alerts topic and back into its own projection."""
     steps = [filed(a, hours=i) for i, a in enumerate(ids(5))]
-    publisher = KafkaPublisher(broker, client_id="analytics-warning-test")
-    await publisher.start()
-    try:
-        await publisher.publish(
-            [
-                OutgoingMessage(
-                    topic=f"{topic_prefix}{data.topic}",
-                    key=data.key(),
-                    value=seal(data, producer="intake", occurred_at=at).to_bytes(),
-                )
-                for data, at in steps
-            ]
-        )
-    finally:
-        await publisher.stop()
+    await publish(steps, "intake")
 
-    transport = httpx.ASGITransport(app=live_app)
-    headers = {"X-API-Key": live_app.state.test_key}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://a", headers=headers
-    ) as client:
-        deadline = time.monotonic() + 30
-        while True:
-            body = (await client.get("/v1/warnings")).json()
-            if body["total"] or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while True:
+        body = (await live_client.get("/v1/warnings")).json()
+        if body["total"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
 
     [raised] = await staged(live_app.state.runtime.sessions)
     assert body["total"] == 1

@@ -922,36 +922,21 @@ async def commend(
     principal: Principal,
 ) -> tuple[AwardOut, bool]:
     """Record a commendation of a unit; the commendation and whether it is new."""
-    day, edition = _award_edition(assessor, incoming.unit_id, incoming.awarded_on)
-    if incoming.level not in edition.bonuses.commendation.levels:
-        levels = ", ".join(edition.bonuses.commendation.levels)
-        raise UnknownLevel(
-            f"the plan in force on {day} has no commendation level "
-            f"{incoming.level}; it has {levels}",
-            field="level",
-        )
-    key = _digest(
-        COMMENDATION,
-        incoming.unit_id,
-        day.isoformat(),
-        incoming.reference or incoming.reason,
-    )
-    values = {
-        "level": incoming.level,
-        "reason": incoming.reason,
-        "reference": incoming.reference,
-        "work_order_id": None,
-    }
-    return await _award(
-        session=session,
-        assessor=assessor,
+    day = _bonus_day(assessor, incoming)
+    reference = incoming.reference or incoming.reason
+    bonus = _Bonus(
         kind=COMMENDATION,
         unit_id=incoming.unit_id,
         day=day,
-        natural_key=key,
-        values=values,
-        principal=principal,
+        natural_key=_digest(COMMENDATION, incoming.unit_id, day.isoformat(), reference),
+        values={
+            "level": incoming.level,
+            "reason": incoming.reason,
+            "reference": incoming.reference,
+            "work_order_id": None,
+        },
     )
+    return await _award(session, assessor, bonus, principal)
 
 
 async def record_fallback(
@@ -963,23 +948,21 @@ async def record_fallback(
 ) -> tuple[AwardOut, bool]:
     """Record that a unit took on a hard event as fallback (兜底, Art. 21); the
     record and whether it is new."""
-    day, edition = _award_edition(assessor, incoming.unit_id, incoming.awarded_on)
-    if incoming.kind not in edition.bonuses.fallback.kinds:
-        kinds = ", ".join(edition.bonuses.fallback.kinds)
-        raise UnknownLevel(
-            f"the plan in force on {day} has no fallback kind {incoming.kind}; it "
-            f"has {kinds}",
-            field="kind",
-        )
     key = _digest(FALLBACK, incoming.unit_id, incoming.work_order_id)
-    values = {
-        "level": incoming.kind,
-        "reason": incoming.reason,
-        "reference": None,
-        "work_order_id": incoming.work_order_id,
-    }
-    found = await store.award_by_key(session, key)
-    if found is None:
+    bonus = _Bonus(
+        kind=FALLBACK,
+        unit_id=incoming.unit_id,
+        day=_bonus_day(assessor, incoming),
+        natural_key=key,
+        values={
+            "level": incoming.kind,
+            "reason": incoming.reason,
+            "reference": None,
+            "work_order_id": incoming.work_order_id,
+        },
+    )
+    if await store.award_by_key(session, key) is None:
+        # A replay is answered as before even if the work order has moved since.
         owner = await store.work_order_unit(session, incoming.work_order_id)
         if owner is None:
             raise UnknownWorkOrder(
@@ -993,47 +976,50 @@ async def record_fallback(
                 f"{incoming.unit_id}'s",
                 field="work_order_id",
             )
-    return await _award(
-        session=session,
-        assessor=assessor,
-        kind=FALLBACK,
-        unit_id=incoming.unit_id,
-        day=day,
-        natural_key=key,
-        values=values,
-        principal=principal,
-    )
+    return await _award(session, assessor, bonus, principal)
+
+
+@dataclass(frozen=True)
+class _Bonus:
+    """A bonus about to be recorded: its kind, unit, day, the key that makes a
+    repeat of it the same record, and the columns that say what it is."""
+
+    kind: str
+    unit_id: str
+    day: date
+    natural_key: str
+    values: Mapping[str, Any]
 
 
 async def _award(
-    *,
     session: AsyncSession,
     assessor: Assessor,
-    kind: str,
-    unit_id: str,
-    day: date,
-    natural_key: str,
-    values: Mapping[str, Any],
+    bonus: _Bonus,
     principal: Principal,
 ) -> tuple[AwardOut, bool]:
-    found = await store.award_by_key(session, natural_key)
+    """Record a bonus once and re-score the periods it falls in; a repeat with
+    the same values answers the first record."""
+    kind, unit_id, day = bonus.kind, bonus.unit_id, bonus.day
+    found = await store.award_by_key(session, bonus.natural_key)
     if found is not None:
-        return _replayed_award(found, kind, day, values), False
+        return _replayed_award(found, bonus), False
 
     award = AssessmentAward(
         award_id=new_id(),
-        natural_key=natural_key,
+        natural_key=bonus.natural_key,
         kind=kind,
         unit_id=unit_id,
         awarded_on=day,
         recorded_at=assessor.now(),
         recorded_by=principal.label(),
-        **values,
+        **bonus.values,
     )
     session.add(award)
-    found = await _flush_new(session, lambda: store.award_by_key(session, natural_key))
+    found = await _flush_new(
+        session, lambda: store.award_by_key(session, bonus.natural_key)
+    )
     if found is not None:
-        return _replayed_award(found, kind, day, values), False
+        return _replayed_award(found, bonus), False
     for period in periods.containing(day):
         if assessor.plan.in_force(period.first_day) is None:
             continue
@@ -1058,28 +1044,26 @@ async def _award(
     return AwardOut.model_validate(award), True
 
 
-def _replayed_award(
-    found: AssessmentAward, kind: str, day: date, values: Mapping[str, Any]
-) -> AwardOut:
+def _replayed_award(found: AssessmentAward, bonus: _Bonus) -> AwardOut:
     """The bonus recorded before under the same key, if it is the same bonus."""
-    same = found.awarded_on == day and all(
-        getattr(found, name) == value for name, value in values.items()
+    same = found.awarded_on == bonus.day and all(
+        getattr(found, name) == value for name, value in bonus.values.items()
     )
     if not same:
         raise AwardExists(
-            f"this {kind} of unit {found.unit_id} was recorded before as "
+            f"this {bonus.kind} of unit {found.unit_id} was recorded before as "
             f"{found.award_id} with other values",
             field="unit_id",
         )
     return AwardOut.model_validate(found)
 
 
-def _award_edition(
-    assessor: Assessor, unit_id: str, given: date | None
-) -> tuple[date, PlanEdition]:
-    """The day a bonus is given (today if none) and the plan edition in force on
-    it, which must assess the unit."""
+def _bonus_day(assessor: Assessor, incoming: CommendationIn | FallbackIn) -> date:
+    """The day a bonus is given (today if none), on which the plan in force must
+    assess the unit and list the bonus's level (a commendation's level, a
+    fallback's kind)."""
     today = periods.today(assessor.now())
+    given = incoming.awarded_on
     day = today if given is None else given
     if day > today:
         raise AwardInFuture(
@@ -1091,8 +1075,21 @@ def _award_edition(
         raise NoPlanInForce(
             f"no assessment plan was in force on {day}", field="awarded_on"
         )
-    if unit_id not in assessor.assessed(edition):
+    if incoming.unit_id not in assessor.assessed(edition):
         raise UnknownUnit(
-            f"unit {unit_id} is not among the units assessed", field="unit_id"
+            f"unit {incoming.unit_id} is not among the units assessed",
+            field="unit_id",
         )
-    return day, edition
+    if isinstance(incoming, CommendationIn):
+        level, listed = incoming.level, list(edition.bonuses.commendation.levels)
+        what, field = "commendation level", "level"
+    else:
+        level, listed = incoming.kind, edition.bonuses.fallback.kinds
+        what, field = "fallback kind", "kind"
+    if level not in listed:
+        raise UnknownLevel(
+            f"the plan in force on {day} has no {what} {level}; it has "
+            f"{', '.join(listed)}",
+            field=field,
+        )
+    return day
