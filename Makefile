@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes: each takes whole files, so a module's stack starts once.
+TEST_WORKERS ?= 2
 PACKAGES := shared intake-svc dispatch-svc sla-svc notify-svc analytics-svc services/forum \
 	services/hotline services/aivideo services/open311 services/mailbox services/wechat
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
@@ -42,7 +44,7 @@ format: venv
 	$(BIN)/ruff check --fix $(SOURCES)
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: venv
 	$(BIN)/python tests/bench/run.py

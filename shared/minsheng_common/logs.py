@@ -99,3 +99,12 @@ def configure_logging(
         "alembic.runtime.migration",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    # uvicorn's own set-up (when anything ran it with its default log config) gives
+    # its loggers handlers that bypass the redacting filter: route them to ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
+        server_logger.disabled = False
+        server_logger.setLevel(logging.NOTSET)

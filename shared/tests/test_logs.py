@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+import logging.config
 
-from minsheng_common.logs import RedactingFilter
+import pytest
+from uvicorn.config import LOGGING_CONFIG
+
+from minsheng_common.logs import RedactingFilter, configure_logging
 
 
 def render(message: str, *args: object) -> str:
@@ -77,3 +81,31 @@ def test_other_query_parameters_are_kept() -> None:
     line = render("GET %s", "/v1/appeals/search?limit=50&offset=100&status=filed")
 
     assert line.endswith("?limit=50&offset=100&status=filed\n")
+
+
+def test_uvicorns_access_log_is_redacted_even_after_uvicorn_set_up_its_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    access = logging.getLogger("uvicorn.access")
+    try:
+        # What a server started with uvicorn's default log config leaves behind.
+        logging.config.dictConfig(LOGGING_CONFIG)
+        configure_logging(service="intake")
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:50312",
+            "GET",
+            "/v1/appeals/MS20261204000001/status?last4=5678",
+            "1.1",
+            200,
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+    logged = capsys.readouterr().err
+    assert "intake uvicorn.access" in logged
+    assert "last4=***" in logged
+    assert "5678" not in logged

@@ -4,8 +4,6 @@ for every role, and a way to hand the server progress events without a broker.""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,13 +16,13 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from minsheng_common.auth import provisioning
 from minsheng_common.auth.roles import Role
 from minsheng_common.devstack.broker import free_port
+from minsheng_common.devstack.loopback import LoopbackServer, wait_for
 from minsheng_common.events import EventData, seal
 from minsheng_open311 import progress
 from minsheng_open311.app import create_app
@@ -58,8 +56,7 @@ class FakeIntake:
     received: list[Received] = field(default_factory=list)
     first_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _server: LoopbackServer | None = None
 
     @property
     def url(self) -> str:
@@ -140,41 +137,13 @@ class FakeIntake:
         return {"status": "filed", "decided_at": now}
 
     async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app(),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        await wait_for(lambda: self._server is not None and self._server.started)
+        if self._server is None:
+            self._server = LoopbackServer(self.app, port=self.port)
+        await self._server.start()
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._server = None
-        self._task = None
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 15.0
-) -> None:
-    """Poll `condition` until it holds; fail the test after `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        outcome = condition()
-        if not isinstance(outcome, bool):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
+        if self._server is not None:
+            await self._server.stop()
 
 
 @pytest.fixture

@@ -16,9 +16,12 @@ from minsheng_common.devstack.broker import free_port
 App = Any
 """An ASGI application (FastAPI, Starlette or a bare callable)."""
 
+START_LIMIT = 60.0
+"""Seconds a server may take to start listening before its start is an error."""
+
 
 async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 15.0
+    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 30.0
 ) -> None:
     """Poll `condition` until it holds; AssertionError after `within` seconds."""
     loop = asyncio.get_running_loop()
@@ -71,8 +74,27 @@ class LoopbackServer:
         )
         server = uvicorn.Server(config)
         self._server = server
-        self._task = asyncio.create_task(server.serve())
-        await wait_for(lambda: server.started)
+        task = asyncio.create_task(self._serve(server))
+        self._task = task
+
+        # A hang guard, not a speed check: a service's start-up (migrations, its
+        # first loops) may take a while on a busy machine.
+        await wait_for(lambda: server.started or task.done(), within=START_LIMIT)
+        if not server.started:
+            self._server = None
+            self._task = None
+            await task
+            raise RuntimeError(f"the server on port {self.port} stopped while starting")
+
+    async def _serve(self, server: uvicorn.Server) -> None:
+        # uvicorn exits the process when its app or its socket fails to start; in a
+        # task that would stop the whole event loop, so it is turned into an error.
+        try:
+            await server.serve()
+        except SystemExit as exit_:
+            raise RuntimeError(
+                f"the server on port {self.port} failed to start (exit {exit_.code})"
+            ) from None
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
