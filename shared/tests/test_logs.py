@@ -11,6 +11,16 @@ from uvicorn.config import LOGGING_CONFIG
 
 from minsheng_common.logs import RedactingFilter, configure_logging
 
+# As uvicorn's access log writes a request: client, method, path, version, status.
+STATUS_READ = (
+    '%s - "%s %s HTTP/%s" %d',
+    "127.0.0.1:50312",
+    "GET",
+    "/v1/appeals/MS20261204000001/status?last4=5678",
+    "1.1",
+    200,
+)
+
 
 def render(message: str, *args: object) -> str:
     stream = io.StringIO()
@@ -47,15 +57,7 @@ def test_a_value_with_line_breaks_cannot_forge_a_line() -> None:
 
 
 def test_the_status_reads_last4_is_never_logged() -> None:
-    # As uvicorn's access log writes a request: client, method, path, version.
-    line = render(
-        '%s - "%s %s HTTP/%s" %d',
-        "127.0.0.1:50312",
-        "GET",
-        "/v1/appeals/MS20261204000001/status?last4=5678",
-        "1.1",
-        200,
-    )
+    line = render(*STATUS_READ)
 
     assert "5678" not in line
     assert "/v1/appeals/MS20261204000001/status?last4=*** HTTP/1.1" in line
@@ -93,14 +95,7 @@ def test_uvicorns_access_log_is_redacted_even_after_uvicorn_set_up_its_own(
         # What a server started with uvicorn's default log config leaves behind.
         logging.config.dictConfig(LOGGING_CONFIG)
         configure_logging(service="intake")
-        access.info(
-            '%s - "%s %s HTTP/%s" %d',
-            "127.0.0.1:50312",
-            "GET",
-            "/v1/appeals/MS20261204000001/status?last4=5678",
-            "1.1",
-            200,
-        )
+        access.info(*STATUS_READ)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
