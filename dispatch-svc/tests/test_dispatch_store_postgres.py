@@ -96,10 +96,16 @@ async def test_concurrent_replicas_seed_the_store_once(
     assert rules == len(seeding.routing_rules(reference, valid_from=valid_from))
 
 
-async def wait_until_blocked(session: AsyncSession, *, within: float = 30.0) -> None:
-    """Poll until another backend of this database waits on a row lock."""
+async def wait_until_blocked(
+    session: AsyncSession, waiter: asyncio.Task[Any], *, within: float = 30.0
+) -> None:
+    """Poll until another backend of this database waits on a row lock; if
+    `waiter`, which should be that backend's, ends first, its outcome is the error."""
     async with asyncio.timeout(within):
         while True:
+            if waiter.done():
+                waiter.result()
+                raise AssertionError("the racing request ended without waiting")
             waiting = await session.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
@@ -142,7 +148,7 @@ async def test_manual_sign_racing_the_auto_sign_loses_cleanly(
         await handlers.on_deadline_reached(auto, wrap(reached), reached)
         clerk = asyncio.create_task(manual_sign())
         async with pg_sessions() as observer:
-            await wait_until_blocked(observer)
+            await wait_until_blocked(observer, clerk)
 
     with pytest.raises(AlreadySigned):
         await clerk
@@ -184,7 +190,7 @@ async def test_auto_sign_racing_a_manual_sign_changes_nothing(
         )
         machine = asyncio.create_task(auto_sign())
         async with pg_sessions() as observer:
-            await wait_until_blocked(observer)
+            await wait_until_blocked(observer, machine)
         await clerk.commit()
     await machine
 
